@@ -1,0 +1,30 @@
+# Shared build settings for every target of this project.
+
+# Our own code: strict warnings. Third-party headers come in as SYSTEM, so they stay quiet.
+function(ivrapi_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(IVRAPI_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# websocketpp + standalone Asio + RapidJSON as private SYSTEM includes. Added as
+# properties, not as a linked INTERFACE target, so nothing third-party leaks into the
+# exported package (the library is static; these are header-only).
+function(ivrapi_use_third_party target)
+  target_include_directories(${target} SYSTEM PRIVATE
+    ${asio_INCLUDE_DIR} ${WEBSOCKETPP_INCLUDE_DIR} ${RAPIDJSON_INCLUDE_DIRS})
+  target_compile_definitions(${target} PRIVATE ASIO_STANDALONE
+    RAPIDJSON_HAS_STDSTRING=1 _WEBSOCKETPP_CPP11_STL_)
+  target_link_libraries(${target} PRIVATE OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+endfunction()
+
+option(IVRAPI_WERROR "Treat warnings in our code as errors" OFF)
+
+if(IVRAPI_SANITIZE)
+  add_compile_options(-fsanitize=${IVRAPI_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${IVRAPI_SANITIZE})
+  if(IVRAPI_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()

@@ -1,0 +1,108 @@
+#include "protocol/json_bridge.hpp"
+
+#include <rapidjson/error/en.h>
+
+#include <cmath>
+
+namespace ivrapi::protocol {
+
+int json_depth(std::string_view text, int limit) noexcept {
+    int depth = 0, max_depth = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '[' || c == '{') {
+            if (++depth > max_depth) {
+                max_depth = depth;
+                if (max_depth > limit) return max_depth;
+            }
+        } else if (c == ']' || c == '}') --depth;
+    }
+    return max_depth;
+}
+
+bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
+                   std::string& why) {
+    if (text.size() > limits.max_bytes) {
+        why = "message of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+              std::to_string(limits.max_bytes);
+        return false;
+    }
+    if (json_depth(text, limits.max_depth) > limits.max_depth) {
+        why = "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
+        return false;
+    }
+    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
+                               rapidjson::kParseIterativeFlag;
+    doc.Parse<flags>(text.data(), text.size());
+    if (doc.HasParseError()) {
+        why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+              " at offset " + std::to_string(doc.GetErrorOffset());
+        return false;
+    }
+    return true;
+}
+
+Json to_json(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+    case rapidjson::kNullType: return Json();
+    case rapidjson::kFalseType: return Json(false);
+    case rapidjson::kTrueType: return Json(true);
+    case rapidjson::kStringType: return Json(std::string(v.GetString(), v.GetStringLength()));
+    case rapidjson::kNumberType:
+        if (v.IsInt64()) return Json(static_cast<long long>(v.GetInt64()));
+        if (v.IsUint64()) return Json(static_cast<unsigned long long>(v.GetUint64()));
+        return Json(v.GetDouble());
+    case rapidjson::kArrayType: {
+        Json::Array items;
+        items.reserve(v.Size());
+        for (const auto& item : v.GetArray()) items.push_back(to_json(item));
+        return Json(std::move(items));
+    }
+    case rapidjson::kObjectType: {
+        Json::Object members;
+        members.reserve(v.MemberCount());
+        for (const auto& m : v.GetObject()) {
+            members.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
+                                 to_json(m.value));
+        }
+        return Json(std::move(members));
+    }
+    }
+    return Json();
+}
+
+void write_json(JsonWriter& w, const Json& value) {
+    switch (value.type()) {
+    case Json::Type::null: w.Null(); break;
+    case Json::Type::boolean: w.Bool(value.as_bool()); break;
+    case Json::Type::integer: w.Int64(value.as_int()); break;
+    case Json::Type::number:
+        // JSON has no NaN/Infinity; RapidJSON would leave a dangling key.
+        if (std::isfinite(value.as_double())) w.Double(value.as_double());
+        else w.Null();
+        break;
+    case Json::Type::string: write_string(w, value.as_string()); break;
+    case Json::Type::array:
+        w.StartArray();
+        for (const auto& item : value.as_array()) write_json(w, item);
+        w.EndArray();
+        break;
+    case Json::Type::object:
+        w.StartObject();
+        for (const auto& [k, v] : value.as_object()) {
+            write_key(w, k);
+            write_json(w, v);
+        }
+        w.EndObject();
+        break;
+    }
+}
+
+}  // namespace ivrapi::protocol

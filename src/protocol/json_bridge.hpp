@@ -1,0 +1,45 @@
+// Conversions between RapidJSON values and ivrapi::Json, plus the bounded parse every
+// decoder in the SDK goes through. Internal to the protocol layer.
+#pragma once
+
+#include <ivrapi/json.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ivrapi::protocol {
+
+struct ParseLimits {
+    std::size_t max_bytes = 16u * 1024u * 1024u;  // larger frames are rejected unparsed
+    int max_depth = 64;                            // arrays/objects nested deeper are rejected
+};
+
+// Nesting depth of JSON text (brackets outside strings), stopping early past `limit`.
+int json_depth(std::string_view text, int limit) noexcept;
+
+// Parses `text` into `doc` with size, depth and UTF-8 checks. On failure returns false
+// and sets `why` to a one-line reason.
+bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
+                   std::string& why);
+
+Json to_json(const rapidjson::Value& v);
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+void write_json(JsonWriter& w, const Json& value);
+
+inline void write_string(JsonWriter& w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+inline void write_key(JsonWriter& w, std::string_view s) {
+    w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+inline std::string_view view_of(const rapidjson::Value& v) {
+    return {v.GetString(), v.GetStringLength()};
+}
+
+}  // namespace ivrapi::protocol

@@ -1,0 +1,133 @@
+// websocketpp configurations used by the SDK's transport and by the mock platform.
+// Internal header: never include it from a public header.
+//
+// Why our own configs instead of the stock ones:
+//  * masking keys come from OpenSSL's CSPRNG (buffered) instead of std::random_device,
+//    which caps a client at ~43k messages/s on this machine (RDSEED per frame);
+//  * websocketpp's own log lines go to the SDK's logging sink (LogBridge);
+//  * short socket-shutdown timeout so a wss endpoint does not wait 5 s on exit.
+#pragma once
+
+#ifndef ASIO_STANDALONE
+#error "ASIO_STANDALONE must be defined: websocketpp would silently use Boost.Asio"
+#endif
+
+#include <websocketpp/config/asio.hpp>
+#include <websocketpp/config/asio_client.hpp>
+#include <websocketpp/logger/levels.hpp>
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+
+namespace ivrapi::transport {
+
+// Masking-key generator drawing from OpenSSL's RAND_bytes in 1 KiB batches.
+template <typename Concurrency>
+class OpenSslRng {
+public:
+    using result_type = std::uint32_t;
+    result_type operator()() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (pos_ + sizeof(result_type) > buffer_.size()) {
+            refill();
+        }
+        result_type value;
+        std::memcpy(&value, buffer_.data() + pos_, sizeof value);
+        pos_ += sizeof value;
+        return value;
+    }
+
+private:
+    void refill() {
+        if (RAND_bytes(buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+            // RAND_bytes only fails when OpenSSL cannot seed; masking still must not
+            // be predictable, so fall back to the OS generator per batch.
+            std::random_device rd;
+            for (auto& b : buffer_) b = static_cast<unsigned char>(rd());
+        }
+        pos_ = 0;
+    }
+    std::mutex mutex_;
+    std::array<unsigned char, 1024> buffer_{};
+    std::size_t pos_ = 1024;
+};
+
+// websocketpp logger that forwards every enabled line to a callback set at run time
+// (the SDK's logging sink). Same interface as websocketpp::log::basic.
+template <typename Concurrency, typename Names>
+class LogBridge {
+public:
+    using level = websocketpp::log::level;
+    using Sink = std::function<void(bool is_error_channel, level, const std::string&)>;
+
+    explicit LogBridge(websocketpp::log::channel_type_hint::value hint =
+                           websocketpp::log::channel_type_hint::access)
+        : error_channel_(hint == websocketpp::log::channel_type_hint::error) {}
+    LogBridge(level channels, websocketpp::log::channel_type_hint::value hint)
+        : LogBridge(hint) { channels_ = channels; }
+
+    void set_sink(Sink sink) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        sink_ = std::move(sink);
+    }
+    void set_ostream(std::ostream* = nullptr) {}
+    void set_channels(level channels) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        channels_ = channels == 0 ? 0 : (channels_ | channels);
+    }
+    void clear_channels(level channels) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        channels_ &= ~channels;
+    }
+    void write(level channel, const std::string& msg) { write(channel, msg.c_str()); }
+    void write(level channel, const char* msg) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if ((channel & channels_) == 0 || !sink_) return;
+        sink_(error_channel_, channel, msg);
+    }
+    constexpr bool static_test(level) const { return true; }
+    bool dynamic_test(level channel) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return (channel & channels_) != 0 && sink_ != nullptr;
+    }
+
+private:
+    std::mutex mutex_;
+    Sink sink_;
+    level channels_ = 0;
+    bool error_channel_;
+};
+
+template <typename Base>
+struct TunedConfig : Base {
+    using type = TunedConfig;
+    using concurrency_type = typename Base::concurrency_type;
+    using alog_type = LogBridge<concurrency_type, websocketpp::log::alevel>;
+    using elog_type = LogBridge<concurrency_type, websocketpp::log::elevel>;
+    using rng_type = OpenSslRng<concurrency_type>;
+
+    struct transport_config : Base::transport_config {
+        using alog_type = TunedConfig::alog_type;
+        using elog_type = TunedConfig::elog_type;
+        static const long timeout_socket_shutdown = 200;
+        static const long timeout_dns_resolve = 10000;
+        static const long timeout_connect = 10000;
+    };
+    using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+
+    static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+    static const websocketpp::log::level elog_level = websocketpp::log::elevel::all;
+};
+
+using ClientConfig = TunedConfig<websocketpp::config::asio_client>;
+using TlsClientConfig = TunedConfig<websocketpp::config::asio_tls_client>;
+using ServerConfig = TunedConfig<websocketpp::config::asio>;
+using TlsServerConfig = TunedConfig<websocketpp::config::asio_tls>;
+
+}  // namespace ivrapi::transport
