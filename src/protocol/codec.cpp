@@ -1,0 +1,518 @@
+#include "protocol/codec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <unordered_set>
+
+namespace ivrapi::protocol {
+namespace {
+
+constexpr double kMaxQid = 9007199254740992.0;  // 2^53
+
+// ["name",{"qid":N, ... }]
+class Frame {
+public:
+    Frame(std::string_view name, Qid qid) : writer_(buffer_) {
+        writer_.StartArray();
+        write_string(writer_, name);
+        writer_.StartObject();
+        writer_.Key("qid");
+        writer_.Uint64(qid);
+    }
+    Frame& field(std::string_view key, std::string_view value) {
+        write_key(writer_, key);
+        write_string(writer_, value);
+        return *this;
+    }
+    Frame& field(std::string_view key, std::int64_t value) {
+        write_key(writer_, key);
+        writer_.Int64(value);
+        return *this;
+    }
+    Frame& session(SessionRef s) { return field("key", s.key).field("ivrid", s.ivrid); }
+    JsonWriter& writer() { return writer_; }
+    std::string finish() {
+        writer_.EndObject();
+        writer_.EndArray();
+        return {buffer_.GetString(), buffer_.GetSize()};
+    }
+
+private:
+    rapidjson::StringBuffer buffer_;
+    JsonWriter writer_;
+};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string dump_value(const rapidjson::Value& v) {
+    rapidjson::StringBuffer b;
+    JsonWriter w(b);
+    v.Accept(w);
+    std::string s(b.GetString(), b.GetSize());
+    if (s.size() > 64) s = s.substr(0, 61) + "...";
+    return s;
+}
+
+// Reads fields of one JSON object, recording the first type error by field name.
+class Fields {
+public:
+    Fields(const rapidjson::Value& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+
+    const rapidjson::Value* get(const char* name) const {
+        auto it = obj_.FindMember(name);
+        return it == obj_.MemberEnd() ? nullptr : &it->value;
+    }
+    // A string field; numbers are accepted as their text when `lenient`.
+    void str(const char* name, std::string& out, bool lenient = false) {
+        const auto* v = get(name);
+        if (!v || v->IsNull()) return;
+        if (v->IsString()) out.assign(v->GetString(), v->GetStringLength());
+        else if (lenient && v->IsNumber()) out = dump_value(*v);
+        else fail(name, "must be a string");
+    }
+    void opt_str(const char* name, std::optional<std::string>& out) {
+        const auto* v = get(name);
+        if (!v || v->IsNull()) return;
+        if (v->IsString()) out.emplace(v->GetString(), v->GetStringLength());
+        else fail(name, "must be a string");
+    }
+    // A 64-bit integer: integer, integral float, or decimal string.
+    void i64(const char* name, std::optional<std::int64_t>& out) {
+        const auto* v = get(name);
+        if (!v || v->IsNull()) return;
+        if (v->IsInt64()) { out = v->GetInt64(); return; }
+        if (v->IsDouble()) {
+            double d = v->GetDouble();
+            if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.2e18) {
+                out = static_cast<std::int64_t>(d);
+                return;
+            }
+        }
+        if (v->IsString() && v->GetStringLength() > 0 && v->GetStringLength() < 19) {
+            std::string_view s = view_of(*v);
+            bool neg = s[0] == '-';
+            std::string_view digits = neg ? s.substr(1) : s;
+            if (!digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; })) {
+                out = std::stoll(std::string(s));
+                return;
+            }
+        }
+        fail(name, "must be a 64-bit integer, got " + dump_value(*v));
+    }
+    void object(const char* name, Json& out) {
+        const auto* v = get(name);
+        if (!v || v->IsNull()) { out = Json::object(); return; }
+        if (v->IsObject()) out = to_json(*v);
+        else fail(name, "must be an object");
+    }
+    void fail(const char* name, const std::string& what) {
+        if (error_.empty()) error_ = where_ + ": field '" + name + "' " + what;
+    }
+    const std::string& error() const { return error_; }
+
+private:
+    const rapidjson::Value& obj_;
+    std::string where_;
+    std::string error_;
+};
+
+void read_identity(Fields& f, SessionIdentity& id) {
+    f.str("ivrid", id.ivrid);
+    f.str("key", id.key, true);
+    f.str("callid", id.callid);
+    f.str("cid", id.cid);
+    f.str("sm_id", id.sm_id);
+    f.str("componentname", id.componentname, true);
+    f.i64("componentid", id.componentid);
+    f.i64("ivrts", id.ivrts);
+}
+
+Error protocol_error(std::string message, std::string_view raw) {
+    return Error(Errc::protocol_error, std::move(message), std::string(raw));
+}
+
+bool is_failure_word(const std::string& lowered) {
+    static const std::unordered_set<std::string> words{"error", "fail", "failed", "failure",
+                                                       "false", "denied", "forbidden", "rejected"};
+    return words.count(lowered) != 0;
+}
+
+// True when the field signals an error: present and not null/false/""/0.
+bool truthy(const rapidjson::Value* v) {
+    if (!v || v->IsNull()) return false;
+    if (v->IsBool()) return v->GetBool();
+    if (v->IsString()) return v->GetStringLength() != 0;
+    if (v->IsNumber()) return v->GetDouble() != 0;
+    return true;
+}
+
+std::string reason_text(const rapidjson::Value& body) {
+    for (const char* name : {"reason", "message", "error", "errormsg", "error_message", "errorcode", "code"}) {
+        auto it = body.FindMember(name);
+        if (it == body.MemberEnd() || it->value.IsNull()) continue;
+        const auto& v = it->value;
+        if (v.IsString() && v.GetStringLength() > 0) return std::string(view_of(v));
+        if (v.IsObject()) {
+            auto m = v.FindMember("message");
+            if (m != v.MemberEnd() && m->value.IsString()) return std::string(view_of(m->value));
+            return dump_value(v);
+        }
+        if (v.IsNumber()) return std::string(name) + " " + dump_value(v);
+    }
+    return {};
+}
+
+enum class ReplyKind { ok, payload, lenient };
+
+ReplyKind reply_kind(std::string_view request) {
+    if (result_carries_payload(request)) return ReplyKind::payload;
+    if (request == kConnectionInfo || request == kSubscribe || request == kAccept ||
+        request == kReaccept || request == kAbort || request == kApply || request == kTerminate) {
+        return ReplyKind::ok;
+    }
+    return ReplyKind::lenient;
+}
+
+bool looks_like_lost_race(const std::string& reason) {
+    std::string r = lower(reason);
+    for (const char* w : {"already", "accepted", "captured", "controlled", "taken", "owner", "busy"}) {
+        if (r.find(w) != std::string::npos) return true;
+    }
+    return false;
+}
+
+Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::string_view raw) {
+    Reply r;
+    r.request = std::string(name.substr(0, name.size() - 7));  // strip "_result"
+    auto q = body.FindMember("qid");
+    r.qid = read_qid(q == body.MemberEnd() ? nullptr : &q->value);
+    r.body = to_json(body);
+    r.raw = std::string(raw);
+
+    const ReplyKind kind = reply_kind(r.request);
+    auto res = body.FindMember("result");
+    const rapidjson::Value* result = res == body.MemberEnd() ? nullptr : &res->value;
+    std::string failure;
+    for (const char* name : {"error", "errorcode", "error_code"}) {
+        if (truthy(body.FindMember(name) == body.MemberEnd() ? nullptr
+                                                              : &body.FindMember(name)->value)) {
+            failure = "error field '" + std::string(name) + "'";
+            break;
+        }
+    }
+    if (result && result->IsString()) r.value = std::string(view_of(*result));
+    else if (result && !result->IsNull()) r.value = dump_value(*result);
+
+    if (failure.empty()) {
+        if (result && result->IsString()) {
+            std::string lowered = lower(r.value);
+            if (is_failure_word(lowered)) failure = "result \"" + r.value + "\"";
+            else if (kind == ReplyKind::ok && lowered != "ok") failure = "result \"" + r.value + "\" where \"ok\" was expected";
+            else if (kind == ReplyKind::payload && r.value.empty()) failure = "empty result";
+        } else if (result && result->IsBool()) {
+            if (!result->GetBool()) failure = "result false";
+        } else if (result && !result->IsNull()) {
+            if (kind != ReplyKind::lenient) failure = "result " + r.value + " of an unexpected type";
+        } else if (kind == ReplyKind::payload) {
+            failure = "no result in the reply";
+        }
+    }
+    if (failure.empty()) {
+        r.success = true;
+        return r;
+    }
+    std::string why = reason_text(body);
+    Errc code = Errc::server_error;
+    if (r.request == kAccept && looks_like_lost_race(why)) code = Errc::lost_race;
+    r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), r.raw);
+    return r;
+}
+
+Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw) {
+    Fields f(body, "notify");
+    std::string cls, type;
+    std::optional<std::int64_t> eventts;
+    f.str("class", cls);
+    f.str("type", type);
+    f.i64("eventts", eventts);
+    const auto* data = f.get("data");
+    if (data && !data->IsNull() && !data->IsObject()) f.fail("data", "must be an object");
+    if (!f.error().empty()) return protocol_error(f.error(), raw);
+
+    static const rapidjson::Value empty_object(rapidjson::kObjectType);
+    const rapidjson::Value& d = (data && data->IsObject()) ? *data : empty_object;
+    if (cls == "ivrevents" && (type == "api_start" || type == "api_stop")) {
+        Fields df(d, "notify " + type + " data");
+        if (type == "api_start") {
+            ApiStartEvent e;
+            read_identity(df, e);
+            df.str("state", e.state_text);
+            df.str("params", e.params, true);
+            if (!df.error().empty()) return protocol_error(df.error(), raw);
+            e.state = parse_call_state(e.state_text);
+            e.eventts = eventts;
+            if (!e.params.empty()) {
+                rapidjson::Document pd;
+                std::string why;
+                if (parse_bounded(e.params, ParseLimits{}, pd, why)) e.params_json = to_json(pd);
+            }
+            e.raw = std::string(raw);
+            return Inbound(std::move(e));
+        }
+        ApiStopEvent e;
+        read_identity(df, e);
+        df.str("reason", e.reason_text);
+        if (!df.error().empty()) return protocol_error(df.error(), raw);
+        e.reason = parse_stop_reason(e.reason_text);
+        e.eventts = eventts;
+        e.raw = std::string(raw);
+        return Inbound(std::move(e));
+    }
+    NotifyEvent n;
+    n.event_class = std::move(cls);
+    n.type = std::move(type);
+    n.eventts = eventts;
+    n.data = to_json(d);
+    n.raw = std::string(raw);
+    return Inbound(std::move(n));
+}
+
+// Rejects an object with a repeated key: which one counts is ambiguous.
+std::string duplicate_key(const rapidjson::Value& obj) {
+    const auto n = obj.MemberCount();
+    if (n < 2) return {};
+    if (n <= 16) {
+        for (auto a = obj.MemberBegin(); a != obj.MemberEnd(); ++a) {
+            for (auto b = a + 1; b != obj.MemberEnd(); ++b) {
+                if (a->name == b->name) return std::string(view_of(a->name));
+            }
+        }
+        return {};
+    }
+    std::unordered_set<std::string_view> seen;
+    for (const auto& m : obj.GetObject()) {
+        if (!seen.insert(view_of(m.name)).second) return std::string(view_of(m.name));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string encode_connection_info(Qid qid) { return Frame(kConnectionInfo, qid).finish(); }
+
+std::string encode_subscribe(Qid qid, std::string_view id, const std::vector<std::string>& events,
+                             std::int64_t expires_seconds) {
+    Frame f(kSubscribe, qid);
+    f.field("objects", "any");
+    auto& w = f.writer();
+    w.Key("events");
+    w.StartArray();
+    for (const auto& e : events) write_string(w, e);
+    w.EndArray();
+    return f.field("expires", expires_seconds).field("id", id).finish();
+}
+
+std::string encode_subscribe_renew(Qid qid, std::string_view id, std::int64_t expires_seconds) {
+    return Frame(kSubscribe, qid).field("id", id).field("expires", expires_seconds).finish();
+}
+
+std::string encode_unsubscribe(Qid qid, std::string_view id) {
+    return Frame(kSubscribe, qid).field("id", id).field("expires", std::int64_t{0}).finish();
+}
+
+std::string encode_session_request(std::string_view name, Qid qid, SessionRef session) {
+    return Frame(name, qid).session(session).finish();
+}
+
+std::string encode_component_apply(Qid qid, SessionRef session, const Json& component,
+                                   std::int64_t oid) {
+    Frame f(kApply, qid);
+    f.session(session);
+    auto& w = f.writer();
+    w.Key("data");
+    w.StartObject();
+    for (const auto& [k, v] : component.as_object()) {
+        if (k == "oId") continue;
+        write_key(w, k);
+        write_json(w, v);
+    }
+    w.Key("oId");
+    w.Int64(oid);
+    w.EndObject();
+    return f.finish();
+}
+
+std::string encode_file_get_path(Qid qid, SessionRef session, std::string_view path) {
+    return Frame(kFileGetPath, qid).session(session).field("path", path).finish();
+}
+
+std::string encode_file_upload_temp(Qid qid, SessionRef session, std::string_view url) {
+    return Frame(kFileUploadTemp, qid).session(session).field("url", url).finish();
+}
+
+std::string encode_file_upload_static(Qid qid, SessionRef session, std::string_view url,
+                                      std::string_view destpath) {
+    return Frame(kFileUploadStatic, qid).session(session).field("url", url).field("destpath", destpath).finish();
+}
+
+std::string encode_sessionless_upload_static(Qid qid, std::string_view url,
+                                             std::string_view destpath) {
+    return Frame(kSessionlessUploadStatic, qid).field("url", url).field("destpath", destpath).finish();
+}
+
+std::string encode_request(std::string_view name, Qid qid, const Json& body) {
+    Frame f(name, qid);
+    auto& w = f.writer();
+    for (const auto& [k, v] : body.as_object()) {
+        if (k == "qid") continue;
+        write_key(w, k);
+        write_json(w, v);
+    }
+    return f.finish();
+}
+
+QidField read_qid(const rapidjson::Value* v) {
+    QidField q;
+    if (!v) return q;
+    q.text = dump_value(*v);
+    q.state = QidField::State::invalid;
+    if (v->IsUint64()) {
+        if (static_cast<double>(v->GetUint64()) <= kMaxQid) {
+            q.state = QidField::State::valid;
+            q.value = v->GetUint64();
+        }
+    } else if (v->IsDouble()) {
+        double d = v->GetDouble();
+        if (std::isfinite(d) && d >= 0 && d <= kMaxQid && std::floor(d) == d) {
+            q.state = QidField::State::valid;
+            q.value = static_cast<Qid>(d);
+        }
+    } else if (v->IsString()) {
+        std::string_view s = view_of(*v);
+        if (!s.empty() && s.size() <= 16 &&
+            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            Qid value = std::stoull(std::string(s));
+            if (static_cast<double>(value) <= kMaxQid) {
+                q.state = QidField::State::valid;
+                q.value = value;
+            }
+        }
+    }
+    return q;
+}
+
+bool result_carries_payload(std::string_view request_name) noexcept {
+    return request_name == kFileGetPath || request_name == kFileUploadTemp ||
+           request_name == kFileUploadStatic || request_name == kSessionlessUploadStatic ||
+           request_name == "callrecord_get_path";
+}
+
+Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
+    if (frame.empty()) return protocol_error("empty frame", frame);
+    if (frame.size() > limits.max_bytes) {
+        return Error(Errc::message_too_large,
+                     "message of " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
+                         std::to_string(limits.max_bytes));
+    }
+    rapidjson::Document doc;
+    std::string why;
+    if (!parse_bounded(frame, limits, doc, why)) return protocol_error(why, frame);
+    if (!doc.IsArray()) return protocol_error("frame is not a JSON array", frame);
+    if (doc.Size() != 2) {
+        return protocol_error("frame has " + std::to_string(doc.Size()) + " elements, expected 2", frame);
+    }
+    if (!doc[0].IsString()) return protocol_error("message name (element 0) is not a string", frame);
+    if (!doc[1].IsObject()) return protocol_error("message body (element 1) is not an object", frame);
+    const std::string_view name = view_of(doc[0]);
+    const rapidjson::Value& body = doc[1];
+    if (name.empty()) return protocol_error("message name is empty", frame);
+    if (std::string dup = duplicate_key(body); !dup.empty()) {
+        return protocol_error(std::string(name) + ": field '" + dup + "' appears twice", frame);
+    }
+
+    constexpr std::string_view suffix = "_result";
+    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+        return Inbound(decode_reply(name, body, frame));
+    }
+    if (name == "notify") return decode_notify(body, frame);
+    if (name == "ivrapi_component_stopped") {
+        Fields f(body, "ivrapi_component_stopped");
+        ComponentStopped e;
+        f.i64("oId", e.oid);
+        f.str("transferKey", e.transfer_key);
+        f.object("results", e.results);
+        f.opt_str("key", e.key);
+        f.opt_str("ivrid", e.ivrid);
+        if (!f.error().empty()) return protocol_error(f.error(), frame);
+        e.raw = std::string(frame);
+        return Inbound(std::move(e));
+    }
+    if (name == "ivrapi_dtmf") {
+        Fields f(body, "ivrapi_dtmf");
+        DtmfEvent e;
+        std::string mode;
+        f.str("key", e.key, true);
+        f.str("ivrid", e.ivrid);
+        f.str("mode", mode);
+        f.i64("oId", e.oid);
+        f.str("dtmf", e.dtmf, true);
+        if (!f.error().empty()) return protocol_error(f.error(), frame);
+        e.mode = mode == "idle" ? DtmfMode::idle : mode == "component" ? DtmfMode::component : DtmfMode::unknown;
+        return Inbound(std::move(e));
+    }
+    GenericMessage g;
+    g.name = std::string(name);
+    g.body = to_json(body);
+    g.raw = std::string(frame);
+    return Inbound(std::move(g));
+}
+
+ConnectionInfo decode_connection_info(const Json& body) {
+    ConnectionInfo info;
+    auto text = [&](const char* k) { const Json* v = body.find(k); return v ? v->to_text() : std::string(); };
+    auto list = [&](const char* k) {
+        std::vector<std::string> out;
+        if (const Json* v = body.find(k)) {
+            for (const auto& item : v->as_array()) out.push_back(item.to_text());
+        }
+        return out;
+    };
+    info.site = text("site");
+    info.ownertype = text("ownertype");
+    info.domain = text("domain");
+    info.sessionid = text("sessionid");
+    info.connectionid = text("connectionid");
+    info.datetime = text("datetime");
+    info.integration_point_id = text("integration_point_id");
+    info.integration_point_type = text("integration_point_type");
+    info.capabilities = list("capabilities");
+    info.roles = list("roles");
+    if (const Json* ts = body.find("timestamp"); ts && ts->is_number()) info.timestamp = ts->as_int();
+    info.body = body;
+    info.body.erase("token");
+    return info;
+}
+
+CallState parse_call_state(std::string_view s) noexcept {
+    if (s == "dialog") return CallState::dialog;
+    if (s == "early") return CallState::early;
+    if (s == "ringing") return CallState::ringing;
+    if (s == "incoming") return CallState::incoming;
+    return CallState::unknown;
+}
+
+StopReason parse_stop_reason(std::string_view s) noexcept {
+    if (s == "script") return StopReason::script;
+    if (s == "timeout") return StopReason::timeout;
+    if (s == "abort") return StopReason::abort;
+    return StopReason::unknown;
+}
+
+}  // namespace ivrapi::protocol
