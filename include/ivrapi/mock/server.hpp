@@ -124,6 +124,7 @@ struct ServerOptions {
     // back into the Server.
     std::function<void(const std::string&)> log;
     bool log_frames = false;              // also log every frame received and sent
+    std::size_t request_log_limit = 100000;  // requests() keeps the newest this many
 };
 
 // One frame received by the server (malformed frames too, with an empty name).

@@ -1,0 +1,111 @@
+// Client: one connection to the platform's Token API, kept up until stop().
+//
+// Threading: one I/O thread per client runs every callback (offer, session, state,
+// log, unknown messages); callbacks are never called re-entrantly from inside a call
+// of yours. Every method is thread-safe. stop() and the destructor may be called from
+// any thread, including from inside one of the client's callbacks, and return in
+// bounded time (from inside a callback they do not wait for the I/O thread).
+#pragma once
+
+#include <ivrapi/error.hpp>
+#include <ivrapi/events.hpp>
+#include <ivrapi/future.hpp>
+#include <ivrapi/json.hpp>
+#include <ivrapi/offer.hpp>
+#include <ivrapi/options.hpp>
+#include <ivrapi/session.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace ivrapi {
+
+namespace detail {
+class ClientRuntime;
+}
+
+enum class ConnectionState {
+    idle,          // not started
+    connecting,    // TCP/TLS/WebSocket handshake under way
+    connected,     // link up; connection_info and subscribe in flight
+    ready,         // subscribed: offers will arrive
+    reconnecting,  // link lost; waiting for the next attempt (reason given)
+    stopped,       // stop() was called
+};
+const char* to_string(ConnectionState s) noexcept;
+
+// Counters, readable at any time (a consistent-enough snapshot, not a transaction).
+struct ClientStats {
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
+    std::uint64_t dropped = 0;          // frames ignored: malformed, unmatched, for ended sessions
+    std::uint64_t protocol_errors = 0;  // subset of dropped: frames that failed to decode
+    std::uint64_t duplicates = 0;       // duplicate notifications dropped
+    std::uint64_t reconnects = 0;
+    std::uint64_t offers = 0;
+    std::uint64_t active_sessions = 0;
+    std::uint64_t requests = 0;         // replies received to our requests
+    std::uint64_t request_timeouts = 0;
+    double request_latency_avg_us = 0;  // request -> reply
+    double request_latency_max_us = 0;
+};
+
+// Claim policy and worker pool for Client::serve().
+struct ServeOptions {
+    std::size_t workers = 4;               // threads running session handlers
+    std::size_t max_concurrent = 0;        // sessions handled at once; 0 = workers
+    std::function<bool(const ApiStartEvent&)> filter;  // claim only offers it accepts
+    std::uint32_t shard_index = 0;         // claim only offers whose ivrid hash % shard_count
+    std::uint32_t shard_count = 1;         //   == shard_index (several processes, no races)
+};
+
+class Client {
+public:
+    explicit Client(ClientOptions options);  // throws std::invalid_argument on a bad option
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // Connects (asynchronously), then keeps the link up with backoff until stop().
+    void start();
+    // Closes the link; pending operations complete with Errc::stopped. Idempotent.
+    void stop();
+    // Blocks until stop() (from another thread or a callback). False on timeout.
+    bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+    // Handlers (set them before start(); they run on the I/O thread).
+    void on_offer(std::function<void(Offer)> handler);
+    void on_state(std::function<void(ConnectionState, const Error& reason)> handler);
+    // Notifications other than api_start/api_stop (sm_start, other classes).
+    void on_notify(std::function<void(const NotifyEvent&)> handler);
+    // Messages with names the SDK does not know (scripts may push any).
+    void on_unknown_message(std::function<void(const GenericMessage&)> handler);
+
+    // Claims offers under `options` and runs `handler` for each claimed session on a
+    // worker pool, where blocking calls (Future::get) are fine. When the handler
+    // returns and the session is still controlled, control is handed back (abort).
+    // Starts the client if it is not started.
+    void serve(std::function<void(Session&)> handler, ServeOptions options = {});
+
+    // The sessionless file_upload_static: returns the stored path.
+    Future<std::string> upload_static(const std::string& url, const std::string& destpath);
+    void upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done);
+    // Any request of any capability: `body` is an object (qid is added). Completes
+    // with the reply body; an error-like reply fails with server_error.
+    Future<Json> request(const std::string& name, const Json& body = Json::object());
+    void request(const std::string& name, const Json& body, Callback<Json> done);
+
+    ConnectionState state() const;
+    // The last connection_info reply (empty until the first connect).
+    ConnectionInfo connection_info() const;
+    ClientStats stats() const;
+    // Blocks until the client is `ready` (subscribed) or the timeout passes.
+    bool wait_ready(std::chrono::milliseconds timeout) const;
+
+private:
+    std::shared_ptr<detail::ClientRuntime> runtime_;
+};
+
+}  // namespace ivrapi

@@ -1,0 +1,62 @@
+// ClientOptions: everything a Client can be configured with. Checked when the Client
+// is constructed (std::invalid_argument with a clear message on a mistake).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ivrapi {
+
+enum class LogLevel { trace = 0, debug = 1, info = 2, warn = 3, error = 4, off = 5 };
+const char* to_string(LogLevel level) noexcept;
+
+// Receives the SDK's log lines and websocketpp's own (prefixed "websocketpp: ").
+// Called from the client's I/O thread (and, rarely, from the thread calling stop()).
+// The token never appears in a line.
+using LogSink = std::function<void(LogLevel, const std::string& line)>;
+
+struct TlsOptions {
+    // Verification is ON by default, against the system trust store.
+    std::string ca_file;           // PEM bundle to trust instead of the system store
+    bool verify_hostname = true;   // check the certificate names the URL's host
+    // Accept ANY certificate: anyone on the path can read and alter the traffic.
+    // Only for local experiments; the client logs a warning on every connect.
+    bool danger_accept_invalid_certificates = false;
+};
+
+struct ReconnectOptions {
+    bool enabled = true;                                  // retry until stop()
+    std::chrono::milliseconds initial_delay{250};         // first retry
+    std::chrono::milliseconds max_delay{30000};           // cap of the exponential backoff
+    double jitter = 0.3;                                  // +-30 % random spread per delay
+};
+
+struct ClientOptions {
+    // "wss://host[:port]/ws/token/v1" (token sent as "Authorization: Bearer") or
+    // "wss://host[:port]/ws/token/v1/<TOKEN>" (token in the path). ws:// for plain HTTP.
+    std::string url;
+    std::string token;  // required unless the URL carries it
+
+    TlsOptions tls;
+    ReconnectOptions reconnect;
+
+    std::chrono::milliseconds request_timeout{10000};   // every request but a component's run
+    std::chrono::milliseconds connect_timeout{10000};   // TCP + TLS + upgrade
+    // Bounds a component's run (apply -> stopped), across reconnects too.
+    std::chrono::milliseconds component_timeout{std::chrono::minutes(15)};
+    std::chrono::milliseconds ping_interval{20000};     // WebSocket ping; 0 = off
+    std::chrono::milliseconds pong_timeout{10000};      // no pong in time = dead link
+    std::chrono::seconds subscription_lifetime{3600};   // renewed at 80 %
+    std::size_t max_message_size = 16u * 1024u * 1024u; // larger frames are dropped and counted
+
+    // Events to subscribe to after every connect. Empty: no subscription (request-only use).
+    std::vector<std::string> events{"ivrevents.api_start", "ivrevents.api_stop"};
+
+    LogSink log;                       // none: silent
+    LogLevel log_level = LogLevel::info;
+};
+
+}  // namespace ivrapi

@@ -1,0 +1,463 @@
+// Public Client / Offer / Session: thread-safe handles that post work to the core.
+#include "client/client_core.hpp"
+#include "client/url.hpp"
+#include "client/worker_pool.hpp"
+#include "transport/ws_transport.hpp"
+
+#include <ivrapi/client.hpp>
+
+#include <thread>
+
+namespace ivrapi {
+
+const char* to_string(ConnectionState s) noexcept {
+    switch (s) {
+    case ConnectionState::idle: return "idle";
+    case ConnectionState::connecting: return "connecting";
+    case ConnectionState::connected: return "connected";
+    case ConnectionState::ready: return "ready";
+    case ConnectionState::reconnecting: return "reconnecting";
+    case ConnectionState::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+const char* to_string(LogLevel level) noexcept {
+    switch (level) {
+    case LogLevel::trace: return "trace";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+    case LogLevel::off: return "off";
+    }
+    return "unknown";
+}
+
+namespace detail {
+
+// FNV-1a: stable across processes and builds, so shards agree on who claims what.
+std::uint32_t shard_hash(const std::string& s) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+class ClientRuntime : public std::enable_shared_from_this<ClientRuntime> {
+public:
+    explicit ClientRuntime(ClientOptions options)
+        : options_(std::move(options)),
+          target_(make_connect_target(options_)),
+          secret_(target_.bearer_token.empty() ? token_from_uri() : target_.bearer_token),
+          link_(std::make_shared<ClientLink>()),
+          loop_(make_asio_loop()) {
+        auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
+        transport_ = make_ws_transport(*loop_, target_, options_, log);
+        core_ = std::make_unique<ClientCore>(options_, *loop_, *transport_, link_, status_, log);
+        link_->loop = loop_.get();
+        link_->core = core_.get();
+    }
+
+    ~ClientRuntime() {
+        stop();
+        if (thread_.joinable()) {
+            if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
+            else thread_.join();
+        }
+    }
+
+    void start() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (started_ || stopped_) return;
+        started_ = true;
+        link_->post([](ClientCore& c) { c.start(); });
+        thread_ = std::thread([self = shared_from_this()] { self->loop_->run(); });
+    }
+
+    void stop() {
+        std::shared_ptr<WorkerPool> pool;
+        bool run_inline = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopped_) return;
+            stopped_ = true;
+            run_inline = !started_;
+            pool = std::move(pool_);
+        }
+        link_->post([](ClientCore& c) { c.stop(); });
+        link_->detach();  // handles fail fast from now on
+        loop_->close();
+        if (run_inline) {
+            loop_->run();  // never started: complete what was queued, right here
+        } else if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+            thread_.join();
+        }
+        if (pool) pool->stop();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            finished_ = true;
+        }
+        stopped_cv_.notify_all();
+    }
+
+    bool wait_stopped(std::chrono::milliseconds timeout) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto done = [&] { return finished_; };
+        if (timeout == std::chrono::milliseconds::max()) {
+            stopped_cv_.wait(lock, done);
+            return true;
+        }
+        return stopped_cv_.wait_for(lock, timeout, done);
+    }
+
+    template <typename Fn>
+    void with_core(Fn fn) {
+        link_->post(std::move(fn));
+    }
+
+    void serve(std::function<void(Session&)> handler, ServeOptions opts) {
+        if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count) {
+            throw std::invalid_argument("ivrapi::ServeOptions: shard_index must be below shard_count");
+        }
+        auto pool = WorkerPool::create(opts.workers);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopped_) return;
+            if (pool_) pool_->stop();
+            pool_ = pool;
+        }
+        const std::size_t limit = opts.max_concurrent ? opts.max_concurrent : std::max<std::size_t>(opts.workers, 1);
+        std::weak_ptr<ClientRuntime> weak = weak_from_this();
+        auto on_offer = [weak, pool, handler, opts, limit](Offer offer) {
+            auto self = weak.lock();
+            if (!self) return;
+            if (opts.filter && !opts.filter(offer.info())) return;
+            if (opts.shard_count > 1 && shard_hash(offer.ivrid()) % opts.shard_count != opts.shard_index) return;
+            if (pool->active.load() >= limit) {
+                self->write_log(LogLevel::info, "serve: at capacity (" + std::to_string(limit) +
+                                                    " sessions); offer " + offer.ivrid() + " left to others");
+                return;
+            }
+            pool->active.fetch_add(1);
+            offer.accept([weak, pool, handler](Result<Session> r) {
+                if (!r) {
+                    pool->active.fetch_sub(1);
+                    if (auto s = weak.lock()) s->write_log(LogLevel::info, "serve: claim failed: " + r.error().message);
+                    return;
+                }
+                Session session = std::move(*r);
+                const bool queued = pool->submit([weak, pool, handler, session]() mutable {
+                    try {
+                        handler(session);
+                    } catch (const std::exception& e) {
+                        if (auto s = weak.lock()) {
+                            s->write_log(LogLevel::error, "serve handler for " + session.ivrid() + " threw: " + e.what());
+                        }
+                    } catch (...) {
+                        if (auto s = weak.lock()) {
+                            s->write_log(LogLevel::error, "serve handler for " + session.ivrid() + " threw");
+                        }
+                    }
+                    if (!session.ended()) (void)session.abort().get_for(std::chrono::seconds(10));
+                    pool->active.fetch_sub(1);
+                });
+                if (!queued) pool->active.fetch_sub(1);
+            });
+        };
+        with_core([on_offer](ClientCore& c) { c.handlers().on_offer = on_offer; });
+        start();
+    }
+
+    void write_log(LogLevel level, const std::string& line) const {
+        if (!options_.log || level < options_.log_level || options_.log_level == LogLevel::off) return;
+        try {
+            options_.log(level, redact(line, secret_));
+        } catch (...) {
+            // A throwing sink must not take the I/O thread down.
+        }
+    }
+
+    const ClientOptions& options() const { return options_; }
+    const std::shared_ptr<ClientLink>& link() const { return link_; }
+    SharedStatus& status() { return status_; }
+
+private:
+    std::string token_from_uri() const {
+        const auto pos = target_.uri.find("/ws/token/v1/");
+        return pos == std::string::npos ? std::string() : target_.uri.substr(pos + 13);
+    }
+
+    const ClientOptions options_;
+    const ConnectTarget target_;
+    const std::string secret_;
+    SharedStatus status_;
+    std::shared_ptr<ClientLink> link_;
+    std::unique_ptr<RunnableLoop> loop_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<ClientCore> core_;
+    std::thread thread_;
+    std::shared_ptr<WorkerPool> pool_;
+
+    std::mutex mutex_;
+    std::condition_variable stopped_cv_;
+    bool started_ = false;
+    bool stopped_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace detail
+
+// ------------------------------------------------------------------ Client
+
+Client::Client(ClientOptions options) : runtime_(std::make_shared<detail::ClientRuntime>(std::move(options))) {}
+
+Client::~Client() {
+    if (runtime_) runtime_->stop();
+}
+
+void Client::start() { runtime_->start(); }
+void Client::stop() { runtime_->stop(); }
+bool Client::wait_stopped(std::chrono::milliseconds timeout) { return runtime_->wait_stopped(timeout); }
+
+void Client::on_offer(std::function<void(Offer)> handler) {
+    runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_offer = h; });
+}
+void Client::on_state(std::function<void(ConnectionState, const Error&)> handler) {
+    runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_state = h; });
+}
+void Client::on_notify(std::function<void(const NotifyEvent&)> handler) {
+    runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_notify = h; });
+}
+void Client::on_unknown_message(std::function<void(const GenericMessage&)> handler) {
+    runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_unknown = h; });
+}
+
+void Client::serve(std::function<void(Session&)> handler, ServeOptions options) {
+    runtime_->serve(std::move(handler), std::move(options));
+}
+
+Future<std::string> Client::upload_static(const std::string& url, const std::string& destpath) {
+    return detail::run_as_future<std::string>(runtime_->link(), [url, destpath](detail::ClientCore& c, Callback<std::string> d) {
+        c.upload_static(url, destpath, std::move(d));
+    });
+}
+
+void Client::upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done) {
+    detail::run_with_callback<std::string>(runtime_->link(), std::move(done),
+                                           [url, destpath](detail::ClientCore& c, Callback<std::string> d) {
+                                               c.upload_static(url, destpath, std::move(d));
+                                           });
+}
+
+Future<Json> Client::request(const std::string& name, const Json& body) {
+    return detail::run_as_future<Json>(runtime_->link(), [name, body](detail::ClientCore& c, Callback<Json> d) {
+        c.request(name, body, std::move(d));
+    });
+}
+
+void Client::request(const std::string& name, const Json& body, Callback<Json> done) {
+    detail::run_with_callback<Json>(runtime_->link(), std::move(done), [name, body](detail::ClientCore& c, Callback<Json> d) {
+        c.request(name, body, std::move(d));
+    });
+}
+
+ConnectionState Client::state() const { return runtime_->status().state.load(); }
+
+ConnectionInfo Client::connection_info() const {
+    std::lock_guard<std::mutex> lock(runtime_->status().mutex);
+    return runtime_->status().info;
+}
+
+ClientStats Client::stats() const {
+    const auto& s = runtime_->status();
+    ClientStats out;
+    out.messages_in = s.messages_in.load();
+    out.messages_out = s.messages_out.load();
+    out.dropped = s.dropped.load();
+    out.protocol_errors = s.protocol_errors.load();
+    out.duplicates = s.duplicates.load();
+    out.reconnects = s.reconnects.load();
+    out.offers = s.offers.load();
+    out.active_sessions = s.active_sessions.load();
+    out.requests = s.requests.load();
+    out.request_timeouts = s.request_timeouts.load();
+    if (out.requests) out.request_latency_avg_us = static_cast<double>(s.latency_sum_us.load()) / out.requests;
+    out.request_latency_max_us = static_cast<double>(s.latency_max_us.load());
+    return out;
+}
+
+bool Client::wait_ready(std::chrono::milliseconds timeout) const {
+    auto& s = runtime_->status();
+    std::unique_lock<std::mutex> lock(s.mutex);
+    return s.state_cv.wait_for(lock, timeout, [&] { return s.state.load() == ConnectionState::ready; });
+}
+
+// ------------------------------------------------------------------ Offer
+
+Future<Session> Offer::accept() {
+    auto info = info_;
+    return detail::run_as_future<Session>(link_, [info](detail::ClientCore& c, Callback<Session> done) {
+        c.accept(info, std::move(done));
+    });
+}
+
+void Offer::accept(Callback<Session> done) {
+    auto info = info_;
+    detail::run_with_callback<Session>(link_, std::move(done), [info](detail::ClientCore& c, Callback<Session> d) {
+        c.accept(info, std::move(d));
+    });
+}
+
+// ------------------------------------------------------------------ Session
+
+const ApiStartEvent& Session::info() const {
+    static const ApiStartEvent empty;
+    return state_ ? *state_->info : empty;
+}
+
+bool Session::ended() const { return !state_ || state_->ended.load(); }
+
+bool Session::wait_ended(std::chrono::milliseconds timeout) const {
+    if (!state_) return true;
+    std::unique_lock<std::mutex> lock(state_->end_mutex);
+    return state_->end_cv.wait_for(lock, timeout, [&] { return state_->ended.load(); });
+}
+
+namespace {
+std::shared_ptr<detail::ClientLink> link_of(const std::shared_ptr<detail::SessionState>& s) {
+    return s ? s->link.lock() : nullptr;
+}
+}  // namespace
+
+Future<ComponentStopped> Session::apply(const Component& component) {
+    auto s = state_;
+    return detail::run_as_future<ComponentStopped>(
+        link_of(s), [s, component](detail::ClientCore& c, Callback<ComponentStopped> done) { c.apply(s, component, std::move(done)); });
+}
+
+void Session::apply(const Component& component, Callback<ComponentStopped> done) {
+    auto s = state_;
+    detail::run_with_callback<ComponentStopped>(
+        link_of(s), std::move(done),
+        [s, component](detail::ClientCore& c, Callback<ComponentStopped> d) { c.apply(s, component, std::move(d)); });
+}
+
+Future<ComponentStopped> Session::play(const std::string& file, const std::string& interrupt_digits) {
+    Play p;
+    p.file = file;
+    p.interrupt_digits = interrupt_digits;
+    return apply(p);
+}
+
+Future<ComponentStopped> Session::record(std::chrono::seconds max_duration, const std::string& stop_digits) {
+    Record r;
+    r.max_duration = max_duration;
+    r.stop_digits = stop_digits;
+    return apply(r);
+}
+
+Future<ComponentStopped> Session::collect_digits(int max_digits, std::chrono::seconds timeout,
+                                                 std::chrono::seconds inter_digit_timeout) {
+    CollectDigits c;
+    c.max_digits = max_digits;
+    c.timeout = timeout;
+    c.inter_digit_timeout = inter_digit_timeout;
+    return apply(c);
+}
+
+Future<ComponentStopped> Session::transfer(const std::string& number) {
+    Transfer t;
+    t.number = number;
+    return apply(t);
+}
+
+Future<ComponentStopped> Session::answer(int sip_code) {
+    SipAnswer a;
+    a.sip_code = sip_code;
+    return apply(a);
+}
+
+Future<ComponentStopped> Session::hangup() { return apply(Hangup{}); }
+
+Future<void> Session::terminate() {
+    auto s = state_;
+    return detail::run_as_future<void>(link_of(s), [s](detail::ClientCore& c, Callback<void> d) { c.terminate(s, std::move(d)); });
+}
+void Session::terminate(Callback<void> done) {
+    auto s = state_;
+    detail::run_with_callback<void>(link_of(s), std::move(done),
+                                    [s](detail::ClientCore& c, Callback<void> d) { c.terminate(s, std::move(d)); });
+}
+
+Future<void> Session::abort() {
+    auto s = state_;
+    return detail::run_as_future<void>(link_of(s), [s](detail::ClientCore& c, Callback<void> d) { c.abort(s, std::move(d)); });
+}
+void Session::abort(Callback<void> done) {
+    auto s = state_;
+    detail::run_with_callback<void>(link_of(s), std::move(done),
+                                    [s](detail::ClientCore& c, Callback<void> d) { c.abort(s, std::move(d)); });
+}
+
+Future<FileLink> Session::file_get_path(const std::string& path) {
+    auto s = state_;
+    return detail::run_as_future<FileLink>(
+        link_of(s), [s, path](detail::ClientCore& c, Callback<FileLink> d) { c.file_get_path(s, path, std::move(d)); });
+}
+void Session::file_get_path(const std::string& path, Callback<FileLink> done) {
+    auto s = state_;
+    detail::run_with_callback<FileLink>(
+        link_of(s), std::move(done),
+        [s, path](detail::ClientCore& c, Callback<FileLink> d) { c.file_get_path(s, path, std::move(d)); });
+}
+
+Future<std::string> Session::upload_temp(const std::string& url) {
+    auto s = state_;
+    return detail::run_as_future<std::string>(
+        link_of(s), [s, url](detail::ClientCore& c, Callback<std::string> d) { c.upload_temp(s, url, std::move(d)); });
+}
+void Session::upload_temp(const std::string& url, Callback<std::string> done) {
+    auto s = state_;
+    detail::run_with_callback<std::string>(
+        link_of(s), std::move(done),
+        [s, url](detail::ClientCore& c, Callback<std::string> d) { c.upload_temp(s, url, std::move(d)); });
+}
+
+Future<std::string> Session::upload_static(const std::string& url, const std::string& destpath) {
+    auto s = state_;
+    return detail::run_as_future<std::string>(link_of(s), [s, url, destpath](detail::ClientCore& c, Callback<std::string> d) {
+        c.upload_static(s, url, destpath, std::move(d));
+    });
+}
+void Session::upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done) {
+    auto s = state_;
+    detail::run_with_callback<std::string>(link_of(s), std::move(done),
+                                           [s, url, destpath](detail::ClientCore& c, Callback<std::string> d) {
+                                               c.upload_static(s, url, destpath, std::move(d));
+                                           });
+}
+
+void Session::on_dtmf(std::function<void(const DtmfEvent&)> handler) {
+    auto s = state_;
+    auto link = link_of(s);
+    if (!link) return;
+    link->post([s, h = std::move(handler)](detail::ClientCore& c) mutable { c.set_dtmf_handler(s, std::move(h)); });
+}
+
+void Session::on_end(std::function<void(const SessionEnd&)> handler) {
+    auto s = state_;
+    auto link = link_of(s);
+    auto shared = std::make_shared<std::function<void(const SessionEnd&)>>(std::move(handler));
+    if (!link || !link->post([s, shared](detail::ClientCore& c) { c.set_end_handler(s, std::move(*shared)); })) {
+        if (*shared) {
+            SessionEnd end;
+            end.reason_text = "client stopped";
+            (*shared)(end);
+        }
+    }
+}
+
+}  // namespace ivrapi

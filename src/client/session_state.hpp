@@ -1,0 +1,52 @@
+// The state behind a Session handle. Fields under "loop thread" are touched only by
+// the client core on its loop; the rest is safe from any thread.
+#pragma once
+
+#include "client/client_link.hpp"
+#include "client/loop.hpp"
+#include "protocol/codec.hpp"
+
+#include <ivrapi/session.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace ivrapi::detail {
+
+struct SessionState {
+    SessionState(std::shared_ptr<const ApiStartEvent> i, std::weak_ptr<ClientLink> l)
+        : info(std::move(i)), link(std::move(l)) {}
+
+    const std::shared_ptr<const ApiStartEvent> info;
+    const std::weak_ptr<ClientLink> link;
+
+    // ---- loop thread ----
+    enum class Phase { accepting, controlling, detached, ended };
+    Phase phase = Phase::accepting;
+
+    struct Running {
+        std::int64_t oid = 0;
+        protocol::Qid apply_qid = 0;   // 0 once the apply's reply was handled
+        Callback<ComponentStopped> done;
+        Loop::TimerId timeout = 0;     // component_timeout
+        Loop::TimerId grace = 0;       // after a terminate reply, wait this long for stopped
+    };
+    std::optional<Running> running;
+    std::vector<protocol::Qid> requests;  // requests in flight for this session
+
+    std::function<void(const DtmfEvent&)> on_dtmf;
+    std::deque<DtmfEvent> dtmf_backlog;   // until on_dtmf is set (bounded)
+    std::function<void(const SessionEnd&)> on_end;
+
+    // ---- any thread ----
+    std::atomic<bool> ended{false};
+    std::mutex end_mutex;
+    std::condition_variable end_cv;
+};
+
+}  // namespace ivrapi::detail

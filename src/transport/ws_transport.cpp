@@ -1,0 +1,353 @@
+// The one translation unit with the client's websocketpp + Asio code.
+#include "transport/ws_transport.hpp"
+
+#include "transport/wspp_config.hpp"
+
+#include <websocketpp/client.hpp>
+
+#include <asio/ssl/host_name_verification.hpp>
+
+#include <deque>
+#include <map>
+#include <mutex>
+
+namespace ivrapi::detail {
+namespace {
+
+class AsioLoop final : public RunnableLoop {
+public:
+    AsioLoop() : work_(asio::make_work_guard(io_)) {}
+
+    asio::io_context& io() { return io_; }
+
+    bool post(std::function<void()> task) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (closed_) return false;
+            tasks_.push_back(std::move(task));
+            if (tasks_.size() > 1) return true;  // a drain is already scheduled
+        }
+        asio::post(io_, [this] { drain(); });
+        return true;
+    }
+
+    TimerId schedule(std::chrono::milliseconds delay, std::function<void()> task) override {
+        const TimerId id = ++next_timer_;
+        auto timer = std::make_unique<asio::steady_timer>(io_, delay);
+        timer->async_wait([this, id, task = std::move(task)](const std::error_code& ec) {
+            if (ec) return;
+            if (timers_.erase(id) == 0) return;
+            task();
+        });
+        timers_.emplace(id, std::move(timer));
+        return id;
+    }
+
+    void cancel(TimerId id) override {
+        auto it = timers_.find(id);
+        if (it == timers_.end()) return;
+        it->second->cancel();
+        timers_.erase(it);  // the handler sees operation_aborted and the id gone
+    }
+
+    Clock::time_point now() const override { return Clock::now(); }
+
+    void run() override {
+        set_current_loop(this);
+        for (;;) {
+            try {
+                io_.run();
+                break;
+            } catch (const std::exception&) {
+                // A handler threw: keep the loop alive (the SDK's own handlers catch theirs).
+            }
+        }
+        timers_.clear();
+        set_current_loop(nullptr);
+    }
+
+    void close() override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (closed_) return;
+            closed_ = true;
+        }
+        // Runs after every task posted before close().
+        asio::post(io_, [this] {
+            drain();
+            for (auto& [id, t] : timers_) t->cancel();
+            work_.reset();
+            io_.stop();
+        });
+    }
+
+private:
+    void drain() {
+        std::deque<std::function<void()>> batch;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            batch.swap(tasks_);
+        }
+        for (auto& t : batch) t();
+    }
+
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::mutex mutex_;
+    std::deque<std::function<void()>> tasks_;
+    bool closed_ = false;
+    TimerId next_timer_ = 0;
+    std::map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
+};
+
+Errc classify(const std::error_code& ec) {
+    if (ec.category() == asio::error::get_ssl_category()) return Errc::tls_error;
+    const std::string cat = ec.category().name();
+    if (cat.find("ssl") != std::string::npos || cat.find("tls") != std::string::npos) return Errc::tls_error;
+    return Errc::connection_lost;
+}
+
+template <typename Config>
+class WsTransport final : public Transport {
+public:
+    using Endpoint = websocketpp::client<Config>;
+    using ConnectionPtr = typename Endpoint::connection_ptr;
+    using MessagePtr = typename Endpoint::message_ptr;
+
+    WsTransport(AsioLoop& loop, ConnectTarget target, const ClientOptions& options, WireLog log)
+        : loop_(loop), target_(std::move(target)), options_(options), log_(std::move(log)) {
+        endpoint_.get_alog().set_sink([this](bool, websocketpp::log::level, const std::string& line) {
+            log_(LogLevel::debug, "websocketpp: " + line);
+        });
+        endpoint_.get_elog().set_sink([this](bool, websocketpp::log::level lvl, const std::string& line) {
+            log_(lvl >= websocketpp::log::elevel::rerror ? LogLevel::warn : LogLevel::debug, "websocketpp: " + line);
+        });
+        endpoint_.clear_access_channels(websocketpp::log::alevel::all);
+        endpoint_.set_access_channels(websocketpp::log::alevel::connect | websocketpp::log::alevel::disconnect |
+                                      websocketpp::log::alevel::fail);
+        endpoint_.set_error_channels(websocketpp::log::elevel::all);
+        endpoint_.init_asio(&loop_.io());
+        endpoint_.set_user_agent("ivrapi-cpp/0.1");
+        // Nagle off before connect: small request/reply traffic collapses with it on.
+        endpoint_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl hdl) {
+            std::error_code ec;
+            auto con = endpoint_.get_con_from_hdl(hdl, ec);
+            if (!ec) con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ec);
+        });
+        configure_tls();
+    }
+
+    ~WsTransport() override { shutdown(); }
+
+    void connect(TransportHandlers handlers) override {
+        drop_current();
+        handlers_ = std::move(handlers);
+        std::error_code ec;
+        ConnectionPtr con = endpoint_.get_connection(target_.uri, ec);
+        if (ec) {
+            fail(Error(Errc::invalid_argument, "cannot connect: " + ec.message()));
+            return;
+        }
+        if (!target_.bearer_token.empty()) {
+            con->append_header("Authorization", "Bearer " + target_.bearer_token);
+        }
+        con->set_open_handshake_timeout(static_cast<long>(options_.connect_timeout.count()));
+        con->set_close_handshake_timeout(1000);
+        // websocketpp closes the link (1009) above this; the decoder enforces the real
+        // limit per frame and drops what is over it without losing the link.
+        con->set_max_message_size(options_.max_message_size * 2 + 1024);
+        con->set_pong_timeout(static_cast<long>(options_.pong_timeout.count()));
+        const std::uint64_t gen = ++generation_;
+        con->set_open_handler([this, gen](websocketpp::connection_hdl) {
+            if (gen != generation_) return;
+            open_ = true;
+            schedule_ping(gen);
+            if (handlers_.on_open) handlers_.on_open();
+        });
+        con->set_fail_handler([this, gen](websocketpp::connection_hdl hdl) {
+            if (gen != generation_) return;
+            fail(describe_failure(hdl));
+        });
+        con->set_close_handler([this, gen](websocketpp::connection_hdl hdl) {
+            if (gen != generation_) return;
+            fail(describe_close(hdl));
+        });
+        con->set_message_handler([this, gen](websocketpp::connection_hdl, MessagePtr msg) {
+            if (gen != generation_ || !handlers_.on_message) return;
+            handlers_.on_message(std::move(msg->get_raw_payload()));
+        });
+        con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
+            if (gen != generation_) return;
+            log_(LogLevel::warn, "no pong within " + std::to_string(options_.pong_timeout.count()) +
+                                     " ms: dropping the link");
+            abort_connection(Error(Errc::connection_lost, "pong timeout (dead link)"));
+        });
+        current_ = con;
+        endpoint_.connect(con);
+    }
+
+    bool send(std::string_view frame) override {
+        if (!open_ || !current_) return false;
+        std::error_code ec;
+        endpoint_.send(current_->get_handle(), frame.data(), frame.size(), websocketpp::frame::opcode::text, ec);
+        if (ec) {
+            log_(LogLevel::warn, "send failed: " + ec.message());
+            return false;
+        }
+        return true;
+    }
+
+    void close(std::string_view reason) override {
+        if (!current_) return;
+        std::error_code ec;
+        current_->close(websocketpp::close::status::normal, std::string(reason), ec);
+        if (ec) abort_connection(Error(Errc::connection_lost, std::string(reason)));
+    }
+
+    void shutdown() override {
+        handlers_ = TransportHandlers{};
+        drop_current();
+    }
+
+    std::string http_base() const override {
+        return std::string(target_.tls ? "https://" : "http://") + target_.host + ":" + std::to_string(target_.port);
+    }
+
+private:
+    void configure_tls();
+
+    void schedule_ping(std::uint64_t gen) {
+        if (options_.ping_interval.count() <= 0) return;
+        ping_timer_ = loop_.schedule(options_.ping_interval, [this, gen] {
+            ping_timer_ = 0;
+            if (gen != generation_ || !current_ || !open_) return;
+            std::error_code ec;
+            current_->ping("ivrapi", ec);
+            schedule_ping(gen);
+        });
+    }
+
+    // Ends the current link now and reports `why` (once).
+    void abort_connection(const Error& why) {
+        auto handlers = std::move(handlers_);
+        handlers_ = TransportHandlers{};
+        drop_current();
+        if (handlers.on_close) handlers.on_close(why);
+    }
+
+    void fail(const Error& why) {
+        auto handlers = std::move(handlers_);
+        handlers_ = TransportHandlers{};
+        open_ = false;
+        ++generation_;
+        if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
+        current_.reset();
+        if (handlers.on_close) handlers.on_close(why);
+    }
+
+    void drop_current() {
+        ++generation_;
+        open_ = false;
+        if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
+        if (current_) {
+            std::error_code ec;
+            if (current_->get_state() == websocketpp::session::state::open) {
+                current_->close(websocketpp::close::status::going_away, "client closing", ec);
+            } else {
+                current_->terminate(ec);
+            }
+            current_.reset();
+        }
+    }
+
+    Error describe_failure(websocketpp::connection_hdl hdl) {
+        std::error_code ec;
+        auto con = endpoint_.get_con_from_hdl(hdl, ec);
+        if (ec) return Error(Errc::connection_lost, "connection failed");
+        const int status = static_cast<int>(con->get_response_code());
+        const std::error_code why = con->get_ec();
+        const std::string transport_ec = con->get_transport_ec().message();
+        if (status != 0 && status != 101) {
+            return Error(Errc::handshake_failed, "WebSocket upgrade refused: HTTP " + std::to_string(status) + " " +
+                                                     con->get_response_msg());
+        }
+        Errc code = classify(con->get_transport_ec());
+        if (code != Errc::tls_error) code = classify(why);
+        std::string text = why.message();
+        if (con->get_transport_ec() && con->get_transport_ec() != why) text += " (" + transport_ec + ")";
+        if (code == Errc::tls_error) return Error(Errc::tls_error, "TLS handshake failed: " + text);
+        return Error(Errc::connection_lost, "connect failed: " + text);
+    }
+
+    Error describe_close(websocketpp::connection_hdl hdl) {
+        std::error_code ec;
+        auto con = endpoint_.get_con_from_hdl(hdl, ec);
+        if (ec) return Error(Errc::connection_lost, "connection closed");
+        const auto code = con->get_remote_close_code();
+        if (code != websocketpp::close::status::blank && code != websocketpp::close::status::abnormal_close &&
+            code != websocketpp::close::status::no_status) {
+            return Error(Errc::closed_by_peer, "closed by the server: code " + std::to_string(code) +
+                                                   (con->get_remote_close_reason().empty()
+                                                        ? std::string()
+                                                        : " reason \"" + con->get_remote_close_reason() + "\""));
+        }
+        return Error(Errc::connection_lost, "connection dropped (" + con->get_ec().message() + ")");
+    }
+
+    AsioLoop& loop_;
+    ConnectTarget target_;
+    const ClientOptions& options_;
+    WireLog log_;
+    Endpoint endpoint_;
+    TransportHandlers handlers_;
+    ConnectionPtr current_;
+    bool open_ = false;
+    std::uint64_t generation_ = 0;
+    Loop::TimerId ping_timer_ = 0;
+};
+
+template <>
+void WsTransport<transport::ClientConfig>::configure_tls() {}
+
+template <>
+void WsTransport<transport::TlsClientConfig>::configure_tls() {
+    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        std::error_code ec;
+        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                             asio::ssl::context::no_tlsv1_1,
+                         ec);
+        if (options_.tls.danger_accept_invalid_certificates) {
+            ctx->set_verify_mode(asio::ssl::verify_none, ec);
+            return ctx;
+        }
+        ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+        if (!options_.tls.ca_file.empty()) {
+            ctx->load_verify_file(options_.tls.ca_file, ec);
+            if (ec) log_(LogLevel::error, "cannot load CA file " + options_.tls.ca_file + ": " + ec.message());
+        } else {
+            ctx->set_default_verify_paths(ec);
+        }
+        if (options_.tls.verify_hostname) {
+            ctx->set_verify_callback(asio::ssl::host_name_verification(target_.host), ec);
+        }
+        return ctx;
+    });
+}
+
+}  // namespace
+
+std::unique_ptr<RunnableLoop> make_asio_loop() { return std::make_unique<AsioLoop>(); }
+
+std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, const ConnectTarget& target,
+                                             const ClientOptions& options, WireLog log) {
+    auto& asio_loop = static_cast<AsioLoop&>(loop);
+    if (target.tls) {
+        return std::make_unique<WsTransport<transport::TlsClientConfig>>(asio_loop, target, options, std::move(log));
+    }
+    return std::make_unique<WsTransport<transport::ClientConfig>>(asio_loop, target, options, std::move(log));
+}
+
+}  // namespace ivrapi::detail
+

@@ -1,0 +1,41 @@
+// Factories for the production loop (Asio) and transport (websocketpp, ws and wss).
+// All websocketpp/Asio code of the client lives in ws_transport.cpp.
+#pragma once
+
+#include "client/loop.hpp"
+#include "transport/transport.hpp"
+
+#include <ivrapi/options.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace ivrapi::detail {
+
+// A Loop the owner runs on a thread of its own.
+class RunnableLoop : public Loop {
+public:
+    virtual void run() = 0;    // until close(); tasks posted before close() still run
+    virtual void close() = 0;  // any thread
+};
+
+std::unique_ptr<RunnableLoop> make_asio_loop();
+
+// Where and how to connect, from ClientOptions (validated by the client).
+struct ConnectTarget {
+    std::string uri;            // ws(s)://host:port/path (token in the path when chosen)
+    bool tls = false;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string bearer_token;   // sent as Authorization when not in the path
+};
+
+using WireLog = std::function<void(LogLevel, const std::string&)>;
+
+// `loop` must be the RunnableLoop from make_asio_loop().
+std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, const ConnectTarget& target,
+                                             const ClientOptions& options, WireLog log);
+
+}  // namespace ivrapi::detail
