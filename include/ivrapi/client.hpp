@@ -105,7 +105,7 @@ public:
     bool wait_ready(std::chrono::milliseconds timeout) const;
 
 private:
-    std::shared_ptr<detail::ClientRuntime> runtime_;
+    std::shared_ptr<detail::ClientRuntime> runtime_{};
 };
 
 }  // namespace ivrapi

@@ -26,14 +26,14 @@ using Properties = Json::Object;
 struct Pause {
     static constexpr int o_type = 103;
     std::chrono::milliseconds duration{0};  // timeoutMs; negative = synchronous per docs
-    Properties extra;
+    Properties extra{};
     Json data() const;
 };
 
 // 201 bye: hang up. Fails on the platform if no 2xx was sent: use SipAnswer 4xx-6xx then.
 struct Hangup {
     static constexpr int o_type = 201;
-    Properties extra;
+    Properties extra{};
     Json data() const;
 };
 
@@ -41,11 +41,11 @@ struct Hangup {
 struct SipAnswer {
     static constexpr int o_type = 202;
     int sip_code = 200;                // sipCode
-    std::string phrase;                // phrase
-    std::string reason;                // reason (Reason header)
-    std::string remote_party_display;  // remotePartyDisplay
-    std::string redirect_to;           // redirectTo (required for 3xx)
-    Properties extra;
+    std::string phrase{};                // phrase
+    std::string reason{};                // reason (Reason header)
+    std::string remote_party_display{};  // remotePartyDisplay
+    std::string redirect_to{};           // redirectTo (required for 3xx)
+    Properties extra{};
     Json data() const;
 };
 
@@ -53,9 +53,9 @@ struct SipAnswer {
 enum class ReinviteMode { not_used = 0, automatic = 1, sendonly = 2, inactive = 3 };
 struct Transfer {
     static constexpr int o_type = 203;
-    std::string number;                        // number
-    std::optional<ReinviteMode> reinvite_mode;  // reinviteMode
-    Properties extra;
+    std::string number{};                        // number
+    std::optional<ReinviteMode> reinvite_mode{};  // reinviteMode
+    Properties extra{};
     Json data() const;
 };
 
@@ -72,11 +72,11 @@ enum class PlayMode {
 };
 struct Play {
     static constexpr int o_type = 204;
-    std::string file;                 // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
-    std::optional<PlayMode> mode;     // mode (platform default: sync_file)
-    std::string player_id;            // playerId (platform default "default")
-    std::string interrupt_digits;     // interruptSymbols, e.g. "#" or "123"
-    Properties extra;
+    std::string file{};                 // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
+    std::optional<PlayMode> mode{};     // mode (platform default: sync_file)
+    std::string player_id{};            // playerId (platform default "default")
+    std::string interrupt_digits{};     // interruptSymbols, e.g. "#" or "123"
+    Properties extra{};
     Json data() const;
 };
 
@@ -85,13 +85,13 @@ struct Play {
 enum class InbandDetector { disable = 0, enable = 1, turn = 2 };
 struct CollectDigits {
     static constexpr int o_type = 206;
-    std::optional<std::chrono::seconds> timeout;              // timeoutSec
-    std::optional<std::chrono::seconds> inter_digit_timeout;  // symbolTimeoutSec
-    std::optional<int> max_digits;                            // maxSymbolCount [inferred]
-    std::string terminators;                                  // terminateSymbols [inferred]
-    std::optional<bool> clear_buffer;                         // clearDtmfBuffer (platform: yes)
-    std::optional<InbandDetector> inband;                     // inband
-    Properties extra;
+    std::optional<std::chrono::seconds> timeout{};              // timeoutSec
+    std::optional<std::chrono::seconds> inter_digit_timeout{};  // symbolTimeoutSec
+    std::optional<int> max_digits{};                            // maxSymbolCount [inferred]
+    std::string terminators{};                                  // terminateSymbols [inferred]
+    std::optional<bool> clear_buffer{};                         // clearDtmfBuffer (platform: yes)
+    std::optional<InbandDetector> inband{};                     // inband
+    Properties extra{};
     Json data() const;
 };
 
@@ -99,9 +99,9 @@ struct CollectDigits {
 enum class DtmfProto { rfc2833 = 1, sip_info = 2, inband = 3 };
 struct SendDtmf {
     static constexpr int o_type = 207;
-    std::string digits;              // dtmf
-    std::optional<DtmfProto> proto;  // proto (platform default SIP INFO)
-    Properties extra;
+    std::string digits{};              // dtmf
+    std::optional<DtmfProto> proto{};  // proto (platform default SIP INFO)
+    Properties extra{};
     Json data() const;
 };
 
@@ -112,14 +112,14 @@ struct SendDtmf {
 enum class RecordMode { sync_file = 0, growing_raw = 1 };
 struct Record {
     static constexpr int o_type = 208;
-    std::optional<RecordMode> mode;                   // mode
-    std::optional<std::chrono::seconds> max_duration;  // recTimeSec
-    std::optional<int> max_digits;                    // maxSymbolCount
-    std::string stop_digits;                          // interruptSymbols: "#" or "456" -> "4, 5, 6"
-    std::optional<bool> abort_on_silence;             // abortOnSilence
-    std::optional<bool> path_to_var;                  // pathToVarMode (platform: yes)
-    std::string to_filepath;                          // toFilepath (growing_raw mode)
-    Properties extra;
+    std::optional<RecordMode> mode{};                   // mode
+    std::optional<std::chrono::seconds> max_duration{};  // recTimeSec
+    std::optional<int> max_digits{};                    // maxSymbolCount
+    std::string stop_digits{};                          // interruptSymbols: "#" or "456" -> "4, 5, 6"
+    std::optional<bool> abort_on_silence{};             // abortOnSilence
+    std::optional<bool> path_to_var{};                  // pathToVarMode (platform: yes)
+    std::string to_filepath{};                          // toFilepath (growing_raw mode)
+    Properties extra{};
     Json data() const;
 };
 
@@ -128,18 +128,18 @@ enum class FaxProto { automatic = 0, t30 = 1, t38 = 2 };
 enum class FaxPathMode { dont_save = 0, script_key_path = 1, only_file_name = 2 };
 struct FaxSend {
     static constexpr int o_type = 213;
-    std::string file;                          // file (TIFF)
-    std::optional<FaxProto> proto;             // proto
-    std::optional<std::chrono::seconds> timeout;  // timeoutSec
-    Properties extra;
+    std::string file{};                          // file (TIFF)
+    std::optional<FaxProto> proto{};             // proto
+    std::optional<std::chrono::seconds> timeout{};  // timeoutSec
+    Properties extra{};
     Json data() const;
 };
 struct FaxReceive {
     static constexpr int o_type = 214;
-    std::optional<FaxProto> proto;                // proto
-    std::optional<std::chrono::seconds> timeout;  // timeoutSec
-    std::optional<FaxPathMode> path_mode;         // pathToVarMode
-    Properties extra;                             // the TIFF path comes back as "nameVar"
+    std::optional<FaxProto> proto{};                // proto
+    std::optional<std::chrono::seconds> timeout{};  // timeoutSec
+    std::optional<FaxPathMode> path_mode{};         // pathToVarMode
+    Properties extra{};                             // the TIFF path comes back as "nameVar"
     Json data() const;
 };
 
@@ -149,28 +149,28 @@ struct FaxReceive {
 enum class TtsMode { play = 0, file = 1 };
 struct TtsYandex {
     static constexpr int o_type = 222;
-    std::string text;              // text
-    std::string account_key;       // accountKey (platform default "default")
-    std::optional<TtsMode> mode;   // mode
-    Properties extra;
+    std::string text{};              // text
+    std::string account_key{};       // accountKey (platform default "default")
+    std::optional<TtsMode> mode{};   // mode
+    Properties extra{};
     Json data() const;
 };
 struct TtsSber {
     static constexpr int o_type = 226;
-    std::string text;              // text [inferred]
-    std::string content_type;      // contentType (platform default TEXT)
-    std::string account_key;
-    std::optional<TtsMode> mode;
-    Properties extra;
+    std::string text{};              // text [inferred]
+    std::string content_type{};      // contentType (platform default TEXT)
+    std::string account_key{};
+    std::optional<TtsMode> mode{};
+    Properties extra{};
     Json data() const;
 };
 struct TtsAzure {
     static constexpr int o_type = 230;
-    std::string text;              // text [inferred]: plain text or SSML body
-    std::string content_type;      // contentType (platform default SSML)
-    std::string account_key;
-    std::optional<TtsMode> mode;
-    Properties extra;
+    std::string text{};              // text [inferred]: plain text or SSML body
+    std::string content_type{};      // contentType (platform default SSML)
+    std::string account_key{};
+    std::optional<TtsMode> mode{};
+    Properties extra{};
     Json data() const;
 };
 
@@ -181,21 +181,21 @@ enum class AsrYandexLang { ru_RU = 0, en_US = 1, de_DE = 2, automatic = 100 };
 enum class AsrSberLang { ru_RU = 0, en_US = 1, kk_KZ = 2 };
 struct AsrYandex {
     static constexpr int o_type = 223;
-    std::string account_key;            // accountKey
-    std::optional<AsrTopic> topic;      // topic
-    std::string topic_custom;           // topicCustom (topic == custom)
-    std::optional<AsrYandexLang> lang;  // lang
-    Properties extra;
+    std::string account_key{};            // accountKey
+    std::optional<AsrTopic> topic{};      // topic
+    std::string topic_custom{};           // topicCustom (topic == custom)
+    std::optional<AsrYandexLang> lang{};  // lang
+    Properties extra{};
     Json data() const;
 };
 struct AsrSber {
     static constexpr int o_type = 227;
-    std::string account_key;             // accountKey
-    std::string model;                   // model (platform default "callcenter")
-    std::optional<AsrSberLang> lang;     // lang
-    std::optional<bool> profanity_filter;  // profanityFilter
-    std::optional<bool> multi_utterance;   // multiUtterance
-    Properties extra;
+    std::string account_key{};             // accountKey
+    std::string model{};                   // model (platform default "callcenter")
+    std::optional<AsrSberLang> lang{};     // lang
+    std::optional<bool> profanity_filter{};  // profanityFilter
+    std::optional<bool> multi_utterance{};   // multiUtterance
+    Properties extra{};
     Json data() const;
 };
 
@@ -225,8 +225,8 @@ public:
 
 private:
     Component() = default;
-    Json data_;
-    std::string error_;
+    Json data_{};
+    std::string error_{};
 };
 
 }  // namespace ivrapi

@@ -27,41 +27,41 @@ const char* to_string(DtmfMode m) noexcept;
 
 // Identity of an IVR session, shared by api_start and api_stop.
 struct SessionIdentity {
-    std::string ivrid;          // addresses the dialog at run time
-    std::string key;            // must be echoed in every ivrapi request
-    std::string callid;
-    std::string cid;            // globally unique dialog id (may be empty)
-    std::string sm_id;
-    std::string componentname;  // documented as int, sent as string: kept as text
-    std::optional<std::int64_t> componentid;
-    std::optional<std::int64_t> ivrts;    // dialog start, Unix ms
-    std::optional<std::int64_t> eventts;  // event time, Unix ms
+    std::string ivrid{};          // addresses the dialog at run time
+    std::string key{};            // must be echoed in every ivrapi request
+    std::string callid{};
+    std::string cid{};            // globally unique dialog id (may be empty)
+    std::string sm_id{};
+    std::string componentname{};  // documented as int, sent as string: kept as text
+    std::optional<std::int64_t> componentid{};
+    std::optional<std::int64_t> ivrts{};    // dialog start, Unix ms
+    std::optional<std::int64_t> eventts{};  // event time, Unix ms
 };
 
 // ivrevents.api_start: a session offered for external control.
 struct ApiStartEvent : SessionIdentity {
     CallState state = CallState::unknown;
-    std::string state_text;            // as received (empty when absent)
-    std::string params;                // raw, as sent by the script
-    std::optional<Json> params_json;   // params parsed, when they are JSON
-    std::string raw;                   // the whole frame
+    std::string state_text{};            // as received (empty when absent)
+    std::string params{};                // raw, as sent by the script
+    std::optional<Json> params_json{};   // params parsed, when they are JSON
+    std::string raw{};                   // the whole frame
 };
 
 // ivrevents.api_stop: control is over.
 struct ApiStopEvent : SessionIdentity {
     StopReason reason = StopReason::unknown;
-    std::string reason_text;
-    std::string raw;
+    std::string reason_text{};
+    std::string raw{};
 };
 
 // ivrapi_component_stopped: a component applied through the API finished.
 struct ComponentStopped {
-    std::optional<std::int64_t> oid;  // the oId the SDK set on apply
-    std::string transfer_key;         // exit taken: "transfer", "transferTimeout", ...
-    Json results;                     // output variables by property name (an object)
-    std::optional<std::string> key;   // present on some servers only
-    std::optional<std::string> ivrid;
-    std::string raw;
+    std::optional<std::int64_t> oid{};  // the oId the SDK set on apply
+    std::string transfer_key{};         // exit taken: "transfer", "transferTimeout", ...
+    Json results{};                     // output variables by property name (an object)
+    std::optional<std::string> key{};   // present on some servers only
+    std::optional<std::string> ivrid{};
+    std::string raw{};
 
     // A result as text ("" when absent): strings as they are, other values as JSON.
     std::string result(std::string_view name) const {
@@ -72,37 +72,37 @@ struct ComponentStopped {
 
 // ivrapi_dtmf: a key the caller pressed while control is held.
 struct DtmfEvent {
-    std::string key;
-    std::string ivrid;
+    std::string key{};
+    std::string ivrid{};
     DtmfMode mode = DtmfMode::unknown;
-    std::optional<std::int64_t> oid;  // the running component (mode == component)
-    std::string dtmf;
+    std::optional<std::int64_t> oid{};  // the running component (mode == component)
+    std::string dtmf{};
 };
 
 // Any notify of another class/type (sm_start, callevents, ...).
 struct NotifyEvent {
-    std::string event_class;
-    std::string type;
-    std::optional<std::int64_t> eventts;
-    Json data;
-    std::string raw;
+    std::string event_class{};
+    std::string type{};
+    std::optional<std::int64_t> eventts{};
+    Json data{};
+    std::string raw{};
 };
 
 // A message with a name the SDK does not know (scripts and plugins may push any).
 struct GenericMessage {
-    std::string name;
-    Json body;
-    std::string raw;
+    std::string name{};
+    Json body{};
+    std::string raw{};
 };
 
 // connection_info_result, minus the token (the SDK never keeps the token in clear).
 struct ConnectionInfo {
-    std::string site, ownertype, domain, sessionid, connectionid, datetime;
-    std::string integration_point_id, integration_point_type;
-    std::vector<std::string> capabilities;
-    std::vector<std::string> roles;
-    std::optional<std::int64_t> timestamp;
-    Json body;  // every field received except "token"
+    std::string site, ownertype, domain, sessionid, connectionid, datetime{};
+    std::string integration_point_id, integration_point_type{};
+    std::vector<std::string> capabilities{};
+    std::vector<std::string> roles{};
+    std::optional<std::int64_t> timestamp{};
+    Json body{};  // every field received except "token"
 
     bool has_capability(std::string_view name) const {
         for (const auto& c : capabilities) {

@@ -20,7 +20,7 @@ using LogSink = std::function<void(LogLevel, const std::string& line)>;
 
 struct TlsOptions {
     // Verification is ON by default, against the system trust store.
-    std::string ca_file;           // PEM bundle to trust instead of the system store
+    std::string ca_file{};           // PEM bundle to trust instead of the system store
     bool verify_hostname = true;   // check the certificate names the URL's host
     // Accept ANY certificate: anyone on the path can read and alter the traffic.
     // Only for local experiments; the client logs a warning on every connect.
@@ -37,11 +37,11 @@ struct ReconnectOptions {
 struct ClientOptions {
     // "wss://host[:port]/ws/token/v1" (token sent as "Authorization: Bearer") or
     // "wss://host[:port]/ws/token/v1/<TOKEN>" (token in the path). ws:// for plain HTTP.
-    std::string url;
-    std::string token;  // required unless the URL carries it
+    std::string url{};
+    std::string token{};  // required unless the URL carries it
 
-    TlsOptions tls;
-    ReconnectOptions reconnect;
+    TlsOptions tls{};
+    ReconnectOptions reconnect{};
 
     std::chrono::milliseconds request_timeout{10000};   // every request but a component's run
     std::chrono::milliseconds connect_timeout{10000};   // TCP + TLS + upgrade
@@ -55,7 +55,7 @@ struct ClientOptions {
     // Events to subscribe to after every connect. Empty: no subscription (request-only use).
     std::vector<std::string> events{"ivrevents.api_start", "ivrevents.api_stop"};
 
-    LogSink log;                       // none: silent
+    LogSink log{};                       // none: silent
     LogLevel log_level = LogLevel::info;
 };
 

@@ -28,15 +28,15 @@ class ClientCore;
 
 // A link from ivrapi_file_get_path: valid 5 minutes, downloadable without auth.
 struct FileLink {
-    std::string url;   // absolute: the connection's host + the returned path
-    std::string path;  // as the platform returned it ("/temp/...")
+    std::string url{};   // absolute: the connection's host + the returned path
+    std::string path{};  // as the platform returned it ("/temp/...")
 };
 
 // How control ended.
 struct SessionEnd {
     StopReason reason = StopReason::unknown;  // from api_stop (abort after our abort())
-    std::string reason_text;                  // as received, or why the SDK ended it
-    std::optional<ApiStopEvent> event;        // the api_stop notification, when one came
+    std::string reason_text{};                  // as received, or why the SDK ended it
+    std::optional<ApiStopEvent> event{};        // the api_stop notification, when one came
 };
 
 class Session {
@@ -96,7 +96,7 @@ public:
 private:
     friend class detail::ClientCore;
     explicit Session(std::shared_ptr<detail::SessionState> state) : state_(std::move(state)) {}
-    std::shared_ptr<detail::SessionState> state_;
+    std::shared_ptr<detail::SessionState> state_{};
 };
 
 }  // namespace ivrapi

@@ -108,8 +108,6 @@ std::vector<std::string> file_list(const rapidjson::Value& d, bool split) {
     return out;
 }
 
-bool is_tts(int t) { return t == 222 || t == 226 || t == 230; }
-
 }  // namespace
 
 bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, std::string& why) {

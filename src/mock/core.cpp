@@ -122,9 +122,16 @@ void Core::log(const std::string& line) {
     auto t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
     char stamp[32];
     std::snprintf(stamp, sizeof stamp, "%9.3f ", t);
+    std::string text = stamp + line;
+    if (options_.token.size() >= 4) {  // the token is never logged
+        for (auto pos = text.find(options_.token); pos != std::string::npos;
+             pos = text.find(options_.token, pos + 3)) {
+            text.replace(pos, options_.token.size(), "***");
+        }
+    }
     std::lock_guard<std::mutex> lock(log_mutex_);
     try {
-        options_.log(stamp + line);
+        options_.log(text);
     } catch (...) {
     }
 }
@@ -491,7 +498,7 @@ void Core::handle_connection_info(const ReplyTo& to) {
     std::time_t secs = static_cast<std::time_t>(wall / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char datetime[40];
+    char datetime[80];
     std::snprintf(datetime, sizeof datetime, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(wall % 1000));

@@ -120,7 +120,7 @@ TEST_CASE("duplicate keys are rejected") {
     expect_error(many, "field 'k7' appears twice");
 }
 
-TEST_CASE("unknown names become generic messages; error replies are classified") {
+TEST_CASE("unknown names become generic messages - error replies are classified") {
     auto g = decode(R"(["script_message",{"text":"hi","n":[1,2]}])");
     REQUIRE(g.ok());
     const auto& m = std::get<GenericMessage>(*g);
