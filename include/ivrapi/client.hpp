@@ -59,6 +59,10 @@ struct ServeOptions {
     std::function<bool(const ApiStartEvent&)> filter;  // claim only offers it accepts
     std::uint32_t shard_index = 0;         // claim only offers whose ivrid hash % shard_count
     std::uint32_t shard_count = 1;         //   == shard_index (several processes, no races)
+    // At capacity, an offer is left to other processes (0, the default), or held and
+    // claimed when a slot frees within this time (keep it below the platform's 30 s
+    // accept window).
+    std::chrono::milliseconds wait_for_capacity{0};
 };
 
 class Client {

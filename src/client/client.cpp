@@ -6,6 +6,7 @@
 
 #include <ivrapi/client.hpp>
 
+#include <deque>
 #include <thread>
 
 namespace ivrapi {
@@ -74,7 +75,10 @@ public:
         if (started_ || stopped_) return;
         started_ = true;
         link_->post([](ClientCore& c) { c.start(); });
-        thread_ = std::thread([self = shared_from_this()] { self->loop_->run(); });
+        thread_ = std::thread([self = shared_from_this()] {
+            self->loop_->run();
+            self->mark_finished();
+        });
     }
 
     void stop() {
@@ -90,12 +94,20 @@ public:
         link_->post([](ClientCore& c) { c.stop(); });
         link_->detach();  // handles fail fast from now on
         loop_->close();
+        status_.state.store(ConnectionState::stopped);
+        status_.state_cv.notify_all();
+        const bool on_loop_thread = thread_.joinable() && thread_.get_id() == std::this_thread::get_id();
         if (run_inline) {
             loop_->run();  // never started: complete what was queued, right here
-        } else if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+        } else if (thread_.joinable() && !on_loop_thread) {
             thread_.join();
         }
         if (pool) pool->stop();
+        // Called on the loop thread, the loop finishes after this callback returns.
+        if (!on_loop_thread) mark_finished();
+    }
+
+    void mark_finished() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             finished_ = true;
@@ -122,54 +134,103 @@ public:
         if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count) {
             throw std::invalid_argument("ivrapi::ServeOptions: shard_index must be below shard_count");
         }
-        auto pool = WorkerPool::create(opts.workers);
+        auto state = std::make_shared<ServeState>();
+        state->runtime = weak_from_this();
+        state->link = link_;
+        state->pool = WorkerPool::create(opts.workers);
+        state->handler = std::move(handler);
+        state->limit = opts.max_concurrent ? opts.max_concurrent : std::max<std::size_t>(opts.workers, 1);
+        state->options = std::move(opts);
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (stopped_) return;
-            if (pool_) pool_->stop();
-            pool_ = pool;
-        }
-        const std::size_t limit = opts.max_concurrent ? opts.max_concurrent : std::max<std::size_t>(opts.workers, 1);
-        std::weak_ptr<ClientRuntime> weak = weak_from_this();
-        auto on_offer = [weak, pool, handler, opts, limit](Offer offer) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (opts.filter && !opts.filter(offer.info())) return;
-            if (opts.shard_count > 1 && shard_hash(offer.ivrid()) % opts.shard_count != opts.shard_index) return;
-            if (pool->active.load() >= limit) {
-                self->write_log(LogLevel::info, "serve: at capacity (" + std::to_string(limit) +
-                                                    " sessions); offer " + offer.ivrid() + " left to others");
+            if (stopped_) {
+                state->pool->stop();
                 return;
             }
+            if (pool_) pool_->stop();
+            pool_ = state->pool;
+        }
+        with_core([state](ClientCore& c) { c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); }; });
+        start();
+    }
+
+    // Claim policy + worker hand-off of serve(). Its methods other than finished() run
+    // on the loop thread.
+    struct ServeState : std::enable_shared_from_this<ServeState> {
+        std::weak_ptr<ClientRuntime> runtime;
+        std::shared_ptr<ClientLink> link;
+        std::shared_ptr<WorkerPool> pool;
+        std::function<void(Session&)> handler;
+        ServeOptions options;
+        std::size_t limit = 1;
+        struct Waiting {
+            Offer offer;
+            Loop::Clock::time_point deadline;
+        };
+        std::deque<Waiting> waiting;
+
+        void log(LogLevel level, const std::string& line) {
+            if (auto rt = runtime.lock()) rt->write_log(level, line);
+        }
+
+        void offered(Offer offer) {
+            if (options.filter && !options.filter(offer.info())) return;
+            if (options.shard_count > 1 && shard_hash(offer.ivrid()) % options.shard_count != options.shard_index) {
+                return;
+            }
+            if (pool->active.load() < limit) {
+                claim(std::move(offer));
+            } else if (options.wait_for_capacity.count() > 0 && waiting.size() < 100000) {
+                waiting.push_back({std::move(offer), Loop::Clock::now() + options.wait_for_capacity});
+            } else {
+                log(LogLevel::info, "serve: at capacity (" + std::to_string(limit) + " sessions); offer " +
+                                        offer.ivrid() + " left to others");
+            }
+        }
+
+        void claim(Offer offer) {
             pool->active.fetch_add(1);
-            offer.accept([weak, pool, handler](Result<Session> r) {
+            auto self = shared_from_this();
+            offer.accept([self](Result<Session> r) {
                 if (!r) {
-                    pool->active.fetch_sub(1);
-                    if (auto s = weak.lock()) s->write_log(LogLevel::info, "serve: claim failed: " + r.error().message);
+                    self->pool->active.fetch_sub(1);
+                    self->log(LogLevel::info, "serve: claim failed: " + r.error().message);
+                    self->next();
                     return;
                 }
                 Session session = std::move(*r);
-                const bool queued = pool->submit([weak, pool, handler, session]() mutable {
-                    try {
-                        handler(session);
-                    } catch (const std::exception& e) {
-                        if (auto s = weak.lock()) {
-                            s->write_log(LogLevel::error, "serve handler for " + session.ivrid() + " threw: " + e.what());
-                        }
-                    } catch (...) {
-                        if (auto s = weak.lock()) {
-                            s->write_log(LogLevel::error, "serve handler for " + session.ivrid() + " threw");
-                        }
-                    }
-                    if (!session.ended()) (void)session.abort().get_for(std::chrono::seconds(10));
-                    pool->active.fetch_sub(1);
-                });
-                if (!queued) pool->active.fetch_sub(1);
+                if (!self->pool->submit([self, session]() mutable { self->run(session); })) {
+                    self->pool->active.fetch_sub(1);
+                }
             });
-        };
-        with_core([on_offer](ClientCore& c) { c.handlers().on_offer = on_offer; });
-        start();
-    }
+        }
+
+        // On a worker: blocking calls are fine here.
+        void run(Session& session) {
+            try {
+                handler(session);
+            } catch (const std::exception& e) {
+                log(LogLevel::error, "serve handler for " + session.ivrid() + " threw: " + e.what());
+            } catch (...) {
+                log(LogLevel::error, "serve handler for " + session.ivrid() + " threw");
+            }
+            if (!session.ended()) (void)session.abort().get_for(std::chrono::seconds(10));
+            pool->active.fetch_sub(1);
+            auto self = shared_from_this();
+            link->post([self](ClientCore&) { self->next(); });
+        }
+
+        // Claims held offers while there is room.
+        void next() {
+            const auto now = Loop::Clock::now();
+            while (!waiting.empty() && pool->active.load() < limit) {
+                Waiting w = std::move(waiting.front());
+                waiting.pop_front();
+                if (w.deadline < now) continue;
+                claim(std::move(w.offer));
+            }
+        }
+    };
 
     void write_log(LogLevel level, const std::string& line) const {
         if (!options_.log || level < options_.log_level || options_.log_level == LogLevel::off) return;

@@ -725,16 +725,18 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     remember(ended_, ended_order_, s->info->ivrid);
     if (was_active) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
 
-    complete_component(*s, pending_error);
-    auto requests = s->requests;
-    for (auto qid : requests) fail_pending(qid, pending_error);
-    s->dtmf_backlog.clear();
-    s->on_dtmf = nullptr;
+    // Mark ended before completing anything: a waiter woken by a completion must
+    // already see Session::ended().
     {
         std::lock_guard<std::mutex> lock(s->end_mutex);
         s->ended = true;
     }
     s->end_cv.notify_all();
+    complete_component(*s, pending_error);
+    auto requests = s->requests;
+    for (auto qid : requests) fail_pending(qid, pending_error);
+    s->dtmf_backlog.clear();
+    s->on_dtmf = nullptr;
     if (auto h = std::move(s->on_end)) {
         s->on_end = nullptr;
         h(end);

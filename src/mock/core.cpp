@@ -368,6 +368,19 @@ void Core::on_message(int connection, std::string text) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_) return;
+        if (stalled_) {
+            // The transport stops reading too, but a read already in flight still
+            // completes: hold such messages until the stall ends.
+            held_.emplace_back(connection, std::move(text));
+            return;
+        }
+        process_message(connection, std::move(text));
+    }
+    changed();
+}
+
+void Core::process_message(int connection, std::string text) {
+    {
         auto cit = connections_.find(connection);
         if (cit == connections_.end()) return;
         if (options_.log_frames) log("conn " + std::to_string(connection) + " -> " + short_text(text));
@@ -420,7 +433,6 @@ void Core::on_message(int connection, std::string text) {
             transport_->drop(connection);
         }
     }
-    changed();
 }
 
 HttpReply Core::on_http(const std::string& method, const std::string& resource) {
@@ -1042,9 +1054,22 @@ void Core::duplicate_notifications(bool on) {
 }
 
 void Core::stall(bool on) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (transport_) transport_->set_reading(!on);
-    log(on ? "stalled: not reading any connection (fault)" : "reading connections again");
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stalled_ == on) return;
+        stalled_ = on;
+        if (transport_) transport_->set_reading(!on);
+        log(on ? "stalled: not reading any connection (fault)" : "reading connections again");
+        if (!on) {
+            auto held = std::move(held_);
+            held_.clear();
+            for (auto& [conn, text] : held) {
+                if (stopped_ || stalled_) break;
+                process_message(conn, std::move(text));
+            }
+        }
+    }
+    changed();
 }
 
 }  // namespace ivrapi::mock::detail

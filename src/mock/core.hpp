@@ -187,6 +187,7 @@ private:
     void notify(const std::string& type, const std::string& data_json, const CallData& call);
 
     // requests
+    void process_message(int connection, std::string text);
     void dispatch(const ReplyTo& to, const rapidjson::Value& body);
     void handle_connection_info(const ReplyTo& to);
     void handle_subscribe(const ReplyTo& to, const rapidjson::Value& body);
@@ -245,6 +246,8 @@ private:
     std::map<std::string, std::string> failures_;
     std::set<std::string> drops_;
     bool duplicate_ = false;
+    bool stalled_ = false;
+    std::vector<std::pair<int, std::string>> held_;  // received while stalled
 
     // workers (uploads)
     struct Worker {

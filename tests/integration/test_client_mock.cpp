@@ -1,0 +1,446 @@
+// The SDK client against the mock platform over real loopback sockets (ws and wss).
+#include <ivrapi/ivrapi.hpp>
+#include <ivrapi/mock/server.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+
+using namespace ivrapi;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kCerts = IVRAPI_TEST_CERT_DIR;
+
+struct LogCapture {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    LogSink sink() {
+        return [this](LogLevel, const std::string& l) {
+            std::lock_guard<std::mutex> lock(mutex);
+            lines.push_back(l);
+        };
+    }
+    bool contains(const std::string& needle) {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const auto& l : lines) {
+            if (l.find(needle) != std::string::npos) return true;
+        }
+        return false;
+    }
+};
+
+ClientOptions options_for(const mock::Server& server, bool token_in_path = false) {
+    ClientOptions o;
+    o.url = token_in_path ? server.url_with_token() : server.url();
+    if (!token_in_path) o.token = server.options().token;
+    o.request_timeout = 5s;
+    o.reconnect.initial_delay = 50ms;
+    o.reconnect.max_delay = 500ms;
+    if (server.options().tls) o.tls.ca_file = kCerts + "/ca.pem";
+    return o;
+}
+
+mock::ServerOptions fast_mock() {
+    mock::ServerOptions o;
+    o.default_play_duration = 100ms;
+    o.record_duration = 100ms;
+    return o;
+}
+
+// Waits for the first offer, with a bound.
+struct OfferBox {
+    std::promise<Offer> promise;
+    std::once_flag once;
+    std::function<void(Offer)> handler() {
+        return [this](Offer o) { std::call_once(once, [&] { promise.set_value(std::move(o)); }); };
+    }
+    Offer get() {
+        auto f = promise.get_future();
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        return f.get();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("integration: full session life cycle with futures (ws, bearer token)") {
+    mock::Server server(fast_mock());
+    LogCapture logs;
+    ClientOptions o = options_for(server);
+    o.log = logs.sink();
+    o.log_level = LogLevel::debug;
+    Client client(o);
+    OfferBox offers;
+    client.on_offer(offers.handler());
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    CHECK(client.connection_info().has_capability("ivrapi"));
+    CHECK(client.connection_info().domain == "mock.era.local");
+
+    mock::CallOptions call;
+    call.params = R"({"lang":"en"})";
+    call.state = mock::CallState::dialog;
+    call.caller_dtmf = {{200ms, "4"}, {250ms, "2"}};
+    mock::Call mc = server.start_call(call);
+
+    Offer offer = offers.get();
+    CHECK(offer.ivrid() == mc.ivrid());
+    CHECK(offer.key() == "key");
+    CHECK(offer.state() == CallState::dialog);
+    REQUIRE(offer.info().params_json);
+    CHECK(offer.info().params_json->find("lang")->as_string() == "en");
+    auto accepted = offer.accept().get_for(10s);
+    REQUIRE(accepted.ok());
+    Session s = *accepted;
+
+    std::mutex m;
+    std::string dtmf;
+    s.on_dtmf([&](const DtmfEvent& e) {
+        std::lock_guard<std::mutex> lock(m);
+        dtmf += e.dtmf;
+    });
+    auto played = s.play(":GS_PUB/hello.wav").get_for(10s);
+    REQUIRE(played.ok());
+    CHECK(played->transfer_key == "transfer");
+
+    auto digits = s.collect_digits(2, 5s, 2s).get_for(10s);
+    REQUIRE(digits.ok());
+    CHECK(digits->result("dtmfBuffer") == "42");
+
+    auto rec = s.record(2s, "#").get_for(10s);
+    REQUIRE(rec.ok());
+    const std::string path = rec->result("nameVar");
+    CHECK(path.rfind(":TEMP/", 0) == 0);
+    auto link = s.file_get_path(path).get_for(10s);
+    REQUIRE(link.ok());
+    CHECK(link->url == server.http_url(link->path));
+
+    std::promise<SessionEnd> ended;
+    s.on_end([&](const SessionEnd& e) { ended.set_value(e); });
+    auto bye = s.hangup().get_for(10s);
+    REQUIRE(bye.ok());
+    auto end_future = ended.get_future();
+    REQUIRE(end_future.wait_for(10s) == std::future_status::ready);
+    CHECK(end_future.get().reason == StopReason::script);
+    CHECK(s.wait_ended(1s));
+    CHECK(mc.played_files() == std::vector<std::string>{":GS_PUB/hello.wav"});
+    CHECK(mc.end_reason() == "script");
+    CHECK(client.stats().active_sessions == 0);
+    CHECK(client.stats().messages_out > 5);
+    CHECK_FALSE(logs.contains(server.options().token));
+}
+
+TEST_CASE("integration: callbacks on the I/O thread (token in the path)") {
+    mock::Server server(fast_mock());
+    LogCapture logs;
+    ClientOptions o = options_for(server, true);
+    o.log = logs.sink();
+    o.log_level = LogLevel::trace;
+    Client client(o);
+    std::promise<std::string> result;
+    std::atomic<bool> on_io_thread_blocking_refused{false};
+    client.on_offer([&](Offer offer) {
+        offer.accept([&](Result<Session> r) {
+            REQUIRE(r.ok());
+            Session s = *r;
+            // A blocking get() here would deadlock: the SDK refuses it.
+            auto f = s.play("x.wav");
+            on_io_thread_blocking_refused = f.get().error().is(Errc::would_deadlock);
+            // f's component is running; chain with callbacks instead.
+            s.terminate([&, s](Result<void>) mutable {
+                s.apply(Hangup{}, [&](Result<ComponentStopped> h) {
+                    result.set_value(h ? h->transfer_key : h.error().message);
+                });
+            });
+        });
+    });
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    auto f = result.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get() == "transfer");
+    CHECK(on_io_thread_blocking_refused);
+    CHECK(call.wait_ended(10s));
+    CHECK_FALSE(logs.contains(server.options().token));
+    CHECK(logs.contains("websocketpp: "));  // websocketpp's own lines reach the sink
+}
+
+TEST_CASE("integration: two clients race for one call and exactly one wins") {
+    mock::Server server(fast_mock());
+    std::atomic<int> wins{0}, losses{0};
+    std::promise<void> both;
+    std::atomic<int> done{0};
+    auto make = [&] {
+        auto c = std::make_unique<Client>(options_for(server));
+        c->on_offer([&](Offer offer) {
+            offer.accept([&](Result<Session> r) {
+                if (r) ++wins;
+                else if (r.error().is(Errc::lost_race)) ++losses;
+                if (++done == 2) both.set_value();
+            });
+        });
+        c->start();
+        return c;
+    };
+    auto a = make();
+    auto b = make();
+    REQUIRE(a->wait_ready(10s));
+    REQUIRE(b->wait_ready(10s));
+    server.start_call();
+    REQUIRE(both.get_future().wait_for(10s) == std::future_status::ready);
+    CHECK(wins == 1);
+    CHECK(losses == 1);
+}
+
+TEST_CASE("integration: reconnect during a running component re-claims the session and delivers the result once") {
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 1500ms;
+    mock::Server server(mo);
+    Client client(options_for(server));
+    OfferBox offers;
+    client.on_offer(offers.handler());
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    Session s = *offers.get().accept().get_for(10s);
+
+    std::atomic<int> completions{0};
+    std::promise<Result<ComponentStopped>> played;
+    s.apply(Play{":GS_PUB/long.wav"}, [&](Result<ComponentStopped> r) {
+        if (++completions == 1) played.set_value(std::move(r));
+    });
+    REQUIRE(server.wait_for_request("ivrapi_component_apply", 5s));
+    server.drop_connections();
+    REQUIRE(server.wait_for_request("ivrapi_reaccept", 10s));
+    auto f = played.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    auto r = f.get();
+    REQUIRE(r.ok());
+    CHECK(r->transfer_key == "transfer");
+    CHECK(client.stats().reconnects >= 1);
+    // The session is usable again after the re-claim.
+    REQUIRE(s.hangup().get_for(10s).ok());
+    CHECK(call.wait_ended(10s));
+    CHECK(completions == 1);
+}
+
+TEST_CASE("integration: a wrong token surfaces the HTTP status") {
+    mock::Server server(fast_mock());
+    ClientOptions o = options_for(server);
+    o.token = "wrong-token";
+    LogCapture logs;
+    o.log = logs.sink();
+    Client client(o);
+    std::promise<Error> failed;
+    std::once_flag once;
+    client.on_state([&](ConnectionState s, const Error& why) {
+        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { failed.set_value(why); });
+    });
+    client.start();
+    auto f = failed.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    Error e = f.get();
+    CHECK(e.is(Errc::handshake_failed));
+    CHECK_THAT(e.message, Catch::Matchers::Contains("401"));
+    CHECK_FALSE(logs.contains("wrong-token"));
+}
+
+TEST_CASE("integration: wss with the right CA works; a wrong CA or hostname is refused by default") {
+    mock::ServerOptions mo = fast_mock();
+    mo.tls = true;
+    mo.cert_file = kCerts + "/server.pem";
+    mo.key_file = kCerts + "/server.key";
+    mock::Server server(mo);
+
+    auto first_failure = [&](ClientOptions o) {
+        Client client(o);
+        std::promise<Error> failed;
+        std::once_flag once;
+        client.on_state([&](ConnectionState s, const Error& why) {
+            if (s == ConnectionState::reconnecting) std::call_once(once, [&] { failed.set_value(why); });
+        });
+        client.start();
+        auto f = failed.get_future();
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        return f.get();
+    };
+
+    SECTION("right CA") {
+        Client client(options_for(server));
+        client.start();
+        REQUIRE(client.wait_ready(10s));
+        auto reply = client.request("connection_info").get_for(5s);
+        REQUIRE(reply.ok());
+        CHECK(reply->find("result")->as_string() == "ok");
+    }
+    SECTION("wrong CA") {
+        ClientOptions o = options_for(server);
+        o.tls.ca_file = kCerts + "/other-ca.pem";
+        CHECK(first_failure(o).is(Errc::tls_error));
+    }
+    SECTION("system store does not know the test CA") {
+        ClientOptions o = options_for(server);
+        o.tls.ca_file.clear();
+        CHECK(first_failure(o).is(Errc::tls_error));
+    }
+    SECTION("wrong hostname") {
+        mock::ServerOptions wo = mo;
+        wo.cert_file = kCerts + "/wronghost.pem";
+        wo.key_file = kCerts + "/wronghost.key";
+        mock::Server wrong(wo);
+        CHECK(first_failure(options_for(wrong)).is(Errc::tls_error));
+        // Only the explicit, loudly named switch accepts it.
+        ClientOptions o = options_for(wrong);
+        o.tls.ca_file.clear();
+        o.tls.danger_accept_invalid_certificates = true;
+        LogCapture logs;
+        o.log = logs.sink();
+        Client client(o);
+        client.start();
+        REQUIRE(client.wait_ready(10s));
+        CHECK(logs.contains("DISABLED"));
+    }
+}
+
+TEST_CASE("integration: stop and destroy from inside a callback complete without hang or crash") {
+    mock::Server server(fast_mock());
+    SECTION("destroy the client inside on_offer") {
+        auto client = std::make_unique<Client>(options_for(server));
+        std::promise<void> destroyed;
+        Client* raw = client.get();
+        std::unique_ptr<Client> holder = std::move(client);
+        raw->on_offer([&](Offer) {
+            holder.reset();  // destructor on the I/O thread
+            destroyed.set_value();
+        });
+        raw->start();
+        REQUIRE(raw->wait_ready(10s));
+        server.start_call();
+        REQUIRE(destroyed.get_future().wait_for(10s) == std::future_status::ready);
+        REQUIRE(server.wait_for([](const mock::Server& s) { return s.connection_count() == 0; }, 10s));
+    }
+    SECTION("stop inside a session callback; pending operations complete with stopped") {
+        Client client(options_for(server));
+        std::promise<Result<ComponentStopped>> result;
+        client.on_offer([&](Offer offer) {
+            offer.accept([&](Result<Session> r) {
+                REQUIRE(r.ok());
+                r->apply(Play{"x.wav"}, [&](Result<ComponentStopped> c) { result.set_value(std::move(c)); });
+                client.stop();
+            });
+        });
+        client.start();
+        REQUIRE(client.wait_ready(10s));
+        server.start_call();
+        auto f = result.get_future();
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        CHECK(f.get().error().is(Errc::stopped));
+        CHECK(client.wait_stopped(10s));
+        CHECK(client.state() == ConnectionState::stopped);
+    }
+    SECTION("stop from another thread while a future waits") {
+        Client client(options_for(server));
+        OfferBox offers;
+        client.on_offer(offers.handler());
+        client.start();
+        REQUIRE(client.wait_ready(10s));
+        server.start_call();
+        Session s = *offers.get().accept().get_for(10s);
+        auto running = s.play("long.wav");
+        std::thread stopper([&] { client.stop(); });
+        auto r = running.get_for(10s);
+        stopper.join();
+        CHECK(r.error().is(Errc::stopped));
+        // After stop every call fails fast.
+        CHECK(s.play("x").get_for(1s).error().is(Errc::stopped));
+    }
+}
+
+TEST_CASE("integration: serve claims under a policy and runs handlers on workers") {
+    // Declared before the client: handlers may still run while the client shuts down.
+    std::mutex m;
+    std::condition_variable cv;
+    std::set<std::string> handled;
+    std::atomic<int> concurrent{0}, max_seen{0};
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    ServeOptions so;
+    so.workers = 2;
+    so.wait_for_capacity = 20s;
+    so.filter = [](const ApiStartEvent& e) { return e.params != "skip"; };
+    client.serve(
+        [&](Session& s) {
+            int now = ++concurrent;
+            max_seen = std::max(max_seen.load(), now);
+            auto r = s.play(":GS_PUB/hi.wav").get();  // blocking is fine on a worker
+            if (r) (void)s.hangup().get();
+            --concurrent;
+            std::lock_guard<std::mutex> lock(m);
+            handled.insert(s.ivrid());
+            cv.notify_all();
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    std::vector<mock::Call> calls;
+    for (int i = 0; i < 4; ++i) calls.push_back(server.start_call());
+    mock::CallOptions skip;
+    skip.params = "skip";
+    skip.ivrid = "skipped-call";
+    server.start_call(skip);
+    for (auto& c : calls) CHECK(c.wait_ended(20s));
+    std::unique_lock<std::mutex> lock(m);
+    CHECK(cv.wait_for(lock, 10s, [&] { return handled.size() == 4; }));
+    CHECK(max_seen <= 2);
+    CHECK(max_seen >= 1);
+    CHECK_FALSE(server.find_call("skipped-call")->controlled());
+}
+
+TEST_CASE("integration: shards split offers between processes without racing") {
+    mock::Server server(fast_mock());
+    std::atomic<int> claimed[2] = {{0}, {0}};
+    std::vector<std::unique_ptr<Client>> clients;
+    for (std::uint32_t k = 0; k < 2; ++k) {
+        auto c = std::make_unique<Client>(options_for(server));
+        ServeOptions so;
+        so.workers = 2;
+        so.shard_index = k;
+        so.shard_count = 2;
+        so.wait_for_capacity = 20s;
+        c->serve([&, k](Session& s) {
+            ++claimed[k];
+            (void)s.hangup().get();
+        }, so);
+        REQUIRE(c->wait_ready(10s));
+        clients.push_back(std::move(c));
+    }
+    std::vector<mock::Call> calls;
+    for (int i = 0; i < 10; ++i) calls.push_back(server.start_call());
+    for (auto& c : calls) CHECK(c.wait_ended(20s));
+    CHECK(claimed[0] + claimed[1] == 10);
+    CHECK(server.request_count("ivrapi_accept") == 10);  // nobody raced
+}
+
+TEST_CASE("integration: the caller hanging up mid-component ends the session") {
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 5s;
+    mock::Server server(mo);
+    Client client(options_for(server));
+    OfferBox offers;
+    client.on_offer(offers.handler());
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    mock::CallOptions co;
+    co.hangup_after = 200ms;
+    server.start_call(co);
+    Session s = *offers.get().accept().get_for(10s);
+    auto r = s.play("long.wav").get_for(10s);
+    CHECK(r.error().is(Errc::session_ended));
+    CHECK(s.ended());
+}
