@@ -369,8 +369,7 @@ void Core::on_message(int connection, std::string text) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_) return;
         if (stalled_) {
-            // The transport stops reading too, but a read already in flight still
-            // completes: hold such messages until the stall ends.
+            // Not processed (nor logged) until the stall ends.
             held_.emplace_back(connection, std::move(text));
             return;
         }
@@ -1058,7 +1057,8 @@ void Core::stall(bool on) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stalled_ == on) return;
         stalled_ = on;
-        if (transport_) transport_->set_reading(!on);
+        // Held at this level rather than with websocketpp's pause_reading(): a resume
+        // while a read is still in flight would start a second concurrent read.
         log(on ? "stalled: not reading any connection (fault)" : "reading connections again");
         if (!on) {
             auto held = std::move(held_);

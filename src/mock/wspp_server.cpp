@@ -152,40 +152,6 @@ public:
         });
     }
 
-    void set_reading(bool on) override {
-        auto* self = this;
-        asio::post(io_, [self, on] {
-            std::vector<Hdl> targets;
-            {
-                std::lock_guard<std::mutex> lock(self->mutex_);
-                if (self->reading_ == on) return;
-                self->reading_ = on;
-                if (on) {
-                    for (int id : self->paused_) {
-                        auto it = self->connections_.find(id);
-                        if (it != self->connections_.end()) targets.push_back(it->second);
-                    }
-                    self->paused_.clear();
-                } else {
-                    for (auto& [id, hdl] : self->connections_) {
-                        targets.push_back(hdl);
-                        self->paused_.insert(id);
-                    }
-                }
-            }
-            for (auto& hdl : targets) {
-                std::error_code ec;
-                auto con = self->endpoint_.get_con_from_hdl(hdl, ec);
-                if (ec || !con) continue;
-                if (on) {
-                    con->resume_reading();
-                } else {
-                    con->pause_reading();
-                }
-            }
-        });
-    }
-
     void schedule(std::chrono::milliseconds delay, std::function<void()> fn) override {
         if (stopping_) return;
         auto* self = this;
@@ -326,17 +292,11 @@ private:
 
     void on_open(Hdl hdl) {
         int id;
-        bool pause;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             id = ++next_id_;
             connections_[id] = hdl;
             ids_[hdl] = id;
-            pause = !reading_;
-            if (pause) paused_.insert(id);
-        }
-        if (pause) {
-            if (auto con = con_of(hdl)) con->pause_reading();
         }
         try {
             handler_->on_open(id);
@@ -354,7 +314,6 @@ private:
             id = it->second;
             ids_.erase(it);
             connections_.erase(id);
-            paused_.erase(id);
         }
         try {
             handler_->on_close(id);
@@ -392,8 +351,6 @@ private:
     std::mutex mutex_;
     std::map<int, Hdl> connections_;
     std::map<Hdl, int, std::owner_less<Hdl>> ids_;
-    std::set<int> paused_;
-    bool reading_ = true;
     int next_id_ = 0;
     std::set<std::shared_ptr<asio::steady_timer>> timers_;
     std::shared_ptr<WsppTransport> self_keep_;

@@ -60,8 +60,9 @@ public:
     int close_code() const;  // 1006 when the link dropped without a close frame
     void close();
 
+    struct Impl;  // defined in raw_client.cpp
+
 private:
-    struct Impl;
     std::shared_ptr<Impl> impl_;
 };
 
