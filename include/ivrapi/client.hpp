@@ -63,6 +63,8 @@ struct ServeOptions {
     // claimed when a slot frees within this time (keep it below the platform's 30 s
     // accept window).
     std::chrono::milliseconds wait_for_capacity{0};
+    // Claims at most this many sessions in total (0 = no limit); later offers are left.
+    std::size_t max_sessions = 0;
 };
 
 class Client {
@@ -82,6 +84,9 @@ public:
     // Handlers (set them before start(); they run on the I/O thread).
     void on_offer(std::function<void(Offer)> handler);
     void on_state(std::function<void(ConnectionState, const Error& reason)> handler);
+    // Every api_stop (after dedupe), for sessions of this client or not; a session's
+    // own end is also reported to its Session::on_end.
+    void on_api_stop(std::function<void(const ApiStopEvent&)> handler);
     // Notifications other than api_start/api_stop (sm_start, other classes).
     void on_notify(std::function<void(const NotifyEvent&)> handler);
     // Messages with names the SDK does not know (scripts may push any).

@@ -168,6 +168,7 @@ public:
             Loop::Clock::time_point deadline;
         };
         std::deque<Waiting> waiting;
+        std::size_t claimed = 0;  // claims in flight or won (for max_sessions)
 
         void log(LogLevel level, const std::string& line) {
             if (auto rt = runtime.lock()) rt->write_log(level, line);
@@ -178,6 +179,7 @@ public:
             if (options.shard_count > 1 && shard_hash(offer.ivrid()) % options.shard_count != options.shard_index) {
                 return;
             }
+            if (options.max_sessions && claimed >= options.max_sessions) return;
             if (pool->active.load() < limit) {
                 claim(std::move(offer));
             } else if (options.wait_for_capacity.count() > 0 && waiting.size() < 100000) {
@@ -190,9 +192,11 @@ public:
 
         void claim(Offer offer) {
             pool->active.fetch_add(1);
+            ++claimed;
             auto self = shared_from_this();
             offer.accept([self](Result<Session> r) {
                 if (!r) {
+                    --self->claimed;
                     self->pool->active.fetch_sub(1);
                     self->log(LogLevel::info, "serve: claim failed: " + r.error().message);
                     self->next();
@@ -227,6 +231,10 @@ public:
                 Waiting w = std::move(waiting.front());
                 waiting.pop_front();
                 if (w.deadline < now) continue;
+                if (options.max_sessions && claimed >= options.max_sessions) {
+                    waiting.clear();
+                    return;
+                }
                 claim(std::move(w.offer));
             }
         }
@@ -288,6 +296,9 @@ void Client::on_offer(std::function<void(Offer)> handler) {
 }
 void Client::on_state(std::function<void(ConnectionState, const Error&)> handler) {
     runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_state = h; });
+}
+void Client::on_api_stop(std::function<void(const ApiStopEvent&)> handler) {
+    runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_api_stop = h; });
 }
 void Client::on_notify(std::function<void(const NotifyEvent&)> handler) {
     runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_notify = h; });

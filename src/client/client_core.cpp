@@ -702,6 +702,7 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
 void ClientCore::on_api_stop(ApiStopEvent&& e) {
     if (is_duplicate(e, "api_stop")) return;
     remember(ended_, ended_order_, e.ivrid);
+    if (handlers_.on_api_stop) handlers_.on_api_stop(e);
     auto it = sessions_.find(e.ivrid);
     if (it == sessions_.end()) {
         log(LogLevel::debug, "api_stop for " + e.ivrid + " (not ours)");

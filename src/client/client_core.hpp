@@ -41,6 +41,7 @@ using LogFn = std::function<void(LogLevel, const std::string&)>;
 
 struct CoreHandlers {
     std::function<void(Offer)> on_offer;
+    std::function<void(const ApiStopEvent&)> on_api_stop;
     std::function<void(ConnectionState, const Error&)> on_state;
     std::function<void(const NotifyEvent&)> on_notify;
     std::function<void(const GenericMessage&)> on_unknown;
