@@ -51,15 +51,13 @@ public:
         endpoint_.get_elog().set_channels(websocketpp::log::elevel::warn |
                                           websocketpp::log::elevel::rerror |
                                           websocketpp::log::elevel::fatal);
-        std::weak_ptr<TransportHandler> weak_handler = handler_;
-        endpoint_.get_elog().set_sink(
-            [weak_handler](bool, websocketpp::log::level, const std::string& msg) {
-                if (auto h = weak_handler.lock()) h->on_log("websocketpp: " + msg);
-            });
-        endpoint_.get_alog().set_sink(
-            [weak_handler](bool, websocketpp::log::level, const std::string& msg) {
-                if (auto h = weak_handler.lock()) h->on_log("websocketpp: " + msg);
-            });
+        // websocketpp's own lines go to the event log, except the expected noise of
+        // closing the acceptor and the connections on shutdown.
+        auto sink = [this](bool, websocketpp::log::level, const std::string& msg) {
+            if (!stopping_) log("websocketpp: " + msg);
+        };
+        endpoint_.get_elog().set_sink(sink);
+        endpoint_.get_alog().set_sink(sink);
 
         endpoint_.init_asio(&io_);
         endpoint_.set_reuse_addr(true);
