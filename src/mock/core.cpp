@@ -60,7 +60,13 @@ Core::Core(ServerOptions options) : options_(std::move(options)), started_at_(st
 
 Core::~Core() {
     join_workers();
+    remove_temp_dir();
+}
+
+void Core::remove_temp_dir() {
+    std::lock_guard<std::mutex> lock(mutex_);
     if (own_root_) remove_tree(root_);
+    own_root_ = false;
 }
 
 void Core::attach(std::shared_ptr<Transport> transport) {
@@ -216,7 +222,8 @@ void Core::reply_result(const ReplyTo& to, const std::string& result) {
 }
 
 void Core::to_controller(CallData& call, const std::string& frame, bool queue_if_detached) {
-    if (call.controller >= 0 && connections_.count(call.controller)) {
+    auto it = call.controller >= 0 ? connections_.find(call.controller) : connections_.end();
+    if (it != connections_.end() && !it->second.dropping) {
         send_to(call.controller, frame);
     } else if (queue_if_detached) {
         call.queued.push_back(frame);

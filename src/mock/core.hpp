@@ -126,6 +126,7 @@ public:
     // Stops all logic; returns the transport so the caller can stop it outside the lock.
     std::shared_ptr<Transport> shutdown();
     void join_workers();
+    void remove_temp_dir();  // the temp dir, when the server created it
 
     // TransportHandler
     int on_validate(const std::string& resource, const std::string& authorization) override;

@@ -122,7 +122,10 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->core->attach(impl_->transport);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+    stop();
+    impl_->core->remove_temp_dir();
+}
 
 void Server::stop() {
     std::lock_guard<std::mutex> lock(impl_->stop_mutex);
