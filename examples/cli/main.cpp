@@ -200,7 +200,13 @@ public:
         }
         // Before the first successful connect, a failure ends the command.
         client_->on_state([this](ivrapi::ConnectionState s, const ivrapi::Error& why) {
-            if (s == ivrapi::ConnectionState::ready) ready_ = true;
+            if (s == ivrapi::ConnectionState::ready) {
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    ready_ = true;
+                }
+                cv_.notify_all();
+            }
             if (s == ivrapi::ConnectionState::reconnecting && !ready_) finish(1, why.message);
         });
     }
@@ -213,7 +219,7 @@ public:
     void connect() {
         client_->start();
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!cv_.wait_for(lock, timeout_, [&] { return done_ || client_->state() == ivrapi::ConnectionState::ready; })) {
+        if (!cv_.wait_for(lock, timeout_, [&] { return done_ || ready_; })) {
             done_ = true;
             status_ = 1;
             reason_ = "could not connect within " + std::to_string(timeout_.count()) + " s";

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 int main(int argc, char** argv) {
     if (argc < 2) {
@@ -18,14 +19,20 @@ int main(int argc, char** argv) {
     options.token = std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "";
     const std::string file = argc > 2 ? argv[2] : ":GS_PUB/prompts/hello.wav";
 
-    ivrapi::Client client(options);
-    client.serve([&](ivrapi::Session& call) {  // one worker thread per call: blocking is fine
+    std::unique_ptr<ivrapi::Client> client;
+    try {
+        client = std::make_unique<ivrapi::Client>(options);  // checks the URL and options
+    } catch (const std::invalid_argument& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    client->serve([&](ivrapi::Session& call) {  // one worker thread per call: blocking is fine
         auto played = call.play(file).get();
         std::cout << call.ivrid() << " played: "
                   << (played ? played->transfer_key : played.error().to_string()) << std::endl;
         (void)call.hangup().get();
     });
     ctrl_c.wait();
-    client.stop();
+    client->stop();
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <mutex>
 
 namespace {
@@ -58,7 +59,14 @@ int main(int argc, char** argv) {
     options.url = argv[1];
     options.token = std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "";
     const std::string operator_number = argv[2];
-    ivrapi::Client client(options);
+    std::unique_ptr<ivrapi::Client> owned;
+    try {
+        owned = std::make_unique<ivrapi::Client>(options);  // checks the URL and options
+    } catch (const std::invalid_argument& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    ivrapi::Client& client = *owned;
     client.serve([&](ivrapi::Session& call) { run_menu(call, operator_number); });
     ctrl_c.wait();
     client.stop();

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <future>
 #include <iostream>
+#include <memory>
 
 namespace {
 
@@ -109,7 +110,14 @@ int main(int argc, char** argv) {
     ivrapi::ClientOptions options;
     options.url = argv[1];
     options.token = std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "";
-    ivrapi::Client client(options);
+    std::unique_ptr<ivrapi::Client> owned;
+    try {
+        owned = std::make_unique<ivrapi::Client>(options);  // checks the URL and options
+    } catch (const std::invalid_argument& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    ivrapi::Client& client = *owned;
     examples::Transcript log;
     client.serve([&](ivrapi::Session& call) {
         log.line("claimed", call.ivrid());

@@ -26,7 +26,7 @@ ConnectTarget make_connect_target(const ClientOptions& o) {
     if (url.empty()) reject("url is empty (expected wss://HOST/ws/token/v1)");
     if (scheme_end == std::string::npos) reject("url must start with ws:// or wss://");
     const std::string scheme = lower(url.substr(0, scheme_end));
-    if (scheme != "ws" && scheme != "wss") reject("url scheme must be ws or wss, not '" + scheme + "'");
+    if (scheme != "ws" && scheme != "wss") reject("url must start with ws:// or wss:// (not " + scheme + "://)");
     t.tls = scheme == "wss";
 
     const std::string rest = url.substr(scheme_end + 3);
