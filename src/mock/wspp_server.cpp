@@ -119,15 +119,21 @@ public:
     std::uint16_t port() const override { return port_; }
 
     void send(int connection, const std::string& text) override {
-        Hdl hdl;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            auto it = connections_.find(connection);
-            if (it == connections_.end()) return;
-            hdl = it->second;
-        }
-        std::error_code ec;
-        endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
+        // Always through the I/O thread: websocketpp's send() from another thread races
+        // with its own close handling (m_state), and posting keeps frames in the order
+        // the platform logic produced them (it posts under its lock).
+        auto* self = this;
+        asio::post(io_, [self, connection, text] {
+            Hdl hdl;
+            {
+                std::lock_guard<std::mutex> lock(self->mutex_);
+                auto it = self->connections_.find(connection);
+                if (it == self->connections_.end()) return;
+                hdl = it->second;
+            }
+            std::error_code ec;
+            self->endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
+        });
     }
 
     void drop(int connection) override {

@@ -129,13 +129,19 @@ struct LinkImpl : Link {
         client.connect(con);
         return true;
     }
+    // Both on the I/O thread: websocketpp's send()/close() from another thread race
+    // with its own handling of an incoming close frame.
     void send(const std::string& text) override {
-        std::error_code ec;
-        client.send(hdl, text, websocketpp::frame::opcode::text, ec);
+        asio::post(owner->io, [this, text] {
+            std::error_code ec;
+            client.send(hdl, text, websocketpp::frame::opcode::text, ec);
+        });
     }
     void close() override {
-        std::error_code ec;
-        client.close(hdl, websocketpp::close::status::normal, "bye", ec);
+        asio::post(owner->io, [this] {
+            std::error_code ec;
+            client.close(hdl, websocketpp::close::status::normal, "bye", ec);
+        });
     }
 };
 
