@@ -126,23 +126,21 @@ Json TtsYandex::data() const {
     return DataBuilder(o_type).str("accountKey", account_key).enumeration("mode", mode).str("text", text).done(extra);
 }
 
-Json TtsSber::data() const {
-    return DataBuilder(o_type)
-        .str("accountKey", account_key)
-        .enumeration("mode", mode)
-        .str("contentType", content_type)
-        .str("text", text)
-        .done(extra);
+namespace {
+// 226 and 230 have the same property set.
+template <typename Tts>
+Json streaming_tts_data(const Tts& t) {
+    return DataBuilder(Tts::o_type)
+        .str("accountKey", t.account_key)
+        .enumeration("mode", t.mode)
+        .str("contentType", t.content_type)
+        .str("text", t.text)
+        .done(t.extra);
 }
+}  // namespace
 
-Json TtsAzure::data() const {
-    return DataBuilder(o_type)
-        .str("accountKey", account_key)
-        .enumeration("mode", mode)
-        .str("contentType", content_type)
-        .str("text", text)
-        .done(extra);
-}
+Json TtsSber::data() const { return streaming_tts_data(*this); }
+Json TtsAzure::data() const { return streaming_tts_data(*this); }
 
 Json AsrYandex::data() const {
     return DataBuilder(o_type)

@@ -4,6 +4,7 @@
 //   ERA_TOKEN=... menu wss://HOST/ws/token/v1 OPERATOR_NUMBER
 #include <ivrapi/ivrapi.hpp>
 
+#include "common/client_from_url.hpp"
 #include "common/shutdown_signal.hpp"
 
 #include <cstdlib>
@@ -55,17 +56,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     examples::ShutdownSignal ctrl_c;
-    ivrapi::ClientOptions options;
-    options.url = argv[1];
-    options.token = std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "";
     const std::string operator_number = argv[2];
-    std::unique_ptr<ivrapi::Client> owned;
-    try {
-        owned = std::make_unique<ivrapi::Client>(options);  // checks the URL and options
-    } catch (const std::invalid_argument& e) {
-        std::cerr << e.what() << "\n";
-        return 2;
-    }
+    auto owned = examples::client_from_url(argv[1]);
+    if (!owned) return 2;
     ivrapi::Client& client = *owned;
     client.serve([&](ivrapi::Session& call) { run_menu(call, operator_number); });
     ctrl_c.wait();

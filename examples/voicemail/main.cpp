@@ -5,6 +5,7 @@
 //                                                 mock platform with a simulated caller
 //   ERA_TOKEN=... voicemail wss://HOST/ws/token/v1   a real platform, until Ctrl-C
 #include "common/http_get.hpp"
+#include "common/client_from_url.hpp"
 #include "common/shutdown_signal.hpp"
 #include "voicemail/voicemail.hpp"
 
@@ -107,16 +108,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     examples::ShutdownSignal ctrl_c;
-    ivrapi::ClientOptions options;
-    options.url = argv[1];
-    options.token = std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "";
-    std::unique_ptr<ivrapi::Client> owned;
-    try {
-        owned = std::make_unique<ivrapi::Client>(options);  // checks the URL and options
-    } catch (const std::invalid_argument& e) {
-        std::cerr << e.what() << "\n";
-        return 2;
-    }
+    auto owned = examples::client_from_url(argv[1]);
+    if (!owned) return 2;
     ivrapi::Client& client = *owned;
     examples::Transcript log;
     client.serve([&](ivrapi::Session& call) {

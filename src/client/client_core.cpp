@@ -30,6 +30,13 @@ bool remember(std::unordered_set<std::string>& set, std::deque<std::string>& ord
     return false;
 }
 
+// The Error of a failed request: no reply (timeout, link lost, ...) or an error reply.
+std::optional<Error> failure_of(const Result<protocol::Reply>& r) {
+    if (!r) return r.error();
+    if (!r->success) return r->error;
+    return std::nullopt;
+}
+
 std::string join_url(const std::string& base, const std::string& path) {
     if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) return path;
     if (!path.empty() && path[0] == '/') return base + path;
@@ -105,6 +112,17 @@ void ClientCore::on_open(std::uint64_t generation) {
         subscribe();
     }
 
+    // Requests made while connecting.
+    std::vector<std::uint64_t> queued;
+    for (const auto& [id, q] : waiting_link_) queued.push_back(id);
+    std::sort(queued.begin(), queued.end());
+    for (auto id : queued) {
+        Queued q = std::move(waiting_link_.at(id));
+        waiting_link_.erase(id);
+        loop_.cancel(q.timer);
+        send_request(q.name, q.frame_for, nullptr, q.timeout, std::move(q.done));
+    }
+
     // Re-claim every session we still control.
     for (auto& [ivrid, s] : sessions_) {
         if (s->phase != SessionState::Phase::detached) continue;
@@ -175,6 +193,8 @@ void ClientCore::schedule_reconnect(const Error& why) {
 void ClientCore::set_state(ConnectionState s, const Error& reason) {
     status_.state.store(s);
     {
+        // Waiters check the state under this mutex: taking it here means none of them
+        // can miss the notification between its check and its wait.
         std::lock_guard<std::mutex> lock(status_.mutex);
     }
     status_.state_cv.notify_all();
@@ -240,6 +260,12 @@ void ClientCore::stop() {
     std::vector<protocol::Qid> qids;
     for (const auto& [qid, p] : pending_) qids.push_back(qid);
     for (auto qid : qids) fail_pending(qid, stopped);
+    auto queued = std::move(waiting_link_);
+    waiting_link_.clear();
+    for (auto& [id, q] : queued) {
+        loop_.cancel(q.timer);
+        q.done(stopped);
+    }
     auto sessions = sessions_;
     for (auto& [ivrid, s] : sessions) {
         SessionEnd end;
@@ -264,7 +290,25 @@ void ClientCore::send_request(std::string_view name,
         return;
     }
     if (!link_up_) {
-        done(Error(Errc::not_connected, std::string(name) + " not sent: the client is not connected"));
+        if (!started_ || session) {
+            done(Error(Errc::not_connected, std::string(name) + " not sent: the client is " +
+                                                (started_ ? "reconnecting" : "not started")));
+            return;
+        }
+        // Connecting: hold it until the link is up (bounded by its timeout).
+        const std::uint64_t id = next_queued_++;
+        Queued q{std::string(name), frame_for, timeout, std::move(done), 0};
+        const auto wait = timeout.count() > 0 ? timeout : options_.request_timeout;
+        q.timer = loop_.schedule(wait, [this, id, wait] {
+            auto it = waiting_link_.find(id);
+            if (it == waiting_link_.end()) return;
+            Queued late = std::move(it->second);
+            waiting_link_.erase(it);
+            status_.request_timeouts.fetch_add(1, std::memory_order_relaxed);
+            late.done(Error(Errc::timeout, late.name + " not sent: no connection within " +
+                                               std::to_string(wait.count()) + " ms"));
+        });
+        waiting_link_.emplace(id, std::move(q));
         return;
     }
     const protocol::Qid qid = next_qid_++;
@@ -362,8 +406,7 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
         }
     }
     send_request(name, frame_for, s, options_.request_timeout, [done = std::move(done)](Result<protocol::Reply> r) {
-        if (!r) done(r.error());
-        else if (!r->success) done(r->error);
+        if (auto e = failure_of(r)) done(*e);
         else done(std::move(r->value));
     });
 }
@@ -393,11 +436,11 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
                 done(r && !r->success ? r->error : Error(Errc::session_ended, "the offer ended before the accept completed"));
                 return;
             }
-            if (!r || !r->success) {
+            if (auto e = failure_of(r)) {
                 sessions_.erase(s->info->ivrid);
                 s->phase = SessionState::Phase::ended;
                 s->ended = true;
-                done(r ? r->error : r.error());
+                done(*e);
                 return;
             }
             s->phase = SessionState::Phase::controlling;
@@ -498,12 +541,8 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
         protocol::kTerminate,
         [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kTerminate, q, ref); }, s,
         options_.request_timeout, [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) {
-            if (!r) {
-                done(r.error());
-                return;
-            }
-            if (!r->success) {
-                done(r->error);
+            if (auto e = failure_of(r)) {
+                done(*e);
                 return;
             }
             // The stopped event should follow; bound the wait so the session never
@@ -538,12 +577,8 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
                 done(Result<void>());
                 return;
             }
-            if (!r) {
-                done(r.error());
-                return;
-            }
-            if (!r->success) {
-                done(r->error);
+            if (auto e = failure_of(r)) {
+                done(*e);
                 return;
             }
             if (auto st = weak.lock(); st && st->phase != SessionState::Phase::ended) {
@@ -608,8 +643,7 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
     }
     send_request(name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
                  nullptr, options_.request_timeout, [done = std::move(done)](Result<protocol::Reply> r) {
-                     if (!r) done(r.error());
-                     else if (!r->success) done(r->error);
+                     if (auto e = failure_of(r)) done(*e);
                      else done(std::move(r->body));
                  });
 }

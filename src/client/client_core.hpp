@@ -145,6 +145,17 @@ private:
     protocol::Qid next_qid_ = 1;
     std::int64_t next_oid_ = 1;
     std::unordered_map<protocol::Qid, Pending> pending_;
+    // Sessionless requests made while the link is (re)connecting: sent on open, failed
+    // with timeout after their request timeout.
+    struct Queued {
+        std::string name;
+        std::function<std::string(protocol::Qid)> frame_for;
+        std::chrono::milliseconds timeout;
+        ReplyDone done;
+        Loop::TimerId timer = 0;
+    };
+    std::unordered_map<std::uint64_t, Queued> waiting_link_;
+    std::uint64_t next_queued_ = 1;
 
     std::string subscription_id_;
     std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;  // by ivrid

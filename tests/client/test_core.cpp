@@ -517,3 +517,27 @@ TEST_CASE("stop fails everything pending with stopped and ends sessions") {
     CHECK(s.ended());
     CHECK(h.status.state.load() == ConnectionState::stopped);
 }
+
+TEST_CASE("sessionless requests made while connecting are sent once the link is up, or time out") {
+    CoreHarness h;
+    h.options.request_timeout = 3000ms;
+    h.core->start();
+    h.loop.run_ready();
+    Got<Json> early, late;
+    h.link->post([&](detail::ClientCore& c) { c.request("connection_info", Json::object(), early.cb()); });
+    h.loop.advance(1000ms);
+    CHECK(h.transport.sent.empty());
+    h.transport.open();
+    h.loop.run_ready();
+    CHECK(h.count("connection_info") == 2);  // the core's own and ours
+    h.answer("connection_info");             // answers ours (the last one)
+    REQUIRE(early.value);
+    CHECK(early.value->ok());
+
+    h.transport.drop(Error(Errc::connection_lost, "reset"));
+    h.loop.run_ready();
+    h.link->post([&](detail::ClientCore& c) { c.request("start_svcscript", Json::object(), late.cb()); });
+    h.loop.advance(3000ms);
+    REQUIRE(late.value);
+    CHECK(late.value->error().is(Errc::timeout));
+}

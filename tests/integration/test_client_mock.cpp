@@ -444,3 +444,74 @@ TEST_CASE("integration: the caller hanging up mid-component ends the session") {
     CHECK(r.error().is(Errc::session_ended));
     CHECK(s.ended());
 }
+
+// Hidden until the mock's stall() stops reading the socket (websocketpp answers pings itself).
+TEST_CASE("integration: a link that stops answering pings is dropped and re-established", "[.pong]") {
+    mock::Server server(fast_mock());
+    ClientOptions o = options_for(server);
+    o.ping_interval = 100ms;
+    o.pong_timeout = 200ms;
+    Client client(o);
+    std::promise<Error> dead;
+    std::once_flag once;
+    client.on_state([&](ConnectionState s, const Error& why) {
+        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { dead.set_value(why); });
+    });
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    server.stall(true);  // stops reading: no pong comes back
+    auto f = dead.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK_THAT(f.get().message, Catch::Matchers::Contains("pong timeout"));
+    server.stall(false);
+    REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() >= 1 && s.connection_count() >= 1; }, 10s));
+    CHECK(client.wait_ready(10s));
+}
+
+TEST_CASE("integration: hostile frames are dropped and counted, the link and sessions survive") {
+    mock::Server server(fast_mock());
+    ClientOptions o = options_for(server);
+    o.max_message_size = 64 * 1024;
+    Client client(o);
+    std::promise<GenericMessage> unknown;
+    client.on_unknown_message([&](const GenericMessage& m) { unknown.set_value(m); });
+    OfferBox offers;
+    client.on_offer(offers.handler());
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    Session s = *offers.get().accept().get_for(10s);
+
+    const auto before = client.stats();
+    server.send_raw("not json at all");
+    server.send_raw(R"(["ivrapi_dtmf",[1,2,3]])");
+    server.send_raw("[\"x\",{\"big\":\"" + std::string(100 * 1024, 'a') + "\"}]");
+    server.send_raw(std::string(1000, '[') + std::string(1000, ']'));
+    server.send_raw(R"(["script_push",{"text":"hello from a script"}])");
+    auto m = unknown.get_future();
+    REQUIRE(m.wait_for(10s) == std::future_status::ready);
+    CHECK(m.get().body.find("text")->as_string() == "hello from a script");
+    const auto after = client.stats();
+    CHECK(after.protocol_errors - before.protocol_errors == 4);
+    // The session still works on the same link.
+    REQUIRE(s.play("x.wav").get_for(10s).ok());
+    CHECK(client.stats().reconnects == 0);
+    CHECK(call.controlled());
+}
+
+TEST_CASE("integration: duplicate notifications give one offer") {
+    mock::Server server(fast_mock());
+    server.duplicate_notifications(true);
+    Client client(options_for(server));
+    std::atomic<int> offers{0};
+    std::promise<void> stopped;
+    client.on_offer([&](Offer) { ++offers; });
+    client.on_api_stop([&](const ApiStopEvent&) { stopped.set_value(); });
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    call.hangup();
+    REQUIRE(stopped.get_future().wait_for(10s) == std::future_status::ready);
+    CHECK(offers == 1);
+    CHECK(client.stats().duplicates >= 1);
+}
