@@ -819,7 +819,7 @@ void ClientCore::on_dtmf(DtmfEvent&& e) {
         return;
     }
     if (s->dtmf_backlog.size() >= kDtmfBacklog) {
-        s->dtmf_backlog.pop_front();
+        s->dtmf_backlog.erase(s->dtmf_backlog.begin());
         status_.dropped.fetch_add(1, std::memory_order_relaxed);
     }
     s->dtmf_backlog.push_back(std::move(e));
