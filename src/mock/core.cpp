@@ -479,8 +479,9 @@ HttpReply Core::on_http(const std::string& method, const std::string& resource) 
 
 void Core::dispatch(const ReplyTo& to, const rapidjson::Value& body) {
     const std::string& name = to.name;
-    log("conn " + std::to_string(to.connection) + ": " + name +
-        (to.qid.empty() ? "" : " qid=" + to.qid));
+    if (options_.log) {
+        log("conn " + std::to_string(to.connection) + ": " + name + (to.qid.empty() ? "" : " qid=" + to.qid));
+    }
     if (name == "connection_info") return handle_connection_info(to);
     if (name == "subscribe") {
         if (!capability(options_, "subscr")) return reply_error(to, "capability 'subscr' not allowed");
@@ -552,6 +553,7 @@ void Core::handle_subscribe(const ReplyTo& to, const rapidjson::Value& body) {
     if (member(body, "expires")) {
         expires = prop_number(body, "expires");
         if (!expires || *expires < 0) return reply_error(to, "subscribe: 'expires' must be a number >= 0");
+        expires = std::min(*expires, 10.0 * 365 * 24 * 3600);  // keeps the time arithmetic finite
     }
     auto& conn = connections_[to.connection];
     auto t = now();
