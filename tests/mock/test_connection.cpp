@@ -161,3 +161,36 @@ TEST_CASE("the log callback gets one line per event and never the token", "[mock
         CHECK(l.find("very-secret") == std::string::npos);
     }
 }
+
+TEST_CASE("odd and hostile input never crashes the mock", "[mock][robustness]") {
+    Server server(fast_options());
+    Peer p(server);
+    auto call = server.start_call();
+    REQUIRE(p.accept(call) == "ok");
+    const std::string ids_json = R"("key":")" + call.key() + R"(","ivrid":")" + call.ivrid() + "\"";
+    const std::vector<std::string> frames = {
+        R"(["ivrapi_component_apply",{"qid":1,)" + ids_json + R"(,"data":[1,2]}])",
+        R"(["ivrapi_component_apply",{"qid":2,)" + ids_json + R"(,"data":{"oType":"abc"}}])",
+        R"(["ivrapi_component_apply",{"qid":3,)" + ids_json + R"(,"data":{"oType":1e300}}])",
+        R"(["ivrapi_component_apply",{"qid":4,)" + ids_json + R"(,"data":{"oType":206,"timeoutSec":-1e308,"maxSymbolCount":1e300,"terminateSymbols":[1,{}]}}])",
+        R"(["ivrapi_component_terminate",{"qid":5,)" + ids_json + R"(}])",
+        R"(["ivrapi_component_apply",{"qid":6,)" + ids_json + R"(,"data":{"oType":204,"mode":"x","file":{"a":1},"oId":{"deep":[1,2,3]}}}])",
+        R"(["ivrapi_component_apply",{"qid":7,)" + ids_json + R"(,"data":{"oType":207,"dtmf":"12\u0000"}}])",
+        R"(["ivrapi_file_get_path",{"qid":8,)" + ids_json + R"(,"path":":TEMP/\u0000/../x"}])",
+        R"(["ivrapi_file_upload_temp",{"qid":9,)" + ids_json + R"(,"url":"http://[::1"}])",
+        R"(["ivrapi_file_upload_temp",{"qid":10,)" + ids_json + R"(,"url":"http://127.0.0.1:99999999/x"}])",
+        R"(["subscribe",{"qid":11,"id":{"x":1},"expires":"soon"}])",
+        R"(["subscribe",{"qid":12,"id":"big","expires":1e308,"events":"ivrevents.*"}])",
+        R"(["ivrapi_accept",{"qid":[1,2],"key":5,"ivrid":null}])",
+        R"(["connection_info",{"qid":{"nested":{"qid":1}}}])",
+        R"(["",{}])",
+        R"([1,{}])",
+    };
+    for (const auto& f : frames) p.ws.send(f);
+    REQUIRE(server.wait_for_request("connection_info", 5000ms, 1));
+    auto info = p.ws.call("connection_info");
+    REQUIRE(info);  // still serving
+    CHECK(result_of(info) == "ok");
+    CHECK(server.subscription_count() == 2);  // "s1" and "big"
+    CHECK(p.ws.wait_count("ivrapi_file_upload_temp_result", 2, 10000ms));
+}
