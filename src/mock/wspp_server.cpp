@@ -47,7 +47,9 @@ public:
         std::shared_ptr<asio::ssl::context> ssl;
         if (options_.tls) ssl = make_ssl_context();
 
-        endpoint_.get_alog().set_channels(websocketpp::log::alevel::none);
+        // LogBridge::set_channels adds to the enabled set: clear first.
+        endpoint_.get_alog().clear_channels(websocketpp::log::alevel::all);
+        endpoint_.get_elog().clear_channels(websocketpp::log::elevel::all);
         endpoint_.get_elog().set_channels(websocketpp::log::elevel::warn |
                                           websocketpp::log::elevel::rerror |
                                           websocketpp::log::elevel::fatal);

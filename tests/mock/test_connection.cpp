@@ -61,6 +61,18 @@ TEST_CASE("wss with the test CA, bearer and path forms", "[mock][auth][tls]") {
 
     RawClient d;  // an unrelated CA: the TLS handshake fails, so the server is real TLS
     CHECK_FALSE(d.connect(server.url_with_token(), "", cert("other-ca.pem")));
+
+    // A whole controlled session over wss.
+    REQUIRE(result_of(subscribe(a)) == "ok");
+    auto call = server.start_call();
+    REQUIRE(a.wait("notify"));
+    REQUIRE(result_of(a.call("ivrapi_accept", ids(call))) == "ok");
+    REQUIRE(result_of(a.call("ivrapi_component_apply",
+                             with(ids(call), "data", Json::object({{"oType", 207}, {"dtmf", "1"}})))) == "ok");
+    auto st = a.wait("ivrapi_component_stopped");
+    REQUIRE(st);
+    CHECK(st->body.find("transferKey")->as_string() == "transfer");
+    CHECK(call.sent_dtmf() == "1");
 }
 
 TEST_CASE("connection_info_result carries every documented field", "[mock]") {
