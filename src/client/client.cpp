@@ -394,8 +394,9 @@ bool Session::ended() const { return !state_ || state_->ended.load(); }
 
 bool Session::wait_ended(std::chrono::milliseconds timeout) const {
     if (!state_) return true;
-    std::unique_lock<std::mutex> lock(state_->end_mutex);
-    return state_->end_cv.wait_for(lock, timeout, [&] { return state_->ended.load(); });
+    auto& signal = detail::SessionEndSignal::instance();
+    std::unique_lock<std::mutex> lock(signal.mutex);
+    return signal.cv.wait_for(lock, timeout, [&] { return state_->ended.load(); });
 }
 
 namespace {

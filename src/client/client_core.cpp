@@ -256,6 +256,7 @@ void ClientCore::stop() {
     stopped_ = true;
     if (reconnect_timer_) loop_.cancel(std::exchange(reconnect_timer_, 0));
     if (renew_timer_) loop_.cancel(std::exchange(renew_timer_, 0));
+    if (deadline_timer_) loop_.cancel(std::exchange(deadline_timer_, 0));
     const Error stopped(Errc::stopped, "the client was stopped");
     std::vector<protocol::Qid> qids;
     for (const auto& [qid, p] : pending_) qids.push_back(qid);
@@ -499,15 +500,38 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
     run.oid = oid;
     run.apply_qid = qid;
     run.done = std::move(done);
-    run.timeout = loop_.schedule(options_.component_timeout, [this, weak, oid] {
-        auto st = weak.lock();
-        if (!st || !st->running || st->running->oid != oid) return;
-        st->running->timeout = 0;
-        complete_component(*st, Error(Errc::timeout, "component oId " + std::to_string(oid) +
-                                                         " did not stop within component_timeout"));
-    });
+    run.deadline = loop_.now() + options_.component_timeout;
+    deadlines_.emplace(run.deadline, oid);
     s->running = std::move(run);
     by_oid_[oid] = s;
+    arm_deadline_timer();
+}
+
+void ClientCore::arm_deadline_timer() {
+    if (deadlines_.empty()) return;  // a pending timer finds nothing and stays off
+    const auto earliest = deadlines_.begin()->first;
+    if (deadline_timer_ && deadline_armed_for_ <= earliest) return;
+    if (deadline_timer_) loop_.cancel(deadline_timer_);
+    deadline_armed_for_ = earliest;
+    const auto delay = std::chrono::duration_cast<milliseconds>(earliest - loop_.now()) + milliseconds(1);
+    deadline_timer_ = loop_.schedule(std::max(delay, milliseconds(1)), [this] {
+        deadline_timer_ = 0;
+        expire_components();
+    });
+}
+
+void ClientCore::expire_components() {
+    const auto now = loop_.now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+        const std::int64_t oid = deadlines_.begin()->second;
+        deadlines_.erase(deadlines_.begin());
+        auto it = by_oid_.find(oid);
+        auto st = it == by_oid_.end() ? nullptr : it->second.lock();
+        if (!st || !st->running || st->running->oid != oid) continue;
+        complete_component(*st, Error(Errc::timeout, "component oId " + std::to_string(oid) +
+                                                         " did not stop within component_timeout"));
+    }
+    arm_deadline_timer();
 }
 
 void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r) {
@@ -515,7 +539,7 @@ void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r)
     SessionState::Running run = std::move(*s.running);
     s.running.reset();
     by_oid_.erase(run.oid);
-    if (run.timeout) loop_.cancel(run.timeout);
+    deadlines_.erase({run.deadline, run.oid});
     if (run.grace) loop_.cancel(run.grace);
     if (run.apply_qid) {
         // The ack may still come: forget the request quietly.
@@ -763,10 +787,11 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     // Mark ended before completing anything: a waiter woken by a completion must
     // already see Session::ended().
     {
-        std::lock_guard<std::mutex> lock(s->end_mutex);
+        auto& signal = SessionEndSignal::instance();
+        std::lock_guard<std::mutex> lock(signal.mutex);
         s->ended = true;
     }
-    s->end_cv.notify_all();
+    SessionEndSignal::instance().cv.notify_all();
     complete_component(*s, pending_error);
     auto requests = s->requests;
     for (auto qid : requests) fail_pending(qid, pending_error);

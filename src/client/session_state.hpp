@@ -33,7 +33,7 @@ struct SessionState {
         std::int64_t oid = 0;
         protocol::Qid apply_qid = 0;   // 0 once the apply's reply was handled
         Callback<ComponentStopped> done;
-        Loop::TimerId timeout = 0;     // component_timeout
+        Loop::Clock::time_point deadline;  // component_timeout (see ClientCore::deadlines_)
         Loop::TimerId grace = 0;       // after a terminate reply, wait this long for stopped
     };
     std::optional<Running> running;
@@ -47,8 +47,17 @@ struct SessionState {
 
     // ---- any thread ----
     std::atomic<bool> ended{false};
-    std::mutex end_mutex;
-    std::condition_variable end_cv;
+};
+
+// Session::wait_ended() waiters, shared by every session (few threads ever wait, and a
+// mutex + condition variable per session would cost ~90 bytes each).
+struct SessionEndSignal {
+    std::mutex mutex;
+    std::condition_variable cv;
+    static SessionEndSignal& instance() {
+        static SessionEndSignal signal;
+        return signal;
+    }
 };
 
 }  // namespace ivrapi::detail

@@ -220,5 +220,8 @@ void Server::clear_faults() { impl_->core->clear_faults(); }
 void Server::send_raw(const std::string& frame) { impl_->core->send_raw(frame); }
 void Server::duplicate_notifications(bool on) { impl_->core->duplicate_notifications(on); }
 void Server::stall(bool on) { impl_->core->stall(on); }
+void Server::answer_pings(bool on) {
+    if (impl_->transport) impl_->transport->answer_pings(on);
+}
 
 }  // namespace ivrapi::mock

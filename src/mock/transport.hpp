@@ -44,6 +44,8 @@ public:
     virtual std::uint16_t port() const = 0;
     virtual void send(int connection, const std::string& text) = 0;
     virtual void drop(int connection) = 0;   // abnormal close: no close frame
+    // false: WebSocket pings are not answered (a dead peer, as a client's pong timeout sees it).
+    virtual void answer_pings(bool on) = 0;
     // Runs fn on the I/O thread after `delay` (0: as soon as possible). Dropped on stop().
     virtual void schedule(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
     // Closes every connection, stops listening and joins the I/O thread (bounded).

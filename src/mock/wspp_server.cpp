@@ -78,6 +78,8 @@ public:
         endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
         endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
         endpoint_.set_open_handler([this](Hdl hdl) { on_open(hdl); });
+        // websocketpp sends the pong only when the ping handler returns true.
+        endpoint_.set_ping_handler([this](Hdl, std::string) { return answer_pings_.load(); });
         endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
         endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
         endpoint_.set_message_handler(
@@ -137,6 +139,8 @@ public:
             self->endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
         });
     }
+
+    void answer_pings(bool on) override { answer_pings_ = on; }
 
     void drop(int connection) override {
         auto* self = this;  // the I/O thread never outlives *this (see stop())
@@ -353,6 +357,7 @@ private:
     std::thread thread_;
     std::future<void> finished_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> answer_pings_{true};
 
     std::mutex mutex_;
     std::map<int, Hdl> connections_;

@@ -176,6 +176,9 @@ public:
             if (gen != generation_ || !handlers_.on_message) return;
             handlers_.on_message(std::move(msg->get_raw_payload()));
         });
+        con->set_pong_handler([this, gen](websocketpp::connection_hdl, std::string) {
+            if (gen == generation_) awaiting_pong_ = false;
+        });
         con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
             if (gen != generation_) return;
             log_(LogLevel::warn, "no pong within " + std::to_string(options_.pong_timeout.count()) +
@@ -221,8 +224,13 @@ private:
         ping_timer_ = loop_.schedule(options_.ping_interval, [this, gen] {
             ping_timer_ = 0;
             if (gen != generation_ || !current_ || !open_) return;
-            std::error_code ec;
-            current_->ping("ivrapi", ec);
+            // websocketpp restarts its pong timer on every ping: while one is unanswered,
+            // send no other, or an interval below the pong timeout would never time out.
+            if (!awaiting_pong_) {
+                std::error_code ec;
+                current_->ping("ivrapi", ec);
+                awaiting_pong_ = !ec;
+            }
             schedule_ping(gen);
         });
     }
@@ -239,6 +247,7 @@ private:
         auto handlers = std::move(handlers_);
         handlers_ = TransportHandlers{};
         open_ = false;
+        awaiting_pong_ = false;
         ++generation_;
         if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
         current_.reset();
@@ -248,6 +257,7 @@ private:
     void drop_current() {
         ++generation_;
         open_ = false;
+        awaiting_pong_ = false;
         if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
         if (current_) {
             std::error_code ec;
@@ -302,6 +312,7 @@ private:
     TransportHandlers handlers_;
     ConnectionPtr current_;
     bool open_ = false;
+    bool awaiting_pong_ = false;
     std::uint64_t generation_ = 0;
     Loop::TimerId ping_timer_ = 0;
 };

@@ -193,6 +193,9 @@ public:
     void send_raw(const std::string& frame);  // to every open connection, as is
     void duplicate_notifications(bool on);    // every notify frame sent twice
     void stall(bool on);                      // stop (or resume) reading every connection
+    // false: WebSocket pings go unanswered (frames still flow), so a client's pong
+    // timeout sees a dead link. Default true.
+    void answer_pings(bool on);
 
     // Stops the server (closes connections, joins its threads). Idempotent.
     void stop();
