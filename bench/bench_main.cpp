@@ -639,6 +639,9 @@ Scale run_scale(const Config& cfg, bool sdk) {
         write_line(mock.to, "calls " + std::to_string(n));
         check(all.wait(300s), "scale: only " + std::to_string(claimed) + "/" + std::to_string(n) + " claimed");
         const std::string answer = read_line(mock.from);  // the mock has every play request
+        // Retained memory, not the burst's transient peak (frames in flight, queues):
+        // give freed heap back first, as for rss0.
+        malloc_trim(0);
         const std::size_t rss1 = resident_bytes();
         std::ostringstream out;
         out << "ok " << rss0 << ' ' << rss1 << ' ' << std::chrono::duration<double, std::milli>(last - t0).count()

@@ -189,6 +189,7 @@ public:
         o.request_timeout = timeout_;
         o.connect_timeout = timeout_;
         o.events = std::move(events);
+        o.keep_raw_events = true;  // watch prints every data field of api_start
         o.log_level = parse_level(args.get("log-level", "warn"));
         o.log = [](ivrapi::LogLevel level, const std::string& line) {
             std::cerr << "ivrapi-cli [" << ivrapi::to_string(level) << "] " << line << '\n';

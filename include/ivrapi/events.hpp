@@ -44,7 +44,7 @@ struct ApiStartEvent : SessionIdentity {
     std::string state_text{};            // as received (empty when absent)
     std::string params{};                // raw, as sent by the script
     std::optional<Json> params_json{};   // params parsed, when they are JSON
-    std::string raw{};                   // the whole frame
+    std::string raw{};                   // the whole frame, when ClientOptions::keep_raw_events
 };
 
 // ivrevents.api_stop: control is over.
