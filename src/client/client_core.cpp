@@ -698,6 +698,7 @@ void ClientCore::on_frame(std::string&& frame) {
     status_.messages_in.fetch_add(1, std::memory_order_relaxed);
     protocol::ParseLimits limits;
     limits.max_bytes = options_.max_message_size;
+    limits.validate_utf8 = false;  // websocketpp validated the text frame already
     auto decoded = protocol::decode(frame, limits);
     if (!decoded) {
         status_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -819,6 +820,12 @@ std::shared_ptr<SessionState> ClientCore::route(const std::optional<std::string>
 
 void ClientCore::on_stopped(ComponentStopped&& e) {
     auto s = route(e.ivrid, e.oid);
+    if (!s && !e.oid && !(e.ivrid && !e.ivrid->empty()) && by_oid_.size() == 1) {
+        // Neither ivrid nor oId (a platform that does not echo the oId we set): the
+        // only running component here is the one that stopped.
+        s = by_oid_.begin()->second.lock();
+        if (s && s->running) e.oid = s->running->oid;
+    }
     if (!s) {
         drop("ivrapi_component_stopped for " + (e.ivrid ? *e.ivrid : "oId " + std::to_string(e.oid.value_or(-1))) +
              ": no such session or component here");

@@ -254,7 +254,16 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
             ApiStartEvent e;
             read_identity(df, e);
             df.str("state", e.state_text);
-            df.str("params", e.params, true);
+            // params is documented as a string (JSON or free text); a platform that
+            // sends it as JSON itself is read the same way.
+            if (const auto* p = df.get("params"); p && (p->IsObject() || p->IsArray())) {
+                rapidjson::StringBuffer b;
+                JsonWriter w(b);
+                p->Accept(w);
+                e.params.assign(b.GetString(), b.GetSize());
+            } else {
+                df.str("params", e.params, true);
+            }
             if (!df.error().empty()) return protocol_error(df.error(), raw);
             e.state = parse_call_state(e.state_text);
             e.eventts = eventts;
@@ -421,7 +430,11 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
                      "message of " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
                          std::to_string(limits.max_bytes));
     }
-    rapidjson::Document doc;
+    // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
+    // default pool would malloc and free a 64 KiB chunk per frame).
+    thread_local char value_buffer[16 * 1024];
+    rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
+    rapidjson::Document doc(&value_allocator);
     std::string why;
     if (!parse_bounded(frame, limits, doc, why)) return protocol_error(why, frame);
     if (!doc.IsArray()) return protocol_error("frame is not a JSON array", frame);

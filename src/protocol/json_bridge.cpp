@@ -38,9 +38,12 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
         why = "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
         return false;
     }
-    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
-                               rapidjson::kParseIterativeFlag;
-    doc.Parse<flags>(text.data(), text.size());
+    constexpr unsigned iterative = rapidjson::kParseIterativeFlag;
+    if (limits.validate_utf8) {
+        doc.Parse<iterative | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    } else {
+        doc.Parse<iterative>(text.data(), text.size());
+    }
     if (doc.HasParseError()) {
         why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
               " at offset " + std::to_string(doc.GetErrorOffset());

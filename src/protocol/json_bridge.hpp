@@ -17,6 +17,9 @@ namespace ivrapi::protocol {
 struct ParseLimits {
     std::size_t max_bytes = 16u * 1024u * 1024u;  // larger frames are rejected unparsed
     int max_depth = 64;                            // arrays/objects nested deeper are rejected
+    // Reject invalid UTF-8. The client turns it off for WebSocket text frames, which
+    // websocketpp has already validated (RFC 6455 requires it).
+    bool validate_utf8 = true;
 };
 
 // Nesting depth of JSON text (brackets outside strings), stopping early past `limit`.

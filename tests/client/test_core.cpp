@@ -541,3 +541,26 @@ TEST_CASE("sessionless requests made while connecting are sent once the link is 
     REQUIRE(late.value);
     CHECK(late.value->error().is(Errc::timeout));
 }
+
+TEST_CASE("a stopped event with neither ivrid nor oId completes the only running component") {
+    CoreHarness h;
+    h.connect_ready();
+    Session a = h.claim("ivr-a");
+    Got<ComponentStopped> run;
+    a.apply(Play{"a.wav"}, run.cb());
+    h.loop.run_ready();
+    h.receive(R"(["ivrapi_component_stopped",{"transferKey":"transfer"}])");
+    REQUIRE(run.value);
+    CHECK(run.value->ok());
+    // With two running, it is ambiguous: dropped and counted.
+    Session b = h.claim("ivr-b");
+    Got<ComponentStopped> ra, rb;
+    a.apply(Play{"a.wav"}, ra.cb());
+    b.apply(Play{"b.wav"}, rb.cb());
+    h.loop.run_ready();
+    const auto dropped = h.status.dropped.load();
+    h.receive(R"(["ivrapi_component_stopped",{"transferKey":"transfer"}])");
+    CHECK_FALSE(ra.value);
+    CHECK_FALSE(rb.value);
+    CHECK(h.status.dropped.load() == dropped + 1);
+}

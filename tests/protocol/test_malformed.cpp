@@ -167,3 +167,16 @@ TEST_CASE("a fuzz-like sweep over truncations of valid frames never crashes") {
     }
     CHECK(decoded == 3);  // only the complete frames
 }
+
+TEST_CASE("api_start params sent as JSON rather than a string are accepted") {
+    auto r = decode(R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":{"lang":"en","n":[1,2]}}}])");
+    REQUIRE(r.ok());
+    const auto& e = std::get<ApiStartEvent>(*r);
+    CHECK(e.params == R"({"lang":"en","n":[1,2]})");
+    REQUIRE(e.params_json);
+    CHECK(e.params_json->find("lang")->as_string() == "en");
+    auto text = decode(R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":"free text"}}])");
+    REQUIRE(text.ok());
+    CHECK(std::get<ApiStartEvent>(*text).params == "free text");
+    CHECK_FALSE(std::get<ApiStartEvent>(*text).params_json);
+}
