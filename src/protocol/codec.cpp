@@ -436,7 +436,8 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
     rapidjson::Document doc(&value_allocator);
     std::string why;
-    if (!parse_bounded(frame, limits, doc, why)) return protocol_error(why, frame);
+    thread_local std::string scratch;  // the in-situ copy `doc` refers to
+    if (!parse_bounded(frame, limits, doc, why, &scratch)) return protocol_error(why, frame);
     if (!doc.IsArray()) return protocol_error("frame is not a JSON array", frame);
     if (doc.Size() != 2) {
         return protocol_error("frame has " + std::to_string(doc.Size()) + " elements, expected 2", frame);

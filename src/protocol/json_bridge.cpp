@@ -2,7 +2,9 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace ivrapi::protocol {
 
@@ -28,21 +30,31 @@ int json_depth(std::string_view text, int limit) noexcept {
 }
 
 bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
-                   std::string& why) {
+                   std::string& why, std::string* scratch) {
     if (text.size() > limits.max_bytes) {
         why = "message of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
               std::to_string(limits.max_bytes);
         return false;
     }
-    if (json_depth(text, limits.max_depth) > limits.max_depth) {
+    // Nesting deeper than max_depth needs more than max_depth opening brackets: a
+    // (vectorised) count settles it for typical frames without the exact scan.
+    const auto openings = std::count(text.begin(), text.end(), '[') + std::count(text.begin(), text.end(), '{');
+    if (openings > limits.max_depth && json_depth(text, limits.max_depth) > limits.max_depth) {
         why = "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
         return false;
     }
-    constexpr unsigned iterative = rapidjson::kParseIterativeFlag;
-    if (limits.validate_utf8) {
-        doc.Parse<iterative | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    // The depth pre-scan above bounds the recursion, so the (faster) recursive parser is
+    // safe. A NUL byte cannot be in JSON text; without one, the in-situ parser (it stops
+    // at NUL) reads the whole copy.
+    if (scratch && std::memchr(text.data(), 0, text.size()) == nullptr) {
+        scratch->assign(text.data(), text.size());
+        char* buffer = &(*scratch)[0];
+        if (limits.validate_utf8) doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag>(buffer);
+        else doc.ParseInsitu<rapidjson::kParseDefaultFlags>(buffer);
+    } else if (limits.validate_utf8) {
+        doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     } else {
-        doc.Parse<iterative>(text.data(), text.size());
+        doc.Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
         why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +

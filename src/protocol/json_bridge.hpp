@@ -27,8 +27,10 @@ int json_depth(std::string_view text, int limit) noexcept;
 
 // Parses `text` into `doc` with size, depth and UTF-8 checks. On failure returns false
 // and sets `why` to a one-line reason.
+// `scratch`: parse in situ on a copy of `text` in this buffer (faster: strings are not
+// copied again); `doc` then refers into `scratch`, which must outlive it unchanged.
 bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
-                   std::string& why);
+                   std::string& why, std::string* scratch = nullptr);
 
 Json to_json(const rapidjson::Value& v);
 
