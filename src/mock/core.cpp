@@ -1005,6 +1005,18 @@ void Core::drop_connections() {
     changed();
 }
 
+void Core::close_connections(int code, const std::string& reason) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& [id, c] : connections_) {
+            c.dropping = true;  // like a drop: calls keep running for a reaccept
+            if (transport_) transport_->close(id, code, reason);
+        }
+        log("closing every connection with code " + std::to_string(code) + " (fault)");
+    }
+    changed();
+}
+
 void Core::drop_connection(int connection) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(connection);

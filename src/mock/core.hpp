@@ -150,6 +150,7 @@ public:
     void caller_dtmf(const std::shared_ptr<CallData>& call, const std::string& digits);
     void caller_hangup(const std::shared_ptr<CallData>& call);
     void drop_connections();
+    void close_connections(int code, const std::string& reason);
     void drop_connection(int connection);
     void drop_after_messages(std::size_t n);
     void delay_reply(const std::string& name, ms delay);

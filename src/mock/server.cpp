@@ -208,6 +208,9 @@ std::vector<int> Server::connections() const { return impl_->core->connections()
 
 void Server::drop_connections() { impl_->core->drop_connections(); }
 void Server::drop_connection(int connection) { impl_->core->drop_connection(connection); }
+void Server::close_connections(int code, const std::string& reason) {
+    impl_->core->close_connections(code, reason);
+}
 void Server::drop_after_messages(std::size_t n) { impl_->core->drop_after_messages(n); }
 void Server::delay_reply(const std::string& name, std::chrono::milliseconds delay) {
     impl_->core->delay_reply(name, delay);

@@ -44,6 +44,8 @@ public:
     virtual std::uint16_t port() const = 0;
     virtual void send(int connection, const std::string& text) = 0;
     virtual void drop(int connection) = 0;   // abnormal close: no close frame
+    // A clean WebSocket close with this code and reason.
+    virtual void close(int connection, int code, const std::string& reason) = 0;
     // false: WebSocket pings are not answered (a dead peer, as a client's pong timeout sees it).
     virtual void answer_pings(bool on) = 0;
     // Runs fn on the I/O thread after `delay` (0: as soon as possible). Dropped on stop().

@@ -142,6 +142,21 @@ public:
 
     void answer_pings(bool on) override { answer_pings_ = on; }
 
+    void close(int connection, int code, const std::string& reason) override {
+        auto* self = this;  // the I/O thread never outlives *this (see stop())
+        asio::post(io_, [self, connection, code, reason] {
+            Hdl hdl;
+            {
+                std::lock_guard<std::mutex> lock(self->mutex_);
+                auto it = self->connections_.find(connection);
+                if (it == self->connections_.end()) return;
+                hdl = it->second;
+            }
+            std::error_code ec;
+            self->endpoint_.close(hdl, static_cast<websocketpp::close::status::value>(code), reason, ec);
+        });
+    }
+
     void drop(int connection) override {
         auto* self = this;  // the I/O thread never outlives *this (see stop())
         asio::post(io_, [self, connection] {

@@ -514,3 +514,24 @@ TEST_CASE("integration: duplicate notifications give one offer") {
     CHECK(offers == 1);
     CHECK(client.stats().duplicates >= 1);
 }
+
+TEST_CASE("integration: a close by the server surfaces its code and reason, then the client reconnects") {
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    std::promise<Error> closed;
+    std::once_flag once;
+    client.on_state([&](ConnectionState s, const Error& why) {
+        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { closed.set_value(why); });
+    });
+    client.start();
+    REQUIRE(client.wait_ready(10s));
+    server.close_connections(4001, "maintenance window");
+    auto f = closed.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    const Error e = f.get();
+    CHECK(e.is(Errc::closed_by_peer));
+    CHECK_THAT(e.message, Catch::Matchers::Contains("4001"));
+    CHECK_THAT(e.message, Catch::Matchers::Contains("maintenance window"));
+    REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() >= 1; }, 10s));
+    CHECK(client.wait_ready(10s));
+}

@@ -181,6 +181,8 @@ public:
     // --- fault injection (each stays in force until changed or clear_faults()) ---
     void drop_connections();                  // every connection closed now, no close frame
     void drop_connection(int connection);
+    // A clean close frame with `code` (e.g. 1001, 4000-4999) and `reason` to every connection.
+    void close_connections(int code, const std::string& reason);
     // The connection that delivers the n-th message from now is dropped right after that
     // message was processed; its reply is not sent. One-shot.
     void drop_after_messages(std::size_t n);
