@@ -88,7 +88,13 @@ public:
         if (!state_->result && state_->loop != nullptr && detail::current_loop() == state_->loop) {
             return false;
         }
-        return state_->cv.wait_for(lock, timeout, [&] { return state_->result.has_value(); });
+        auto done = [&] { return state_->result.has_value(); };
+        // duration::max() would overflow now() + timeout: wait without a deadline.
+        if (timeout >= std::chrono::hours(24 * 365 * 100)) {
+            state_->cv.wait(lock, done);
+            return true;
+        }
+        return state_->cv.wait_for(lock, timeout, done);
     }
 
 private:

@@ -37,6 +37,9 @@ const char* to_string(LogLevel level) noexcept {
 
 namespace detail {
 
+// Waits longer than this are capped (milliseconds::max() would overflow now() + timeout).
+constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24 * 365 * 100);
+
 // FNV-1a: stable across processes and builds, so shards agree on who claims what.
 std::uint32_t shard_hash(const std::string& s) {
     std::uint32_t h = 2166136261u;
@@ -63,11 +66,20 @@ public:
     }
 
     ~ClientRuntime() {
-        stop();
+        stop();  // nothing when already stopped
         if (thread_.joinable()) {
             if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
             else thread_.join();
         }
+    }
+
+    // The loop thread runs from construction (work posted before start() completes, e.g.
+    // a request fails with not_connected); the core connects only on start().
+    void launch() {
+        thread_ = std::thread([self = shared_from_this()] {
+            self->loop_->run();
+            self->after_loop();
+        });
     }
 
     void start() {
@@ -75,36 +87,50 @@ public:
         if (started_ || stopped_) return;
         started_ = true;
         link_->post([](ClientCore& c) { c.start(); });
-        thread_ = std::thread([self = shared_from_this()] {
-            self->loop_->run();
-            self->mark_finished();
-        });
     }
 
     void stop() {
+        // Keep the runtime alive until this returns, whoever drops the Client meanwhile
+        // (null when called from the destructor, which is then the only user).
+        const auto self = weak_from_this().lock();
         std::shared_ptr<WorkerPool> pool;
-        bool run_inline = false;
+        bool on_loop_thread = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopped_) return;
             stopped_ = true;
-            run_inline = !started_;
+            on_loop_thread = thread_.get_id() == std::this_thread::get_id();
             pool = std::move(pool_);
+            // On the loop thread neither the loop nor the workers (who may wait for the
+            // loop) can be joined here: after_loop() does it once the loop has finished.
+            if (on_loop_thread) deferred_pool_ = pool;
+            stopped_on_loop_ = on_loop_thread;
         }
         link_->post([](ClientCore& c) { c.stop(); });
         link_->detach();  // handles fail fast from now on
         loop_->close();
         status_.state.store(ConnectionState::stopped);
+        {
+            std::lock_guard<std::mutex> lock(status_.mutex);
+        }
         status_.state_cv.notify_all();
-        const bool on_loop_thread = thread_.joinable() && thread_.get_id() == std::this_thread::get_id();
-        if (run_inline) {
-            loop_->run();  // never started: complete what was queued, right here
-        } else if (thread_.joinable() && !on_loop_thread) {
-            thread_.join();
+        if (on_loop_thread) return;
+        if (thread_.joinable()) thread_.join();
+        if (pool) pool->stop();
+        mark_finished();
+    }
+
+    // On the loop thread, after the loop finished.
+    void after_loop() {
+        std::shared_ptr<WorkerPool> pool;
+        bool finish = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            pool = std::move(deferred_pool_);
+            finish = stopped_on_loop_;
         }
         if (pool) pool->stop();
-        // Called on the loop thread, the loop finishes after this callback returns.
-        if (!on_loop_thread) mark_finished();
+        if (finish) mark_finished();
     }
 
     void mark_finished() {
@@ -205,6 +231,7 @@ public:
                 Session session = std::move(*r);
                 if (!self->pool->submit([self, session]() mutable { self->run(session); })) {
                     self->pool->active.fetch_sub(1);
+                    session.abort([](Result<void>) {});  // no worker will drive it: hand it back
                 }
             });
         }
@@ -269,6 +296,8 @@ private:
     std::unique_ptr<ClientCore> core_;
     std::thread thread_;
     std::shared_ptr<WorkerPool> pool_;
+    std::shared_ptr<WorkerPool> deferred_pool_;  // stop() on the loop thread: stopped by after_loop()
+    bool stopped_on_loop_ = false;
 
     std::mutex mutex_;
     std::condition_variable stopped_cv_;
@@ -281,14 +310,19 @@ private:
 
 // ------------------------------------------------------------------ Client
 
-Client::Client(ClientOptions options) : runtime_(std::make_shared<detail::ClientRuntime>(std::move(options))) {}
+Client::Client(ClientOptions options) : runtime_(std::make_shared<detail::ClientRuntime>(std::move(options))) {
+    runtime_->launch();
+}
 
 Client::~Client() {
     if (runtime_) runtime_->stop();
 }
 
 void Client::start() { runtime_->start(); }
-void Client::stop() { runtime_->stop(); }
+void Client::stop() {
+    auto runtime = runtime_;  // a callback may destroy this Client meanwhile
+    runtime->stop();
+}
 bool Client::wait_stopped(std::chrono::milliseconds timeout) { return runtime_->wait_stopped(timeout); }
 
 void Client::on_offer(std::function<void(Offer)> handler) {
@@ -364,7 +398,8 @@ ClientStats Client::stats() const {
 bool Client::wait_ready(std::chrono::milliseconds timeout) const {
     auto& s = runtime_->status();
     std::unique_lock<std::mutex> lock(s.mutex);
-    return s.state_cv.wait_for(lock, timeout, [&] { return s.state.load() == ConnectionState::ready; });
+    return s.state_cv.wait_for(lock, std::min(timeout, detail::kLongestWait),
+                               [&] { return s.state.load() == ConnectionState::ready; });
 }
 
 // ------------------------------------------------------------------ Offer
@@ -396,7 +431,7 @@ bool Session::wait_ended(std::chrono::milliseconds timeout) const {
     if (!state_) return true;
     auto& signal = detail::SessionEndSignal::instance();
     std::unique_lock<std::mutex> lock(signal.mutex);
-    return signal.cv.wait_for(lock, timeout, [&] { return state_->ended.load(); });
+    return signal.cv.wait_for(lock, std::min(timeout, detail::kLongestWait), [&] { return state_->ended.load(); });
 }
 
 namespace {

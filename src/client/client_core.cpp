@@ -123,9 +123,13 @@ void ClientCore::on_open(std::uint64_t generation) {
         send_request(q.name, q.frame_for, nullptr, q.timeout, std::move(q.done));
     }
 
-    // Re-claim every session we still control.
+    // Re-claim every session we still control (a copy: a failure ends a session, which
+    // erases it from sessions_).
+    std::vector<std::shared_ptr<SessionState>> detached;
     for (auto& [ivrid, s] : sessions_) {
-        if (s->phase != SessionState::Phase::detached) continue;
+        if (s->phase == SessionState::Phase::detached) detached.push_back(s);
+    }
+    for (auto& s : detached) {
         std::weak_ptr<SessionState> weak = s;
         const protocol::SessionRef ref{s->info->key, s->info->ivrid};
         send_request(
@@ -684,9 +688,7 @@ void ClientCore::set_dtmf_handler(const std::shared_ptr<SessionState>& s,
 void ClientCore::set_end_handler(const std::shared_ptr<SessionState>& s,
                                  std::function<void(const SessionEnd&)> h) {
     if (s->phase == SessionState::Phase::ended) {
-        SessionEnd end;
-        end.reason_text = "already ended";
-        if (h) h(end);
+        if (h) h(s->final_end ? *s->final_end : SessionEnd{});
         return;
     }
     s->on_end = std::move(h);
@@ -746,6 +748,8 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
         return;
     }
     if (is_duplicate(e, "api_start")) return;
+    // The script may reach an API component again after an earlier control ended.
+    ended_.erase(e.ivrid);
     if (sessions_.count(e.ivrid)) {
         drop("api_start for " + e.ivrid + " which this client already holds");
         return;
@@ -799,6 +803,7 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     for (auto qid : requests) fail_pending(qid, pending_error);
     s->dtmf_backlog.clear();
     s->on_dtmf = nullptr;
+    s->final_end = end;
     if (auto h = std::move(s->on_end)) {
         s->on_end = nullptr;
         h(end);

@@ -44,6 +44,7 @@ struct SessionState {
     // allocates ~0.5 KiB, per session.
     std::vector<DtmfEvent> dtmf_backlog;
     std::function<void(const SessionEnd&)> on_end;
+    std::optional<SessionEnd> final_end;  // replayed to an on_end set after the end
 
     // ---- any thread ----
     std::atomic<bool> ended{false};

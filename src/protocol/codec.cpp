@@ -173,8 +173,10 @@ enum class ReplyKind { ok, payload, lenient };
 
 ReplyKind reply_kind(std::string_view request) {
     if (result_carries_payload(request)) return ReplyKind::payload;
+    // The apply's reply may come when the component ends (the spec elides its body):
+    // only an explicit error fails it.
     if (request == kConnectionInfo || request == kSubscribe || request == kAccept ||
-        request == kReaccept || request == kAbort || request == kApply || request == kTerminate) {
+        request == kReaccept || request == kAbort || request == kTerminate) {
         return ReplyKind::ok;
     }
     return ReplyKind::lenient;
@@ -460,11 +462,20 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
         Fields f(body, "ivrapi_component_stopped");
         ComponentStopped e;
         f.i64("oId", e.oid);
-        f.str("transferKey", e.transfer_key);
-        f.object("results", e.results);
-        f.opt_str("key", e.key);
-        f.opt_str("ivrid", e.ivrid);
+        f.str("transferKey", e.transfer_key, true);
         if (!f.error().empty()) return protocol_error(f.error(), frame);
+        // Losing a completion costs a session its next 15 minutes: be lenient with the
+        // fields that do not route it (an empty result set may come as []).
+        if (const auto* r = f.get("results"); r && r->IsObject()) e.results = to_json(*r);
+        else e.results = Json::object();
+        std::string key, ivrid;
+        Fields loose(body, "ivrapi_component_stopped");
+        loose.str("key", key, true);
+        loose.str("ivrid", ivrid, true);
+        if (loose.error().empty()) {
+            if (f.get("key") && !f.get("key")->IsNull()) e.key = key;
+            if (f.get("ivrid") && !f.get("ivrid")->IsNull()) e.ivrid = ivrid;
+        }
         e.raw = std::string(frame);
         return Inbound(std::move(e));
     }

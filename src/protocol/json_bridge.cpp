@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <unordered_set>
 
 namespace ivrapi::protocol {
 
@@ -43,18 +44,26 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
         why = "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
         return false;
     }
+    // A raw NUL byte is never valid JSON, and RapidJSON reads it as the end of input
+    // (it would accept "1\0garbage"): reject it here.
+    if (const void* nul = std::memchr(text.data(), 0, text.size())) {
+        why = "not JSON: a NUL byte at offset " +
+              std::to_string(static_cast<const char*>(nul) - text.data());
+        return false;
+    }
     // The depth pre-scan above bounds the recursion, so the (faster) recursive parser is
-    // safe. A NUL byte cannot be in JSON text; without one, the in-situ parser (it stops
-    // at NUL) reads the whole copy.
-    if (scratch && std::memchr(text.data(), 0, text.size()) == nullptr) {
+    // safe. Full precision: a double dumped and parsed again stays the same value.
+    constexpr unsigned base = rapidjson::kParseFullPrecisionFlag;
+    constexpr unsigned checked = base | rapidjson::kParseValidateEncodingFlag;
+    if (scratch) {
         scratch->assign(text.data(), text.size());
         char* buffer = &(*scratch)[0];
-        if (limits.validate_utf8) doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag>(buffer);
-        else doc.ParseInsitu<rapidjson::kParseDefaultFlags>(buffer);
+        if (limits.validate_utf8) doc.ParseInsitu<checked>(buffer);
+        else doc.ParseInsitu<base>(buffer);
     } else if (limits.validate_utf8) {
-        doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+        doc.Parse<checked>(text.data(), text.size());
     } else {
-        doc.Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
+        doc.Parse<base>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
         why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
@@ -81,11 +90,19 @@ Json to_json(const rapidjson::Value& v) {
         return Json(std::move(items));
     }
     case rapidjson::kObjectType: {
+        // A repeated key keeps its first value, as RapidJSON's FindMember (and so every
+        // typed field) sees it; Json objects never hold a key twice.
         Json::Object members;
         members.reserve(v.MemberCount());
+        std::unordered_set<std::string_view> seen;
+        const bool many = v.MemberCount() > 16;
         for (const auto& m : v.GetObject()) {
-            members.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
-                                 to_json(m.value));
+            const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+            if (many ? !seen.insert(key).second
+                     : std::any_of(members.begin(), members.end(), [&](const Json::Member& e) { return e.first == key; })) {
+                continue;
+            }
+            members.emplace_back(std::string(key), to_json(m.value));
         }
         return Json(std::move(members));
     }

@@ -88,7 +88,13 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             batch.swap(tasks_);
         }
-        for (auto& t : batch) t();
+        for (auto& t : batch) {
+            // One throwing task must not drop the others (their futures would never complete).
+            try {
+                t();
+            } catch (...) {
+            }
+        }
     }
 
     asio::io_context io_;
@@ -174,7 +180,14 @@ public:
         });
         con->set_message_handler([this, gen](websocketpp::connection_hdl, MessagePtr msg) {
             if (gen != generation_ || !handlers_.on_message) return;
-            handlers_.on_message(std::move(msg->get_raw_payload()));
+            try {
+                handlers_.on_message(std::move(msg->get_raw_payload()));
+            } catch (const std::exception& e) {
+                // A throwing user callback must not stop websocketpp's read loop.
+                log_(LogLevel::error, std::string("a callback threw: ") + e.what());
+            } catch (...) {
+                log_(LogLevel::error, "a callback threw");
+            }
         });
         con->set_pong_handler([this, gen](websocketpp::connection_hdl, std::string) {
             if (gen == generation_) awaiting_pong_ = false;

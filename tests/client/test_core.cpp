@@ -564,3 +564,48 @@ TEST_CASE("a stopped event with neither ivrid nor oId completes the only running
     CHECK_FALSE(rb.value);
     CHECK(h.status.dropped.load() == dropped + 1);
 }
+
+TEST_CASE("a dialog offered again after its control ended can be claimed again") {
+    CoreHarness h;
+    h.connect_ready();
+    Session first = h.claim("ivr-1");
+    h.receive(api_stop("ivr-1", "abort", 2000));
+    REQUIRE(first.ended());
+    // The script reaches an API component again: a new api_start for the same ivrid.
+    h.receive(api_start("ivr-1", "k", 3000));
+    REQUIRE(h.offers.size() == 2);
+    Got<Session> again;
+    h.offers.back().accept(again.cb());
+    h.loop.run_ready();
+    h.answer("ivrapi_accept");
+    REQUIRE(again.value);
+    CHECK(again.value->ok());
+}
+
+TEST_CASE("on_end set after the end still gets the real reason") {
+    CoreHarness h;
+    h.connect_ready();
+    Session s = h.claim("ivr-1");
+    h.receive(api_stop("ivr-1", "timeout"));
+    std::optional<SessionEnd> end;
+    s.on_end([&](const SessionEnd& e) { end = e; });
+    h.loop.run_ready();
+    REQUIRE(end);
+    CHECK(end->reason == StopReason::timeout);
+    REQUIRE(end->event);
+}
+
+TEST_CASE("an apply reply whose result is not \"ok\" text is an ack unless it says error") {
+    CoreHarness h;
+    h.connect_ready();
+    Session s = h.claim("ivr-1");
+    Got<ComponentStopped> run;
+    s.apply(Record{}, run.cb());
+    h.loop.run_ready();
+    h.answer("ivrapi_component_apply", R"("result":{"nameVar":":TEMP/r.wav"})");
+    CHECK_FALSE(run.value);  // still running: the stopped event completes it
+    const auto oid = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
+    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + R"(,"transferKey":"transfer"}])");
+    REQUIRE(run.value);
+    CHECK(run.value->ok());
+}

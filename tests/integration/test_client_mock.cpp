@@ -535,3 +535,27 @@ TEST_CASE("integration: a close by the server surfaces its code and reason, then
     REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() >= 1; }, 10s));
     CHECK(client.wait_ready(10s));
 }
+
+TEST_CASE("integration: stop from an I/O-thread callback while a serve worker blocks on a future") {
+    std::promise<Result<ComponentStopped>> blocked;
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 30s;
+    mock::Server server(mo);
+    Client client(options_for(server));
+    ServeOptions so;
+    so.workers = 1;
+    client.serve(
+        [&](Session& s) {
+            s.on_dtmf([&](const DtmfEvent&) { client.stop(); });  // on the I/O thread
+            blocked.set_value(s.play("long.wav").get());            // blocks this worker
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    mock::CallOptions co;
+    co.caller_dtmf = {{200ms, "5"}};
+    server.start_call(co);
+    auto f = blocked.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get().error().is(Errc::stopped));
+    CHECK(client.wait_stopped(10s));
+}

@@ -47,3 +47,11 @@ TEST_CASE("Json set replaces, erase removes, equality ignores key order") {
     CHECK(Json(1.5).as_int(7) == 7);
     CHECK(Json(3.0).as_int() == 3);
 }
+
+TEST_CASE("Json objects never hold a key twice: the first value wins, as in typed reads") {
+    auto j = Json::parse(R"({"a":1,"b":2,"a":3})");
+    REQUIRE(j.ok());
+    CHECK(j->size() == 2);
+    CHECK(j->find("a")->as_int() == 1);
+    CHECK(*j == *Json::parse(j->dump()));
+}
