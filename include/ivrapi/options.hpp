@@ -14,7 +14,8 @@ enum class LogLevel { trace = 0, debug = 1, info = 2, warn = 3, error = 4, off =
 const char* to_string(LogLevel level) noexcept;
 
 // Receives the SDK's log lines and websocketpp's own (prefixed "websocketpp: ").
-// Called from the client's I/O thread (and, rarely, from the thread calling stop()).
+// Called from the client's I/O thread, from serve() worker threads (their claim/handler
+// messages) and, rarely, from the thread calling stop(): make it thread-safe.
 // The token never appears in a line.
 using LogSink = std::function<void(LogLevel, const std::string& line)>;
 

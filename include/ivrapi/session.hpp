@@ -5,7 +5,9 @@
 //   * Future form (returns Future<T>): wait with .get() from any thread but the
 //     client's I/O thread (there .get() returns Errc::would_deadlock);
 //   * callback form (last argument a Callback<T>): the callback runs on the client's
-//     I/O thread, never inside the call that started the operation.
+//     I/O thread, never inside the call that started the operation — except once the
+//     client is stopped/destroyed: then it runs at once, on the calling thread, with
+//     Errc::stopped (there is no I/O thread left to run it).
 // After api_stop every pending operation completes with Errc::session_ended and new
 // ones fail the same way without touching the wire.
 #pragma once
@@ -70,7 +72,11 @@ public:
     // stopped completes with its stopped event.
     Future<void> terminate();
     void terminate(Callback<void> done);
-    // Hands control back to the script (api_stop "abort" follows).
+    // Hands control back to the script (api_stop "abort" follows). While the link is
+    // down it is held and sent once the session is re-claimed.
+    // If a component's stopped event was lost with the link, terminate() frees the
+    // session (the apply then completes with Errc::cancelled); component_timeout bounds it
+    // otherwise.
     Future<void> abort();
     void abort(Callback<void> done);
 

@@ -139,8 +139,8 @@ void ClientCore::on_open(std::uint64_t generation) {
                 auto st = weak.lock();
                 if (!st || st->phase == SessionState::Phase::ended) return;
                 if (r && r->success) {
-                    st->phase = SessionState::Phase::controlling;
                     log(LogLevel::info, "session " + st->info->ivrid + " re-claimed after reconnect");
+                    became_controlling(st);
                     return;
                 }
                 if (!r && (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped))) return;
@@ -433,25 +433,43 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
     }
     auto s = std::make_shared<SessionState>(info, link_);
     sessions_.emplace(info->ivrid, s);
+    s->pending_accept = std::move(done);
     const protocol::SessionRef ref{info->key, info->ivrid};
     send_request(
         protocol::kAccept, [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kAccept, q, ref); },
-        s, options_.request_timeout, [this, s, done = std::move(done)](Result<protocol::Reply> r) {
+        s, options_.request_timeout, [this, s](Result<protocol::Reply> r) {
+            if (!s->pending_accept) return;
             if (s->phase == SessionState::Phase::ended) {
-                done(r && !r->success ? r->error : Error(Errc::session_ended, "the offer ended before the accept completed"));
+                std::exchange(s->pending_accept, nullptr)(
+                    r && !r->success ? r->error : Error(Errc::session_ended, "the offer ended before the accept completed"));
+                return;
+            }
+            if (!r && r.error().is(Errc::connection_lost)) {
+                // Granted or not, we cannot tell: re-claim it on reconnect (reaccept).
+                s->phase = SessionState::Phase::detached;
                 return;
             }
             if (auto e = failure_of(r)) {
                 sessions_.erase(s->info->ivrid);
                 s->phase = SessionState::Phase::ended;
                 s->ended = true;
-                done(*e);
+                std::exchange(s->pending_accept, nullptr)(*e);
                 return;
             }
-            s->phase = SessionState::Phase::controlling;
-            status_.active_sessions.fetch_add(1, std::memory_order_relaxed);
-            done(make_session(s));
+            became_controlling(s);
         });
+}
+
+void ClientCore::became_controlling(const std::shared_ptr<SessionState>& s) {
+    s->phase = SessionState::Phase::controlling;
+    if (!s->counted_active) {
+        s->counted_active = true;
+        status_.active_sessions.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (s->pending_accept) std::exchange(s->pending_accept, nullptr)(make_session(s));
+    if (s->pending_abort && s->phase == SessionState::Phase::controlling) {
+        abort(s, std::exchange(s->pending_abort, nullptr));
+    }
 }
 
 void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& c,
@@ -591,6 +609,19 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
 }
 
 void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> done) {
+    if (s->phase == SessionState::Phase::detached && !stopped_) {
+        // Sent once the session is re-claimed; otherwise it would stay ours unattended.
+        if (s->pending_abort) {
+            auto previous = std::exchange(s->pending_abort, nullptr);
+            s->pending_abort = [previous, done](Result<void> r) {
+                previous(r);
+                done(r);
+            };
+        } else {
+            s->pending_abort = std::move(done);
+        }
+        return;
+    }
     if (auto e = check_usable(*s)) {
         done(*e);
         return;
@@ -784,11 +815,10 @@ void ClientCore::on_api_stop(ApiStopEvent&& e) {
 
 void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error) {
     if (s->phase == SessionState::Phase::ended) return;
-    const bool was_active = s->phase != SessionState::Phase::accepting;
     s->phase = SessionState::Phase::ended;
     sessions_.erase(s->info->ivrid);
     remember(ended_, ended_order_, s->info->ivrid);
-    if (was_active) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
+    if (std::exchange(s->counted_active, false)) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
 
     // Mark ended before completing anything: a waiter woken by a completion must
     // already see Session::ended().
@@ -803,6 +833,8 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     for (auto qid : requests) fail_pending(qid, pending_error);
     s->dtmf_backlog.clear();
     s->on_dtmf = nullptr;
+    if (s->pending_accept) std::exchange(s->pending_accept, nullptr)(pending_error);
+    if (s->pending_abort) std::exchange(s->pending_abort, nullptr)(Result<void>());  // control is back anyway
     s->final_end = end;
     if (auto h = std::move(s->on_end)) {
         s->on_end = nullptr;

@@ -119,6 +119,8 @@ private:
                                         const std::optional<std::int64_t>& oid);
 
     void complete_component(SessionState& s, Result<ComponentStopped> r);
+    // Accept or reaccept succeeded: count it, complete a pending accept / send a pending abort.
+    void became_controlling(const std::shared_ptr<SessionState>& s);
     void end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error);
     void drop(const std::string& why, LogLevel level = LogLevel::debug);
 

@@ -38,6 +38,12 @@ struct SessionState {
     };
     std::optional<Running> running;
     std::vector<protocol::Qid> requests;  // requests in flight for this session
+    bool counted_active = false;          // in SharedStatus::active_sessions
+    // An accept whose link dropped before its reply: the platform may have granted it, so
+    // the session is re-claimed (reaccept) on reconnect and this completes then.
+    Callback<Session> pending_accept;
+    // abort() asked while the link was down: sent once the session is re-claimed.
+    Callback<void> pending_abort;
 
     std::function<void(const DtmfEvent&)> on_dtmf;
     // Until on_dtmf is set (bounded). A vector, not a deque: an empty std::deque

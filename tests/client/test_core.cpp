@@ -609,3 +609,50 @@ TEST_CASE("an apply reply whose result is not \"ok\" text is an ack unless it sa
     REQUIRE(run.value);
     CHECK(run.value->ok());
 }
+
+TEST_CASE("an accept in flight when the link drops is re-claimed on reconnect") {
+    ClientOptions o;
+    o.reconnect.initial_delay = 10ms;
+    o.reconnect.jitter = 0;
+    CoreHarness h(o);
+    h.connect_ready();
+    h.receive(api_start("ivr-1"));
+    Got<Session> claimed;
+    h.offers.back().accept(claimed.cb());
+    h.loop.run_ready();
+    REQUIRE(h.count("ivrapi_accept") == 1);
+    h.transport.drop(Error(Errc::connection_lost, "reset"));  // the platform may have granted it
+    h.loop.advance(10ms);
+    CHECK_FALSE(claimed.value);
+    h.transport.open();
+    auto reaccept = h.last("ivrapi_reaccept").body;
+    CHECK(reaccept.find("ivrid")->as_string() == "ivr-1");
+    h.answer("ivrapi_reaccept");
+    REQUIRE(claimed.value);
+    REQUIRE(claimed.value->ok());
+    CHECK(h.status.active_sessions.load() == 1);
+}
+
+TEST_CASE("abort while the link is down is sent once the session is re-claimed") {
+    ClientOptions o;
+    o.reconnect.initial_delay = 10ms;
+    o.reconnect.jitter = 0;
+    CoreHarness h(o);
+    h.connect_ready();
+    Session s = h.claim("ivr-1");
+    h.transport.drop(Error(Errc::connection_lost, "reset"));
+    h.loop.run_ready();
+    Got<void> aborted;
+    s.abort(aborted.cb());
+    h.loop.advance(10ms);
+    CHECK_FALSE(aborted.value);
+    CHECK(h.count("ivrapi_abort") == 0);
+    h.transport.open();
+    h.answer("ivrapi_reaccept");
+    REQUIRE(h.count("ivrapi_abort") == 1);
+    h.answer("ivrapi_abort");
+    REQUIRE(aborted.value);
+    CHECK(aborted.value->ok());
+    CHECK(s.ended());
+    CHECK(h.status.active_sessions.load() == 0);
+}
