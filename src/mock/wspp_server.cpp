@@ -122,12 +122,11 @@ public:
 
     std::uint16_t port() const override { return port_; }
 
-    void send(int connection, const std::string& text) override {
-        // Always through the I/O thread: websocketpp's send() from another thread races
-        // with its own close handling (m_state), and posting keeps frames in the order
-        // the platform logic produced them (it posts under its lock).
-        auto* self = this;
-        asio::post(io_, [self, connection, text] {
+    // Runs fn(hdl) on the I/O thread if the connection is still open then.
+    template <typename Fn>
+    void on_io_thread(int connection, Fn fn) {
+        auto* self = this;  // the I/O thread never outlives *this (see stop())
+        asio::post(io_, [self, connection, fn = std::move(fn)]() mutable {
             Hdl hdl;
             {
                 std::lock_guard<std::mutex> lock(self->mutex_);
@@ -135,40 +134,33 @@ public:
                 if (it == self->connections_.end()) return;
                 hdl = it->second;
             }
+            fn(hdl);
+        });
+    }
+
+    void send(int connection, const std::string& text) override {
+        // Always through the I/O thread: websocketpp's send() from another thread races
+        // with its own close handling (m_state), and posting keeps frames in the order
+        // the platform logic produced them (it posts under its lock).
+        on_io_thread(connection, [this, text](Hdl hdl) {
             std::error_code ec;
-            self->endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
+            endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
         });
     }
 
     void answer_pings(bool on) override { answer_pings_ = on; }
 
     void close(int connection, int code, const std::string& reason) override {
-        auto* self = this;  // the I/O thread never outlives *this (see stop())
-        asio::post(io_, [self, connection, code, reason] {
-            Hdl hdl;
-            {
-                std::lock_guard<std::mutex> lock(self->mutex_);
-                auto it = self->connections_.find(connection);
-                if (it == self->connections_.end()) return;
-                hdl = it->second;
-            }
+        on_io_thread(connection, [this, code, reason](Hdl hdl) {
             std::error_code ec;
-            self->endpoint_.close(hdl, static_cast<websocketpp::close::status::value>(code), reason, ec);
+            endpoint_.close(hdl, static_cast<websocketpp::close::status::value>(code), reason, ec);
         });
     }
 
     void drop(int connection) override {
-        auto* self = this;  // the I/O thread never outlives *this (see stop())
-        asio::post(io_, [self, connection] {
-            Hdl hdl;
-            {
-                std::lock_guard<std::mutex> lock(self->mutex_);
-                auto it = self->connections_.find(connection);
-                if (it == self->connections_.end()) return;
-                hdl = it->second;
-            }
+        on_io_thread(connection, [this](Hdl hdl) {
             std::error_code ec;
-            auto con = self->endpoint_.get_con_from_hdl(hdl, ec);
+            auto con = endpoint_.get_con_from_hdl(hdl, ec);
             if (ec || !con) return;
             asio::error_code aec;
             // No close frame: the peer sees the TCP stream end, our read fails and

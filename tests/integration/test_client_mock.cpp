@@ -67,6 +67,22 @@ struct OfferBox {
     }
 };
 
+// The reason of the client's first link loss (its first "reconnecting" state).
+struct FirstDrop {
+    std::promise<Error> promise;
+    std::once_flag once;
+    void watch(Client& client) {
+        client.on_state([this](ConnectionState s, const Error& why) {
+            if (s == ConnectionState::reconnecting) std::call_once(once, [&] { promise.set_value(why); });
+        });
+    }
+    Error get() {
+        auto f = promise.get_future();
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        return f.get();
+    }
+};
+
 }  // namespace
 
 TEST_CASE("integration: full session life cycle with futures (ws, bearer token)") {
@@ -238,15 +254,10 @@ TEST_CASE("integration: a wrong token surfaces the HTTP status") {
     LogCapture logs;
     o.log = logs.sink();
     Client client(o);
-    std::promise<Error> failed;
-    std::once_flag once;
-    client.on_state([&](ConnectionState s, const Error& why) {
-        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { failed.set_value(why); });
-    });
+    FirstDrop failed;
+    failed.watch(client);
     client.start();
-    auto f = failed.get_future();
-    REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    Error e = f.get();
+    const Error e = failed.get();
     CHECK(e.is(Errc::handshake_failed));
     CHECK_THAT(e.message, Catch::Matchers::Contains("401"));
     CHECK_FALSE(logs.contains("wrong-token"));
@@ -261,15 +272,10 @@ TEST_CASE("integration: wss with the right CA works; a wrong CA or hostname is r
 
     auto first_failure = [&](ClientOptions o) {
         Client client(o);
-        std::promise<Error> failed;
-        std::once_flag once;
-        client.on_state([&](ConnectionState s, const Error& why) {
-            if (s == ConnectionState::reconnecting) std::call_once(once, [&] { failed.set_value(why); });
-        });
+        FirstDrop failed;
+        failed.watch(client);
         client.start();
-        auto f = failed.get_future();
-        REQUIRE(f.wait_for(10s) == std::future_status::ready);
-        return f.get();
+        return failed.get();
     };
 
     SECTION("right CA") {
@@ -451,17 +457,12 @@ TEST_CASE("integration: a link that stops answering pings is dropped and re-esta
     o.ping_interval = 100ms;
     o.pong_timeout = 200ms;
     Client client(o);
-    std::promise<Error> dead;
-    std::once_flag once;
-    client.on_state([&](ConnectionState s, const Error& why) {
-        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { dead.set_value(why); });
-    });
+    FirstDrop dead;
+    dead.watch(client);
     client.start();
     REQUIRE(client.wait_ready(10s));
     server.answer_pings(false);  // the peer looks dead: no pong comes back
-    auto f = dead.get_future();
-    REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    CHECK_THAT(f.get().message, Catch::Matchers::Contains("pong timeout"));
+    CHECK_THAT(dead.get().message, Catch::Matchers::Contains("pong timeout"));
     server.answer_pings(true);
     REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() >= 1 && s.connection_count() >= 1; }, 10s));
     CHECK(client.wait_ready(10s));
@@ -518,17 +519,12 @@ TEST_CASE("integration: duplicate notifications give one offer") {
 TEST_CASE("integration: a close by the server surfaces its code and reason, then the client reconnects") {
     mock::Server server(fast_mock());
     Client client(options_for(server));
-    std::promise<Error> closed;
-    std::once_flag once;
-    client.on_state([&](ConnectionState s, const Error& why) {
-        if (s == ConnectionState::reconnecting) std::call_once(once, [&] { closed.set_value(why); });
-    });
+    FirstDrop closed;
+    closed.watch(client);
     client.start();
     REQUIRE(client.wait_ready(10s));
     server.close_connections(4001, "maintenance window");
-    auto f = closed.get_future();
-    REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    const Error e = f.get();
+    const Error e = closed.get();
     CHECK(e.is(Errc::closed_by_peer));
     CHECK_THAT(e.message, Catch::Matchers::Contains("4001"));
     CHECK_THAT(e.message, Catch::Matchers::Contains("maintenance window"));
