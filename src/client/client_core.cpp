@@ -18,9 +18,9 @@ std::string hex_id(std::mt19937_64& rng) {
     return out;
 }
 
-// Remembers up to `cap` keys; true when `key` was already there.
-bool remember(std::unordered_set<std::string>& set, std::deque<std::string>& order,
-              const std::string& key) {
+// Remembers the last kDedupeWindow keys; true when `key` was already there.
+template <typename Key>
+bool remember(std::unordered_set<Key>& set, std::deque<Key>& order, const Key& key) {
     if (!set.insert(key).second) return true;
     order.push_back(key);
     if (order.size() > kDedupeWindow) {
@@ -433,14 +433,14 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
     }
     auto s = std::make_shared<SessionState>(info, link_);
     sessions_.emplace(info->ivrid, s);
-    s->pending_accept = std::move(done);
+    s->defer().accept = std::move(done);
     const protocol::SessionRef ref{info->key, info->ivrid};
     send_request(
         protocol::kAccept, [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kAccept, q, ref); },
         s, options_.request_timeout, [this, s](Result<protocol::Reply> r) {
-            if (!s->pending_accept) return;
+            if (!s->deferred || !s->deferred->accept) return;
             if (s->phase == SessionState::Phase::ended) {
-                std::exchange(s->pending_accept, nullptr)(
+                s->take(&SessionState::Deferred::accept)(
                     r && !r->success ? r->error : Error(Errc::session_ended, "the offer ended before the accept completed"));
                 return;
             }
@@ -453,7 +453,7 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
                 sessions_.erase(s->info->ivrid);
                 s->phase = SessionState::Phase::ended;
                 s->ended = true;
-                std::exchange(s->pending_accept, nullptr)(*e);
+                s->take(&SessionState::Deferred::accept)(*e);
                 return;
             }
             became_controlling(s);
@@ -466,9 +466,9 @@ void ClientCore::became_controlling(const std::shared_ptr<SessionState>& s) {
         s->counted_active = true;
         status_.active_sessions.fetch_add(1, std::memory_order_relaxed);
     }
-    if (s->pending_accept) std::exchange(s->pending_accept, nullptr)(make_session(s));
-    if (s->pending_abort && s->phase == SessionState::Phase::controlling) {
-        abort(s, std::exchange(s->pending_abort, nullptr));
+    if (auto accepted = s->take(&SessionState::Deferred::accept)) accepted(make_session(s));
+    if (auto abort_now = s->take(&SessionState::Deferred::abort); abort_now && s->phase == SessionState::Phase::controlling) {
+        abort(s, std::move(abort_now));
     }
 }
 
@@ -611,14 +611,13 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
 void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> done) {
     if (s->phase == SessionState::Phase::detached && !stopped_) {
         // Sent once the session is re-claimed; otherwise it would stay ours unattended.
-        if (s->pending_abort) {
-            auto previous = std::exchange(s->pending_abort, nullptr);
-            s->pending_abort = [previous, done](Result<void> r) {
+        if (auto previous = s->take(&SessionState::Deferred::abort)) {
+            s->defer().abort = [previous, done](Result<void> r) {
                 previous(r);
                 done(r);
             };
         } else {
-            s->pending_abort = std::move(done);
+            s->defer().abort = std::move(done);
         }
         return;
     }
@@ -765,7 +764,8 @@ bool ClientCore::is_duplicate(const SessionIdentity& id, std::string_view type) 
     key += std::to_string(id.eventts.value_or(-1));
     key += '|';
     key += std::to_string(id.componentid.value_or(-1));
-    if (remember(seen_, seen_order_, key)) {
+    // A 64-bit hash of the key: ~30 bytes per remembered event instead of ~100.
+    if (remember(seen_, seen_order_, static_cast<std::uint64_t>(std::hash<std::string>{}(key)))) {
         status_.duplicates.fetch_add(1, std::memory_order_relaxed);
         drop("duplicate " + std::string(type) + " for " + id.ivrid);
         return true;
@@ -833,9 +833,9 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     for (auto qid : requests) fail_pending(qid, pending_error);
     s->dtmf_backlog.clear();
     s->on_dtmf = nullptr;
-    if (s->pending_accept) std::exchange(s->pending_accept, nullptr)(pending_error);
-    if (s->pending_abort) std::exchange(s->pending_abort, nullptr)(Result<void>());  // control is back anyway
-    s->final_end = end;
+    if (auto accepted = s->take(&SessionState::Deferred::accept)) accepted(pending_error);
+    if (auto aborted = s->take(&SessionState::Deferred::abort)) aborted(Result<void>());  // control is back anyway
+    s->final_end = std::make_unique<const SessionEnd>(end);
     if (auto h = std::move(s->on_end)) {
         s->on_end = nullptr;
         h(end);

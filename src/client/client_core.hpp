@@ -171,8 +171,8 @@ private:
     void arm_deadline_timer();
     void expire_components();
     // Recently seen notifications (dedupe) and recently ended ivrids.
-    std::unordered_set<std::string> seen_;
-    std::deque<std::string> seen_order_;
+    std::unordered_set<std::uint64_t> seen_;
+    std::deque<std::uint64_t> seen_order_;
     std::unordered_set<std::string> ended_;
     std::deque<std::string> ended_order_;
 };

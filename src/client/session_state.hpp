@@ -39,18 +39,38 @@ struct SessionState {
     std::optional<Running> running;
     std::vector<protocol::Qid> requests;  // requests in flight for this session
     bool counted_active = false;          // in SharedStatus::active_sessions
-    // An accept whose link dropped before its reply: the platform may have granted it, so
-    // the session is re-claimed (reaccept) on reconnect and this completes then.
-    Callback<Session> pending_accept;
-    // abort() asked while the link was down: sent once the session is re-claimed.
-    Callback<void> pending_abort;
+    // Completions waiting for the session to be (re-)claimed, on the heap because a
+    // session rarely has any (memory per session is a target):
+    //  * accept: the accept's callback; if the link drops before its reply the platform
+    //    may have granted it, so the session is re-claimed (reaccept) and it completes then;
+    //  * abort: abort() asked while the link was down, sent once the session is re-claimed.
+    struct Deferred {
+        Callback<Session> accept;
+        Callback<void> abort;
+    };
+    std::unique_ptr<Deferred> deferred;
+    Deferred& defer() {
+        if (!deferred) deferred = std::make_unique<Deferred>();
+        return *deferred;
+    }
+    // Takes a deferred callback out (empty when none).
+    template <typename T>
+    T take(T Deferred::*member) {
+        if (!deferred) return T();
+        T out = std::move((*deferred).*member);
+        (*deferred).*member = nullptr;
+        if (!deferred->accept && !deferred->abort) deferred.reset();
+        return out;
+    }
 
     std::function<void(const DtmfEvent&)> on_dtmf;
     // Until on_dtmf is set (bounded). A vector, not a deque: an empty std::deque
     // allocates ~0.5 KiB, per session.
     std::vector<DtmfEvent> dtmf_backlog;
     std::function<void(const SessionEnd&)> on_end;
-    std::optional<SessionEnd> final_end;  // replayed to an on_end set after the end
+    // Replayed to an on_end set after the end (on the heap: SessionEnd carries the whole
+    // api_stop event and most sessions never need it).
+    std::unique_ptr<const SessionEnd> final_end;
 
     // ---- any thread ----
     std::atomic<bool> ended{false};
