@@ -51,7 +51,7 @@ struct ApiStartEvent : SessionIdentity {
 struct ApiStopEvent : SessionIdentity {
     StopReason reason = StopReason::unknown;
     std::string reason_text{};
-    std::string raw{};
+    std::string raw{};  // the whole frame, when ClientOptions::keep_raw_events
 };
 
 // ivrapi_component_stopped: a component applied through the API finished.
@@ -85,7 +85,7 @@ struct NotifyEvent {
     std::string type{};
     std::optional<std::int64_t> eventts{};
     Json data{};
-    std::string raw{};
+    std::string raw{};  // the whole frame, when ClientOptions::keep_raw_events
 };
 
 // A message with a name the SDK does not know (scripts and plugins may push any).

@@ -56,8 +56,9 @@ struct ClientOptions {
     // Events to subscribe to after every connect. Empty: no subscription (request-only use).
     std::vector<std::string> events{"ivrevents.api_start", "ivrevents.api_stop"};
 
-    // Keep each offer's raw api_start frame in ApiStartEvent::raw (Offer::info() and
-    // Session::info()): ~0.5 KiB per session, so off unless you need every byte.
+    // Keep the raw frame of notifications in ApiStartEvent::raw, ApiStopEvent::raw and
+    // NotifyEvent::raw: ~0.5 KiB per session and a copy per event, so off unless you
+    // need every byte.
     bool keep_raw_events = false;
 
     LogSink log{};                       // none: silent

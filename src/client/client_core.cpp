@@ -731,6 +731,7 @@ void ClientCore::on_frame(std::string&& frame) {
     protocol::ParseLimits limits;
     limits.max_bytes = options_.max_message_size;
     limits.validate_utf8 = false;  // websocketpp validated the text frame already
+    limits.keep_raw_events = options_.keep_raw_events;
     auto decoded = protocol::decode(frame, limits);
     if (!decoded) {
         status_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -786,7 +787,6 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
         return;
     }
     status_.offers.fetch_add(1, std::memory_order_relaxed);
-    if (!options_.keep_raw_events) std::string().swap(e.raw);  // frees it: ~0.4 KiB per session
     if (!handlers_.on_offer) {
         drop("offer " + e.ivrid + " without an on_offer handler");
         return;

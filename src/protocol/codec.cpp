@@ -237,7 +237,7 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
     return r;
 }
 
-Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw) {
+Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw, bool keep_raw) {
     Fields f(body, "notify");
     std::string cls, type;
     std::optional<std::int64_t> eventts;
@@ -274,7 +274,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
                 std::string why;
                 if (parse_bounded(e.params, ParseLimits{}, pd, why)) e.params_json = to_json(pd);
             }
-            e.raw = std::string(raw);
+            e.raw = keep_raw ? std::string(raw) : std::string();
             return Inbound(std::move(e));
         }
         ApiStopEvent e;
@@ -283,7 +283,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
         if (!df.error().empty()) return protocol_error(df.error(), raw);
         e.reason = parse_stop_reason(e.reason_text);
         e.eventts = eventts;
-        e.raw = std::string(raw);
+        e.raw = keep_raw ? std::string(raw) : std::string();
         return Inbound(std::move(e));
     }
     NotifyEvent n;
@@ -291,7 +291,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
     n.type = std::move(type);
     n.eventts = eventts;
     n.data = to_json(d);
-    n.raw = std::string(raw);
+    n.raw = keep_raw ? std::string(raw) : std::string();
     return Inbound(std::move(n));
 }
 
@@ -457,7 +457,7 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
         return Inbound(decode_reply(name, body, frame));
     }
-    if (name == "notify") return decode_notify(body, frame);
+    if (name == "notify") return decode_notify(body, frame, limits.keep_raw_events);
     if (name == "ivrapi_component_stopped") {
         Fields f(body, "ivrapi_component_stopped");
         ComponentStopped e;

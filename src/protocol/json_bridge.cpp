@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 namespace ivrapi::protocol {
@@ -94,15 +95,14 @@ Json to_json(const rapidjson::Value& v) {
         // typed field) sees it; Json objects never hold a key twice.
         Json::Object members;
         members.reserve(v.MemberCount());
-        std::unordered_set<std::string_view> seen;
-        const bool many = v.MemberCount() > 16;
+        std::optional<std::unordered_set<std::string_view>> seen;  // only for big objects
+        if (v.MemberCount() > 16) seen.emplace();
         for (const auto& m : v.GetObject()) {
             const std::string_view key(m.name.GetString(), m.name.GetStringLength());
-            if (many ? !seen.insert(key).second
-                     : std::any_of(members.begin(), members.end(), [&](const Json::Member& e) { return e.first == key; })) {
-                continue;
-            }
-            members.emplace_back(std::string(key), to_json(m.value));
+            const bool repeated =
+                seen ? !seen->insert(key).second
+                     : std::any_of(members.begin(), members.end(), [&](const Json::Member& e) { return e.first == key; });
+            if (!repeated) members.emplace_back(std::string(key), to_json(m.value));
         }
         return Json(std::move(members));
     }

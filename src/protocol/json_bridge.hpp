@@ -20,6 +20,8 @@ struct ParseLimits {
     // Reject invalid UTF-8. The client turns it off for WebSocket text frames, which
     // websocketpp has already validated (RFC 6455 requires it).
     bool validate_utf8 = true;
+    // Copy the frame into the `raw` of notify events (api_start, api_stop, others).
+    bool keep_raw_events = true;
 };
 
 // Nesting depth of JSON text (brackets outside strings), stopping early past `limit`.
