@@ -190,6 +190,12 @@ struct CoreHarness {
         transport.receive("[\"" + name + "_result\",{\"qid\":" + std::to_string(qid) + "," + fields + "}]");
         loop.run_ready();
     }
+    // The oId the SDK set on the last ivrapi_component_apply.
+    long long last_oid() { return last("ivrapi_component_apply").body.find("data")->find("oId")->as_int(); }
+    // The platform reports that component `oid` stopped; `fields` are extra JSON members.
+    void stopped(long long oid, const std::string& fields = R"("transferKey":"transfer")") {
+        receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + "," + fields + "}]");
+    }
     void receive(const std::string& frame) {
         transport.receive(frame);
         loop.run_ready();

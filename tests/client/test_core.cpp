@@ -129,8 +129,7 @@ TEST_CASE("apply completes on the stopped event, not on the ack, in either order
         const auto oid = apply.find("data")->find("oId")->as_int();
         h.answer("ivrapi_component_apply");
         CHECK_FALSE(run.value);
-        h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) +
-                  R"(,"transferKey":"transfer","results":{"x":"1"}}])");
+        h.stopped(oid, R"("transferKey":"transfer","results":{"x":"1"})");
         REQUIRE(run.value);
         REQUIRE(run.value->ok());
         CHECK((*run.value)->transfer_key == "transfer");
@@ -143,7 +142,7 @@ TEST_CASE("apply completes on the stopped event, not on the ack, in either order
         auto apply = h.last("ivrapi_component_apply").body;
         const auto oid = apply.find("data")->find("oId")->as_int();
         const auto qid = apply.find("qid")->as_int();
-        h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + R"(,"transferKey":"transfer"}])");
+        h.stopped(oid);
         REQUIRE(run.value);
         CHECK(run.value->ok());
         const auto dropped = h.status.dropped.load();
@@ -189,7 +188,7 @@ TEST_CASE("api_stop mid-component ends every pending operation - later messages 
     s.apply(Play{":GS_PUB/a.wav"}, run.cb());
     s.file_get_path(":TEMP/x", link.cb());
     h.loop.run_ready();
-    const auto oid = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
+    const auto oid = h.last_oid();
     h.receive(api_stop("ivr-1", "script"));
     REQUIRE(run.value);
     CHECK(run.value->error().is(Errc::session_ended));
@@ -203,7 +202,7 @@ TEST_CASE("api_stop mid-component ends every pending operation - later messages 
     CHECK(h.status.active_sessions.load() == 0);
 
     const auto dropped = h.status.dropped.load();
-    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + R"(,"transferKey":"transfer"}])");
+    h.stopped(oid);
     h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"5"}])");
     CHECK(h.status.dropped.load() == dropped + 2);
     CHECK(run.calls == 1);
@@ -225,10 +224,10 @@ TEST_CASE("stopped and DTMF events without ivrid are routed by the oId the SDK s
     Got<ComponentStopped> ra, rb;
     a.apply(Play{"a.wav"}, ra.cb());
     h.loop.run_ready();
-    const auto oid_a = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
+    const auto oid_a = h.last_oid();
     b.apply(Play{"b.wav"}, rb.cb());
     h.loop.run_ready();
-    const auto oid_b = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
+    const auto oid_b = h.last_oid();
     REQUIRE(oid_a != oid_b);
 
     std::vector<std::string> dtmf_b;
@@ -237,11 +236,10 @@ TEST_CASE("stopped and DTMF events without ivrid are routed by the oId the SDK s
     h.receive(R"(["ivrapi_dtmf",{"mode":"component","oId":)" + std::to_string(oid_b) + R"(,"dtmf":"7"}])");
     CHECK(dtmf_b == std::vector<std::string>{"7"});
 
-    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid_b) + R"(,"transferKey":"transfer"}])");
+    h.stopped(oid_b);
     CHECK(rb.value);
     CHECK_FALSE(ra.value);
-    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid_a) +
-              R"(,"transferKey":"transferTimeout","ivrid":"ivr-a","key":"k"}])");
+    h.stopped(oid_a, R"("transferKey":"transferTimeout","ivrid":"ivr-a","key":"k")");
     REQUIRE(ra.value);
     CHECK((*ra.value)->transfer_key == "transferTimeout");
 }
@@ -354,7 +352,7 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
     s.apply(Record{}, run.cb());
     s.upload_temp("http://x/y.wav", upload.cb());
     h.loop.run_ready();
-    const auto oid = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
+    const auto oid = h.last_oid();
 
     h.transport.drop(Error(Errc::connection_lost, "reset"));
     h.loop.run_ready();
@@ -377,7 +375,7 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
     CHECK(reaccept.find("ivrid")->as_string() == "ivr-1");
     CHECK(reaccept.find("key")->as_string() == "k");
     h.answer("ivrapi_reaccept");
-    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + R"(,"transferKey":"transfer","results":{"nameVar":":TEMP/r.wav"}}])");
+    h.stopped(oid, R"("transferKey":"transfer","results":{"nameVar":":TEMP/r.wav"})");
     REQUIRE(run.value);
     CHECK((*run.value)->result("nameVar") == ":TEMP/r.wav");
     CHECK(run.calls == 1);
@@ -604,8 +602,8 @@ TEST_CASE("an apply reply whose result is not \"ok\" text is an ack unless it sa
     h.loop.run_ready();
     h.answer("ivrapi_component_apply", R"("result":{"nameVar":":TEMP/r.wav"})");
     CHECK_FALSE(run.value);  // still running: the stopped event completes it
-    const auto oid = h.last("ivrapi_component_apply").body.find("data")->find("oId")->as_int();
-    h.receive(R"(["ivrapi_component_stopped",{"oId":)" + std::to_string(oid) + R"(,"transferKey":"transfer"}])");
+    const auto oid = h.last_oid();
+    h.stopped(oid);
     REQUIRE(run.value);
     CHECK(run.value->ok());
 }
