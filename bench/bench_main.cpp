@@ -311,6 +311,17 @@ struct Claim {
     std::size_t claimed = 0, failed = 0;
 };
 
+// Fills the figures of a finished claim run (SDK and raw alike).
+void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_point first,
+               Clock::time_point last, const std::vector<double>& lat) {
+    c.claimed = claimed;
+    c.failed = failed;
+    c.claimed_per_s = static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
+    c.p50_us = percentile(lat, 0.5);
+    c.p99_us = percentile(lat, 0.99);
+    c.max_us = percentile(lat, 1.0);
+}
+
 // Starts `n` calls at a steady `rate` from a thread on the server's CPU.
 double pace_calls(const Config& cfg, ivrapi::mock::Server& server, std::size_t n, std::size_t rate) {
     double achieved = 0;
@@ -374,12 +385,7 @@ Claim sdk_claim(const Config& cfg) {
     c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
     check(all.wait(60s), "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
-    c.claimed = claimed;
-    c.failed = failed;
-    c.claimed_per_s = static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
-    c.p50_us = percentile(lat, 0.5);
-    c.p99_us = percentile(lat, 0.99);
-    c.max_us = percentile(lat, 1.0);
+    summarize(c, claimed, failed, first, last, lat);
     return c;
 }
 
@@ -440,12 +446,7 @@ Claim raw_claim(const Config& cfg) {
     c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
     check(all.wait(60s), "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
-    c.claimed = claimed;
-    c.failed = failed;
-    c.claimed_per_s = static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
-    c.p50_us = percentile(lat, 0.5);
-    c.p99_us = percentile(lat, 0.99);
-    c.max_us = percentile(lat, 1.0);
+    summarize(c, claimed, failed, first, last, lat);
     return c;
 }
 

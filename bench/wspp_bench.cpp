@@ -157,12 +157,8 @@ void Server<ServerConfig>::configure_tls(const std::string&, const std::string&)
 
 template <>
 void Server<TlsServerConfig>::configure_tls(const std::string& cert, const std::string& key) {
-    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    auto ctx = ivrapi::transport::new_tls_context(asio::ssl::context::tls_server);
     std::error_code ec;
-    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1,
-                     ec);
     ctx->use_certificate_chain_file(cert, ec);
     if (ec) throw std::runtime_error("bench server: cannot read " + cert + ": " + ec.message());
     ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
@@ -258,12 +254,8 @@ template <>
 void Client<TlsClientConfig>::configure_tls() {
     endpoint_.set_tls_init_handler([this](Hdl) {
         // Same context as the SDK's: TLS 1.2+, peer and host name verified.
-        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        auto ctx = ivrapi::transport::new_tls_context(asio::ssl::context::tls_client);
         std::error_code ec;
-        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                             asio::ssl::context::no_tlsv1_1,
-                         ec);
         ctx->set_verify_mode(asio::ssl::verify_peer, ec);
         ctx->load_verify_file(options_.ca_file, ec);
         ctx->set_verify_callback(asio::ssl::host_name_verification("localhost"), ec);

@@ -240,12 +240,8 @@ public:
 
 private:
     std::shared_ptr<asio::ssl::context> make_ssl_context() {
-        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+        auto ctx = ivrapi::transport::new_tls_context(asio::ssl::context::tls_server);
         asio::error_code ec;
-        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                             asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
-                         ec);
         ctx->use_certificate_chain_file(options_.cert_file, ec);
         if (ec) {
             throw std::runtime_error("mock server: cannot load certificate '" +

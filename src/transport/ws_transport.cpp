@@ -336,12 +336,8 @@ void WsTransport<transport::ClientConfig>::configure_tls() {}
 template <>
 void WsTransport<transport::TlsClientConfig>::configure_tls() {
     endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
-        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        auto ctx = transport::new_tls_context(asio::ssl::context::tls_client);
         std::error_code ec;
-        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                             asio::ssl::context::no_tlsv1_1,
-                         ec);
         if (options_.tls.danger_accept_invalid_certificates) {
             ctx->set_verify_mode(asio::ssl::verify_none, ec);
             return ctx;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -135,6 +136,18 @@ struct TunedConfig : Base {
     static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
     static const websocketpp::log::level elog_level = websocketpp::log::elevel::all;
 };
+
+// A TLS context with the protocol floor every endpoint here uses: TLS 1.2 or newer.
+// (Verification, certificates and keys are each caller's business.)
+inline std::shared_ptr<asio::ssl::context> new_tls_context(asio::ssl::context::method method) {
+    auto ctx = std::make_shared<asio::ssl::context>(method);
+    std::error_code ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                     ec);
+    return ctx;
+}
 
 using ClientConfig = TunedConfig<websocketpp::config::asio_client>;
 using TlsClientConfig = TunedConfig<websocketpp::config::asio_tls_client>;

@@ -60,6 +60,12 @@ struct OfferBox {
     std::function<void(Offer)> handler() {
         return [this](Offer o) { std::call_once(once, [&] { promise.set_value(std::move(o)); }); };
     }
+    // Routes the client's offers here, starts it and waits until it is subscribed.
+    void attach(Client& client) {
+        client.on_offer(handler());
+        client.start();
+        REQUIRE(client.wait_ready(10s));
+    }
     Offer get() {
         auto f = promise.get_future();
         REQUIRE(f.wait_for(10s) == std::future_status::ready);
@@ -93,9 +99,7 @@ TEST_CASE("integration: full session life cycle with futures (ws, bearer token)"
     o.log_level = LogLevel::debug;
     Client client(o);
     OfferBox offers;
-    client.on_offer(offers.handler());
-    client.start();
-    REQUIRE(client.wait_ready(10s));
+    offers.attach(client);
     CHECK(client.connection_info().has_capability("ivrapi"));
     CHECK(client.connection_info().domain == "mock.era.local");
 
@@ -221,9 +225,7 @@ TEST_CASE("integration: reconnect during a running component re-claims the sessi
     mock::Server server(mo);
     Client client(options_for(server));
     OfferBox offers;
-    client.on_offer(offers.handler());
-    client.start();
-    REQUIRE(client.wait_ready(10s));
+    offers.attach(client);
     auto call = server.start_call();
     Session s = *offers.get().accept().get_for(10s);
 
@@ -354,9 +356,7 @@ TEST_CASE("integration: stop and destroy from inside a callback complete without
     SECTION("stop from another thread while a future waits") {
         Client client(options_for(server));
         OfferBox offers;
-        client.on_offer(offers.handler());
-        client.start();
-        REQUIRE(client.wait_ready(10s));
+        offers.attach(client);
         server.start_call();
         Session s = *offers.get().accept().get_for(10s);
         auto running = s.play("long.wav");
@@ -439,9 +439,7 @@ TEST_CASE("integration: the caller hanging up mid-component ends the session") {
     mock::Server server(mo);
     Client client(options_for(server));
     OfferBox offers;
-    client.on_offer(offers.handler());
-    client.start();
-    REQUIRE(client.wait_ready(10s));
+    offers.attach(client);
     mock::CallOptions co;
     co.hangup_after = 200ms;
     server.start_call(co);
@@ -476,9 +474,7 @@ TEST_CASE("integration: hostile frames are dropped and counted, the link and ses
     std::promise<GenericMessage> unknown;
     client.on_unknown_message([&](const GenericMessage& m) { unknown.set_value(m); });
     OfferBox offers;
-    client.on_offer(offers.handler());
-    client.start();
-    REQUIRE(client.wait_ready(10s));
+    offers.attach(client);
     auto call = server.start_call();
     Session s = *offers.get().accept().get_for(10s);
 
