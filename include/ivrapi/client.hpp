@@ -48,6 +48,7 @@ struct ClientStats {
     std::uint64_t active_sessions = 0;
     std::uint64_t requests = 0;         // replies received to our requests
     std::uint64_t request_timeouts = 0;
+    std::uint64_t callback_errors = 0;  // callbacks of yours that threw (caught and logged)
     double request_latency_avg_us = 0;  // request -> reply
     double request_latency_max_us = 0;
 };

@@ -33,6 +33,9 @@ struct ReconnectOptions {
     std::chrono::milliseconds initial_delay{250};         // first retry
     std::chrono::milliseconds max_delay{30000};           // cap of the exponential backoff
     double jitter = 0.3;                                  // +-30 % random spread per delay
+    // The backoff starts again from initial_delay only after a link stayed ready this
+    // long (a server that accepts the upgrade and closes at once is backed off too).
+    std::chrono::milliseconds reset_after{10000};
 };
 
 struct ClientOptions {

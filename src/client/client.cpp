@@ -59,7 +59,7 @@ public:
           link_(std::make_shared<ClientLink>()),
           loop_(make_asio_loop()) {
         auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
-        transport_ = make_ws_transport(*loop_, target_, options_, log);
+        transport_ = make_ws_transport(*loop_, transport_config(), log);
         core_ = std::make_unique<ClientCore>(options_, *loop_, *transport_, link_, status_, log);
         link_->loop = loop_.get();
         link_->core = core_.get();
@@ -77,7 +77,9 @@ public:
     // a request fails with not_connected); the core connects only on start().
     void launch() {
         thread_ = std::thread([self = shared_from_this()] {
+            set_current_loop(self->loop_.get());
             self->loop_->run();
+            set_current_loop(nullptr);
             self->after_loop();
         });
     }
@@ -96,10 +98,16 @@ public:
         std::shared_ptr<WorkerPool> pool;
         bool on_loop_thread = false;
         {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (stopped_) return;
-            stopped_ = true;
+            std::unique_lock<std::mutex> lock(mutex_);
             on_loop_thread = thread_.get_id() == std::this_thread::get_id();
+            if (stopped_) {
+                // Asked before (maybe from a callback): off the I/O thread, still wait
+                // until the loop has run its last callbacks, so nothing of the caller's
+                // is called after this returns.
+                if (!on_loop_thread) stopped_cv_.wait(lock, [&] { return finished_; });
+                return;
+            }
+            stopped_ = true;
             pool = std::move(pool_);
             // On the loop thread neither the loop nor the workers (who may wait for the
             // loop) can be joined here: after_loop() does it once the loop has finished.
@@ -129,8 +137,10 @@ public:
             pool = std::move(deferred_pool_);
             finish = stopped_on_loop_;
         }
-        if (pool) pool->stop();
+        // Finished first: a serve worker waiting in ~Client for the loop must not be
+        // joined by pool->stop() while it waits.
         if (finish) mark_finished();
+        if (pool) pool->stop();
     }
 
     void mark_finished() {
@@ -141,8 +151,12 @@ public:
         stopped_cv_.notify_all();
     }
 
+    bool on_loop_thread() const { return current_loop() != nullptr && current_loop() == loop_.get(); }
+
     bool wait_stopped(std::chrono::milliseconds timeout) {
         std::unique_lock<std::mutex> lock(mutex_);
+        // On the I/O thread the loop cannot finish while this waits: answer now.
+        if (on_loop_thread()) return finished_;
         auto done = [&] { return finished_; };
         if (timeout == std::chrono::milliseconds::max()) {
             stopped_cv_.wait(lock, done);
@@ -229,10 +243,11 @@ public:
                     return;
                 }
                 Session session = std::move(*r);
-                if (!self->pool->submit([self, session]() mutable { self->run(session); })) {
+                auto hand_back = [self, session]() mutable {
                     self->pool->active.fetch_sub(1);
                     session.abort([](Result<void>) {});  // no worker will drive it: hand it back
-                }
+                };
+                if (!self->pool->submit([self, session]() mutable { self->run(session); }, hand_back)) hand_back();
             });
         }
 
@@ -281,6 +296,19 @@ public:
     SharedStatus& status() { return status_; }
 
 private:
+    TransportConfig transport_config() const {
+        TransportConfig c;
+        c.target = target_;
+        c.connect_timeout = options_.connect_timeout;
+        c.ping_interval = options_.ping_interval;
+        c.pong_timeout = options_.pong_timeout;
+        c.max_message_size = options_.max_message_size;
+        c.ca_file = options_.tls.ca_file;
+        c.verify_hostname = options_.tls.verify_hostname;
+        c.accept_invalid_certificates = options_.tls.danger_accept_invalid_certificates;
+        return c;
+    }
+
     std::string token_from_uri() const {
         const auto pos = target_.uri.find("/ws/token/v1/");
         return pos == std::string::npos ? std::string() : target_.uri.substr(pos + 13);
@@ -345,29 +373,27 @@ void Client::serve(std::function<void(Session&)> handler, ServeOptions options) 
     runtime_->serve(std::move(handler), std::move(options));
 }
 
-Future<std::string> Client::upload_static(const std::string& url, const std::string& destpath) {
-    return detail::run_as_future<std::string>(runtime_->link(), [url, destpath](detail::ClientCore& c, Callback<std::string> d) {
-        c.upload_static(url, destpath, std::move(d));
-    });
+namespace {
+auto sessionless_upload_op(std::string url, std::string dest) {
+    return [url, dest](detail::ClientCore& c, Callback<std::string> d) { c.upload_static(url, dest, std::move(d)); };
 }
+auto request_op(std::string name, Json body) {
+    return [name, body](detail::ClientCore& c, Callback<Json> d) { c.request(name, body, std::move(d)); };
+}
+}  // namespace
 
+Future<std::string> Client::upload_static(const std::string& url, const std::string& destpath) {
+    return detail::start_op<std::string>({runtime_->link(), {}}, sessionless_upload_op(url, destpath));
+}
 void Client::upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done) {
-    detail::run_with_callback<std::string>(runtime_->link(), std::move(done),
-                                           [url, destpath](detail::ClientCore& c, Callback<std::string> d) {
-                                               c.upload_static(url, destpath, std::move(d));
-                                           });
+    detail::start_op<std::string>({runtime_->link(), {}}, sessionless_upload_op(url, destpath), std::move(done));
 }
 
 Future<Json> Client::request(const std::string& name, const Json& body) {
-    return detail::run_as_future<Json>(runtime_->link(), [name, body](detail::ClientCore& c, Callback<Json> d) {
-        c.request(name, body, std::move(d));
-    });
+    return detail::start_op<Json>({runtime_->link(), {}}, request_op(name, body));
 }
-
 void Client::request(const std::string& name, const Json& body, Callback<Json> done) {
-    detail::run_with_callback<Json>(runtime_->link(), std::move(done), [name, body](detail::ClientCore& c, Callback<Json> d) {
-        c.request(name, body, std::move(d));
-    });
+    detail::start_op<Json>({runtime_->link(), {}}, request_op(name, body), std::move(done));
 }
 
 ConnectionState Client::state() const { return runtime_->status().state.load(); }
@@ -390,6 +416,7 @@ ClientStats Client::stats() const {
     out.active_sessions = s.active_sessions.load();
     out.requests = s.requests.load();
     out.request_timeouts = s.request_timeouts.load();
+    out.callback_errors = s.callback_errors.load();
     if (out.requests) out.request_latency_avg_us = static_cast<double>(s.latency_sum_us.load()) / out.requests;
     out.request_latency_max_us = static_cast<double>(s.latency_max_us.load());
     return out;
@@ -397,6 +424,8 @@ ClientStats Client::stats() const {
 
 bool Client::wait_ready(std::chrono::milliseconds timeout) const {
     auto& s = runtime_->status();
+    // On the I/O thread the state cannot change while this waits: answer now.
+    if (runtime_->on_loop_thread()) return s.state.load() == ConnectionState::ready;
     std::unique_lock<std::mutex> lock(s.mutex);
     return s.state_cv.wait_for(lock, std::min(timeout, detail::kLongestWait),
                                [&] { return s.state.load() == ConnectionState::ready; });
@@ -404,19 +433,17 @@ bool Client::wait_ready(std::chrono::milliseconds timeout) const {
 
 // ------------------------------------------------------------------ Offer
 
-Future<Session> Offer::accept() {
-    auto info = info_;
-    return detail::run_as_future<Session>(link_, [info](detail::ClientCore& c, Callback<Session> done) {
-        c.accept(info, std::move(done));
-    });
+namespace {
+auto accept_op(std::shared_ptr<const ApiStartEvent> info) {
+    return [info](detail::ClientCore& c, Callback<Session> d) { c.accept(info, std::move(d)); };
 }
+detail::OpTarget target_of(const std::shared_ptr<detail::ClientLink>& link) {
+    return link ? detail::OpTarget{link, {}} : detail::gone();
+}
+}  // namespace
 
-void Offer::accept(Callback<Session> done) {
-    auto info = info_;
-    detail::run_with_callback<Session>(link_, std::move(done), [info](detail::ClientCore& c, Callback<Session> d) {
-        c.accept(info, std::move(d));
-    });
-}
+Future<Session> Offer::accept() { return detail::start_op<Session>(target_of(link_), accept_op(info_)); }
+void Offer::accept(Callback<Session> done) { detail::start_op<Session>(target_of(link_), accept_op(info_), std::move(done)); }
 
 // ------------------------------------------------------------------ Session
 
@@ -429,28 +456,50 @@ bool Session::ended() const { return !state_ || state_->ended.load(); }
 
 bool Session::wait_ended(std::chrono::milliseconds timeout) const {
     if (!state_) return true;
+    auto link = state_->link.lock();
+    // On the I/O thread nothing can end the session while this waits: answer now.
+    if (link && detail::current_loop() != nullptr && detail::current_loop() == link->loop_id()) return ended();
     auto& signal = detail::SessionEndSignal::instance();
     std::unique_lock<std::mutex> lock(signal.mutex);
     return signal.cv.wait_for(lock, std::min(timeout, detail::kLongestWait), [&] { return state_->ended.load(); });
 }
 
 namespace {
-std::shared_ptr<detail::ClientLink> link_of(const std::shared_ptr<detail::SessionState>& s) {
-    return s ? s->link.lock() : nullptr;
+// An empty Session handle is a caller's mistake; a Session whose client is gone is
+// "stopped".
+detail::OpTarget target_of(const std::shared_ptr<detail::SessionState>& s) {
+    if (!s) return detail::no_handle();
+    return target_of(s->link.lock());
+}
+
+using detail::ClientCore;
+using SessionPtr = std::shared_ptr<detail::SessionState>;
+
+auto apply_op(SessionPtr s, Component c) {
+    return [s, c](ClientCore& core, Callback<ComponentStopped> d) { core.apply(s, c, std::move(d)); };
+}
+auto terminate_op(SessionPtr s) {
+    return [s](ClientCore& core, Callback<void> d) { core.terminate(s, std::move(d)); };
+}
+auto abort_op(SessionPtr s) {
+    return [s](ClientCore& core, Callback<void> d) { core.abort(s, std::move(d)); };
+}
+auto get_path_op(SessionPtr s, std::string path) {
+    return [s, path](ClientCore& core, Callback<FileLink> d) { core.file_get_path(s, path, std::move(d)); };
+}
+auto upload_temp_op(SessionPtr s, std::string url) {
+    return [s, url](ClientCore& core, Callback<std::string> d) { core.upload_temp(s, url, std::move(d)); };
+}
+auto upload_static_op(SessionPtr s, std::string url, std::string dest) {
+    return [s, url, dest](ClientCore& core, Callback<std::string> d) { core.upload_static(s, url, dest, std::move(d)); };
 }
 }  // namespace
 
 Future<ComponentStopped> Session::apply(const Component& component) {
-    auto s = state_;
-    return detail::run_as_future<ComponentStopped>(
-        link_of(s), [s, component](detail::ClientCore& c, Callback<ComponentStopped> done) { c.apply(s, component, std::move(done)); });
+    return detail::start_op<ComponentStopped>(target_of(state_), apply_op(state_, component));
 }
-
 void Session::apply(const Component& component, Callback<ComponentStopped> done) {
-    auto s = state_;
-    detail::run_with_callback<ComponentStopped>(
-        link_of(s), std::move(done),
-        [s, component](detail::ClientCore& c, Callback<ComponentStopped> d) { c.apply(s, component, std::move(d)); });
+    detail::start_op<ComponentStopped>(target_of(state_), apply_op(state_, component), std::move(done));
 }
 
 Future<ComponentStopped> Session::play(const std::string& file, const std::string& interrupt_digits) {
@@ -490,74 +539,45 @@ Future<ComponentStopped> Session::answer(int sip_code) {
 
 Future<ComponentStopped> Session::hangup() { return apply(Hangup{}); }
 
-Future<void> Session::terminate() {
-    auto s = state_;
-    return detail::run_as_future<void>(link_of(s), [s](detail::ClientCore& c, Callback<void> d) { c.terminate(s, std::move(d)); });
-}
+Future<void> Session::terminate() { return detail::start_op<void>(target_of(state_), terminate_op(state_)); }
 void Session::terminate(Callback<void> done) {
-    auto s = state_;
-    detail::run_with_callback<void>(link_of(s), std::move(done),
-                                    [s](detail::ClientCore& c, Callback<void> d) { c.terminate(s, std::move(d)); });
+    detail::start_op<void>(target_of(state_), terminate_op(state_), std::move(done));
 }
 
-Future<void> Session::abort() {
-    auto s = state_;
-    return detail::run_as_future<void>(link_of(s), [s](detail::ClientCore& c, Callback<void> d) { c.abort(s, std::move(d)); });
-}
-void Session::abort(Callback<void> done) {
-    auto s = state_;
-    detail::run_with_callback<void>(link_of(s), std::move(done),
-                                    [s](detail::ClientCore& c, Callback<void> d) { c.abort(s, std::move(d)); });
-}
+Future<void> Session::abort() { return detail::start_op<void>(target_of(state_), abort_op(state_)); }
+void Session::abort(Callback<void> done) { detail::start_op<void>(target_of(state_), abort_op(state_), std::move(done)); }
 
 Future<FileLink> Session::file_get_path(const std::string& path) {
-    auto s = state_;
-    return detail::run_as_future<FileLink>(
-        link_of(s), [s, path](detail::ClientCore& c, Callback<FileLink> d) { c.file_get_path(s, path, std::move(d)); });
+    return detail::start_op<FileLink>(target_of(state_), get_path_op(state_, path));
 }
 void Session::file_get_path(const std::string& path, Callback<FileLink> done) {
-    auto s = state_;
-    detail::run_with_callback<FileLink>(
-        link_of(s), std::move(done),
-        [s, path](detail::ClientCore& c, Callback<FileLink> d) { c.file_get_path(s, path, std::move(d)); });
+    detail::start_op<FileLink>(target_of(state_), get_path_op(state_, path), std::move(done));
 }
 
 Future<std::string> Session::upload_temp(const std::string& url) {
-    auto s = state_;
-    return detail::run_as_future<std::string>(
-        link_of(s), [s, url](detail::ClientCore& c, Callback<std::string> d) { c.upload_temp(s, url, std::move(d)); });
+    return detail::start_op<std::string>(target_of(state_), upload_temp_op(state_, url));
 }
 void Session::upload_temp(const std::string& url, Callback<std::string> done) {
-    auto s = state_;
-    detail::run_with_callback<std::string>(
-        link_of(s), std::move(done),
-        [s, url](detail::ClientCore& c, Callback<std::string> d) { c.upload_temp(s, url, std::move(d)); });
+    detail::start_op<std::string>(target_of(state_), upload_temp_op(state_, url), std::move(done));
 }
 
 Future<std::string> Session::upload_static(const std::string& url, const std::string& destpath) {
-    auto s = state_;
-    return detail::run_as_future<std::string>(link_of(s), [s, url, destpath](detail::ClientCore& c, Callback<std::string> d) {
-        c.upload_static(s, url, destpath, std::move(d));
-    });
+    return detail::start_op<std::string>(target_of(state_), upload_static_op(state_, url, destpath));
 }
 void Session::upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done) {
-    auto s = state_;
-    detail::run_with_callback<std::string>(link_of(s), std::move(done),
-                                           [s, url, destpath](detail::ClientCore& c, Callback<std::string> d) {
-                                               c.upload_static(s, url, destpath, std::move(d));
-                                           });
+    detail::start_op<std::string>(target_of(state_), upload_static_op(state_, url, destpath), std::move(done));
 }
 
 void Session::on_dtmf(std::function<void(const DtmfEvent&)> handler) {
     auto s = state_;
-    auto link = link_of(s);
+    auto link = s ? s->link.lock() : nullptr;
     if (!link) return;
     link->post([s, h = std::move(handler)](detail::ClientCore& c) mutable { c.set_dtmf_handler(s, std::move(h)); });
 }
 
 void Session::on_end(std::function<void(const SessionEnd&)> handler) {
     auto s = state_;
-    auto link = link_of(s);
+    auto link = s ? s->link.lock() : nullptr;
     auto shared = std::make_shared<std::function<void(const SessionEnd&)>>(std::move(handler));
     if (!link || !link->post([s, shared](detail::ClientCore& c) { c.set_end_handler(s, std::move(*shared)); })) {
         if (*shared) {

@@ -1,33 +1,19 @@
 #include "client/client_core.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <random>
 
 namespace ivrapi::detail {
 namespace {
 
-constexpr std::size_t kDedupeWindow = 4096;
 constexpr std::size_t kDtmfBacklog = 64;
 using std::chrono::milliseconds;
 
-std::string hex_id(std::mt19937_64& rng) {
+std::string hex_id(std::uint64_t v) {
     static const char* digits = "0123456789abcdef";
     std::string out;
-    auto v = rng();
     for (int i = 0; i < 12; ++i, v >>= 4) out += digits[v & 15];
     return out;
-}
-
-// Remembers the last kDedupeWindow keys; true when `key` was already there.
-template <typename Key>
-bool remember(std::unordered_set<Key>& set, std::deque<Key>& order, const Key& key) {
-    if (!set.insert(key).second) return true;
-    order.push_back(key);
-    if (order.size() > kDedupeWindow) {
-        set.erase(order.front());
-        order.pop_front();
-    }
-    return false;
 }
 
 // The Error of a failed request: no reply (timeout, link lost, ...) or an error reply.
@@ -43,155 +29,161 @@ std::string join_url(const std::string& base, const std::string& path) {
     return base + "/" + path;
 }
 
+SubscriptionKeeper::Settings subscription_settings(const ClientOptions& o, std::uint64_t seed) {
+    SubscriptionKeeper::Settings s;
+    s.id = "ivrapi-cpp-" + hex_id(seed);
+    s.events = o.events;
+    s.lifetime = o.subscription_lifetime;
+    s.request_timeout = o.request_timeout;
+    return s;
+}
+
+std::uint64_t random_seed() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
 }  // namespace
+
+const char* to_string(SessionPhase p) noexcept {
+    switch (p) {
+    case SessionPhase::accepting: return "accepting";
+    case SessionPhase::accept_unknown: return "accept_unknown";
+    case SessionPhase::controlled: return "controlled";
+    case SessionPhase::detached: return "detached";
+    case SessionPhase::reclaiming: return "reclaiming";
+    case SessionPhase::aborting: return "aborting";
+    case SessionPhase::ended: return "ended";
+    }
+    return "unknown";
+}
 
 ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& transport,
                        std::shared_ptr<ClientLink> link, SharedStatus& status, LogFn log)
     : options_(options),
-      loop_(loop),
-      transport_(transport),
-      link_(std::move(link)),
       status_(status),
       log_(std::move(log)),
-      rng_(std::random_device{}()) {
-    subscription_id_ = "ivrapi-cpp-" + hex_id(rng_);
-}
+      link_handle_(std::move(link)),
+      deliveries_(status.callback_errors, [this](const std::string& what) { this->log(LogLevel::error, what); }),
+      loop_(loop, deliveries_),
+      transport_(transport),
+      requests_(loop_, transport_,
+                RequestCounters{&status.messages_out, &status.requests, &status.request_timeouts,
+                                &status.latency_sum_us, &status.latency_max_us}),
+      link_(options.reconnect, loop_, transport_,
+            LinkEvents{[this] {
+                           Entry e(deliveries_);
+                           on_connecting();
+                       },
+                       [this] {
+                           Entry e(deliveries_);
+                           on_link_up();
+                       },
+                       [this](std::string&& frame) {
+                           Entry e(deliveries_);
+                           on_frame(std::move(frame));
+                       },
+                       [this](const Error& why, bool was_up, bool retry) {
+                           Entry e(deliveries_);
+                           on_link_down(why, was_up, retry);
+                       }},
+            random_seed()),
+      subscription_(subscription_settings(options, random_seed()), loop_, requests_, [this] { on_ready(); },
+                    [this](LogLevel l, const std::string& line) { this->log(l, line); }),
+      components_(loop_, [this](const std::shared_ptr<SessionState>& s, std::int64_t oid) {
+          complete_component(*s, Error(Errc::timeout, "component oId " + std::to_string(oid) +
+                                                          " did not stop within component_timeout"));
+      }) {}
 
-ClientCore::~ClientCore() = default;
+ClientCore::~ClientCore() { deliveries_.discard(); }
+
+SessionPhase ClientCore::phase_of(const std::string& ivrid) const {
+    auto it = sessions_.find(ivrid);
+    return it == sessions_.end() ? SessionPhase::ended : it->second->phase;
+}
 
 // ---------------------------------------------------------------- link life cycle
 
 void ClientCore::start() {
+    Entry e(deliveries_);
     if (started_ || stopped_) return;
     started_ = true;
-    connect();
+    link_.start();
 }
 
-void ClientCore::connect() {
-    if (stopped_) return;
-    reconnect_timer_ = 0;
-    set_state(ConnectionState::connecting);
-    const std::uint64_t generation = ++generation_;
-    TransportHandlers h;
-    h.on_open = [this, generation] { on_open(generation); };
-    h.on_message = [this, generation](std::string&& frame) {
-        if (generation == generation_) on_frame(std::move(frame));
-    };
-    h.on_close = [this, generation](const Error& why) { on_close(generation, why); };
-    transport_.connect(std::move(h));
-}
+void ClientCore::on_connecting() { set_state(ConnectionState::connecting); }
 
-void ClientCore::on_open(std::uint64_t generation) {
-    if (generation != generation_ || stopped_) return;
-    link_up_ = true;
-    attempt_ = 0;
+void ClientCore::on_link_up() {
     set_state(ConnectionState::connected);
     if (options_.tls.danger_accept_invalid_certificates) {
         log(LogLevel::warn, "TLS certificate verification is DISABLED (danger_accept_invalid_certificates)");
     }
+    requests_.send(protocol::kConnectionInfo, protocol::encode_connection_info, options_.request_timeout,
+                   [this](protocol::Qid, Result<protocol::Reply> r) {
+                       if (!r || !r->success) {
+                           log(LogLevel::warn,
+                               "connection_info failed: " + (r ? r->error.message : r.error().message));
+                           return;
+                       }
+                       ConnectionInfo info = protocol::decode_connection_info(r->body);
+                       if (!info.has_capability("ivrapi")) {
+                           log(LogLevel::error,
+                               "this token's capabilities lack 'ivrapi': the platform will refuse "
+                               "accept and every ivrapi request (check the integration point's roles)");
+                       }
+                       std::lock_guard<std::mutex> lock(status_.mutex);
+                       status_.info = std::move(info);
+                   });
+    subscription_.link_up();
+    requests_.release_held();
 
-    send_request(protocol::kConnectionInfo, protocol::encode_connection_info, nullptr,
-                 options_.request_timeout, [this](Result<protocol::Reply> r) {
-                     if (!r || !r->success) {
-                         log(LogLevel::warn, "connection_info failed: " +
-                                                 (r ? r->error.message : r.error().message));
-                         return;
-                     }
-                     ConnectionInfo info = protocol::decode_connection_info(r->body);
-                     if (!info.has_capability("ivrapi")) {
-                         log(LogLevel::error,
-                             "this token's capabilities lack 'ivrapi': the platform will refuse "
-                             "accept and every ivrapi request (check the integration point's roles)");
-                     }
-                     std::lock_guard<std::mutex> lock(status_.mutex);
-                     status_.info = std::move(info);
-                 });
-    if (options_.events.empty()) {
-        set_state(ConnectionState::ready);
-    } else {
-        subscribe();
-    }
-
-    // Requests made while connecting.
-    std::vector<std::uint64_t> queued;
-    for (const auto& [id, q] : waiting_link_) queued.push_back(id);
-    std::sort(queued.begin(), queued.end());
-    for (auto id : queued) {
-        Queued q = std::move(waiting_link_.at(id));
-        waiting_link_.erase(id);
-        loop_.cancel(q.timer);
-        send_request(q.name, q.frame_for, nullptr, q.timeout, std::move(q.done));
-    }
-
-    // Re-claim every session we still control (a copy: a failure ends a session, which
-    // erases it from sessions_).
-    std::vector<std::shared_ptr<SessionState>> detached;
+    // Re-claim what is (or may be) ours. A copy: a failure ends a session, which
+    // erases it from sessions_.
+    std::vector<std::shared_ptr<SessionState>> waiting;
     for (auto& [ivrid, s] : sessions_) {
-        if (s->phase == SessionState::Phase::detached) detached.push_back(s);
+        if (s->phase == SessionPhase::detached || s->phase == SessionPhase::accept_unknown) waiting.push_back(s);
     }
-    for (auto& s : detached) {
-        std::weak_ptr<SessionState> weak = s;
-        const protocol::SessionRef ref{s->info->key, s->info->ivrid};
-        send_request(
-            protocol::kReaccept,
-            [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kReaccept, q, ref); },
-            s, options_.request_timeout, [this, weak](Result<protocol::Reply> r) {
-                auto st = weak.lock();
-                if (!st || st->phase == SessionState::Phase::ended) return;
-                if (r && r->success) {
-                    log(LogLevel::info, "session " + st->info->ivrid + " re-claimed after reconnect");
-                    became_controlling(st);
-                    return;
-                }
-                if (!r && (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped))) return;
-                const Error why = r ? r->error : r.error();
-                log(LogLevel::warn, "reaccept of " + st->info->ivrid + " failed: " + why.message);
-                SessionEnd end;
-                end.reason_text = "reaccept failed: " + why.message;
-                end_session(st, std::move(end), Error(Errc::session_ended, end.reason_text, why.raw_reply));
-            });
+    for (auto& s : waiting) {
+        // Only a session known to be ours is re-claimed with ivrapi_reaccept: an accept
+        // of unknown outcome is repeated as an accept, so that a session another
+        // controller won is not taken from it.
+        send_claim(s, s->phase == SessionPhase::detached ? protocol::kReaccept : protocol::kAccept);
     }
 }
 
-void ClientCore::on_close(std::uint64_t generation, const Error& why) {
-    if (generation != generation_) return;
-    ++generation_;  // late frames of this link are ignored
-    const bool was_up = link_up_;
-    link_up_ = false;
-    if (renew_timer_) loop_.cancel(std::exchange(renew_timer_, 0));
+void ClientCore::on_ready() {
+    set_state(ConnectionState::ready);
+    link_.mark_ready();
+}
 
-    // Requests in flight fail; a running component stays pending (its stopped event
-    // can still come after the session is re-claimed).
-    std::vector<protocol::Qid> qids;
-    qids.reserve(pending_.size());
-    for (const auto& [qid, p] : pending_) qids.push_back(qid);
-    std::sort(qids.begin(), qids.end());
-    const Error lost(Errc::connection_lost, "connection lost: " + why.message);
-    for (auto qid : qids) fail_pending(qid, lost);
-    for (auto& [ivrid, s] : sessions_) {
-        if (s->phase == SessionState::Phase::controlling) s->phase = SessionState::Phase::detached;
-    }
-    if (stopped_) return;
+void ClientCore::on_link_down(const Error& why, bool was_up, bool will_retry) {
+    subscription_.link_down();
     log(was_up ? LogLevel::warn : LogLevel::info,
         std::string(was_up ? "connection lost: " : "connect failed: ") + why.message);
-    schedule_reconnect(why);
-}
-
-void ClientCore::schedule_reconnect(const Error& why) {
-    if (!options_.reconnect.enabled) {
+    // Every session first moves to its link-down phase; only then do the requests in
+    // flight fail (their handlers see the new phase).
+    for (auto& [ivrid, s] : sessions_) {
+        switch (s->phase) {
+        case SessionPhase::accepting: s->phase = SessionPhase::accept_unknown; break;
+        case SessionPhase::controlled:
+        case SessionPhase::reclaiming:
+        case SessionPhase::aborting: s->phase = SessionPhase::detached; break;
+        case SessionPhase::accept_unknown:
+        case SessionPhase::detached:
+        case SessionPhase::ended: break;
+        }
+        s->claim_qid = 0;
+        s->attempts = 0;
+    }
+    requests_.fail_all(Error(Errc::connection_lost, "connection lost: " + why.message));
+    if (!will_retry) {
+        end_all(Error(Errc::connection_lost, "connection lost and reconnects are off: " + why.message),
+                "connection lost (reconnects are off)");
         set_state(ConnectionState::stopped, why);
         return;
     }
-    const double base = static_cast<double>(options_.reconnect.initial_delay.count()) *
-                        std::pow(2.0, std::min(attempt_, 20u));
-    double delay = std::min(base, static_cast<double>(options_.reconnect.max_delay.count()));
-    const double j = std::clamp(options_.reconnect.jitter, 0.0, 1.0);
-    std::uniform_real_distribution<double> spread(1.0 - j, 1.0 + j);
-    delay *= spread(rng_);
-    ++attempt_;
     status_.reconnects.fetch_add(1, std::memory_order_relaxed);
     set_state(ConnectionState::reconnecting, why);
-    reconnect_timer_ = loop_.schedule(milliseconds(static_cast<long long>(delay)), [this] { connect(); });
 }
 
 void ClientCore::set_state(ConnectionState s, const Error& reason) {
@@ -202,308 +194,143 @@ void ClientCore::set_state(ConnectionState s, const Error& reason) {
         std::lock_guard<std::mutex> lock(status_.mutex);
     }
     status_.state_cv.notify_all();
-    if (handlers_.on_state) handlers_.on_state(s, reason);
+    deliveries_.push([this, s, reason] {
+        if (handlers_.on_state) handlers_.on_state(s, reason);
+    });
 }
 
-void ClientCore::subscribe() {
-    const auto expires = static_cast<std::int64_t>(options_.subscription_lifetime.count());
-    const std::string id = subscription_id_;
-    const auto events = options_.events;
-    send_request(
-        protocol::kSubscribe,
-        [id, events, expires](protocol::Qid q) { return protocol::encode_subscribe(q, id, events, expires); },
-        nullptr, options_.request_timeout, [this](Result<protocol::Reply> r) {
-            if (!r && (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped))) return;
-            if (!r || !r->success) {
-                const Error e = r ? r->error : r.error();
-                log(LogLevel::error, "subscribe failed: " + e.message + "; retrying in 5 s");
-                renew_timer_ = loop_.schedule(milliseconds(5000), [this] {
-                    renew_timer_ = 0;
-                    subscribe();
-                });
-                return;
-            }
-            set_state(ConnectionState::ready);
-            const auto lifetime = std::chrono::duration_cast<milliseconds>(options_.subscription_lifetime);
-            renew_timer_ = loop_.schedule(lifetime * 8 / 10, [this] {
-                renew_timer_ = 0;
-                renew_subscription();
-            });
-        });
-}
-
-void ClientCore::renew_subscription() {
-    const auto expires = static_cast<std::int64_t>(options_.subscription_lifetime.count());
-    const std::string id = subscription_id_;
-    send_request(
-        protocol::kSubscribe,
-        [id, expires](protocol::Qid q) { return protocol::encode_subscribe_renew(q, id, expires); },
-        nullptr, options_.request_timeout, [this](Result<protocol::Reply> r) {
-            if (!r && (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped))) return;
-            if (!r || !r->success) {
-                // The subscription may be gone: create it again (same id).
-                log(LogLevel::warn, "subscription renewal failed: " +
-                                        (r ? r->error.message : r.error().message) + "; subscribing again");
-                subscribe();
-                return;
-            }
-            const auto lifetime = std::chrono::duration_cast<milliseconds>(options_.subscription_lifetime);
-            renew_timer_ = loop_.schedule(lifetime * 8 / 10, [this] {
-                renew_timer_ = 0;
-                renew_subscription();
-            });
-        });
-}
-
-void ClientCore::stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    if (reconnect_timer_) loop_.cancel(std::exchange(reconnect_timer_, 0));
-    if (renew_timer_) loop_.cancel(std::exchange(renew_timer_, 0));
-    if (deadline_timer_) loop_.cancel(std::exchange(deadline_timer_, 0));
-    const Error stopped(Errc::stopped, "the client was stopped");
-    std::vector<protocol::Qid> qids;
-    for (const auto& [qid, p] : pending_) qids.push_back(qid);
-    for (auto qid : qids) fail_pending(qid, stopped);
-    auto queued = std::move(waiting_link_);
-    waiting_link_.clear();
-    for (auto& [id, q] : queued) {
-        loop_.cancel(q.timer);
-        q.done(stopped);
-    }
+void ClientCore::end_all(const Error& why, const std::string& reason_text) {
+    requests_.fail_all(why);
+    requests_.fail_held(why);
     auto sessions = sessions_;
     for (auto& [ivrid, s] : sessions) {
         SessionEnd end;
-        end.reason_text = "client stopped";
-        end_session(s, std::move(end), stopped);
+        end.reason_text = reason_text;
+        end_session(s, std::move(end), why);
     }
-    ++generation_;
-    link_up_ = false;
-    transport_.shutdown();
+}
+
+void ClientCore::stop() {
+    Entry e(deliveries_);
+    if (stopped_) return;
+    stopped_ = true;
+    link_.stop();
+    components_.stop();
+    for (auto& [ivrid, timer] : accept_deadlines_) loop_.cancel(timer);
+    accept_deadlines_.clear();
+    end_all(Error(Errc::stopped, "the client was stopped"), "client stopped");
     set_state(ConnectionState::stopped);
-    handlers_ = CoreHandlers{};
+    // Everything queued so far still runs; no handler runs after it.
+    deliveries_.push([this] { handlers_ = CoreHandlers{}; });
 }
 
 // ---------------------------------------------------------------- requests
 
-void ClientCore::send_request(std::string_view name,
-                              const std::function<std::string(protocol::Qid)>& frame_for,
-                              const std::shared_ptr<SessionState>& session, milliseconds timeout,
-                              ReplyDone done) {
+void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done) {
     if (stopped_) {
         done(Error(Errc::stopped, "the client was stopped"));
         return;
     }
-    if (!link_up_) {
-        if (!started_ || session) {
-            done(Error(Errc::not_connected, std::string(name) + " not sent: the client is " +
-                                                (started_ ? "reconnecting" : "not started")));
+    auto adapt = [done](protocol::Qid, Result<protocol::Reply> r) { done(std::move(r)); };
+    if (!link_.up()) {
+        if (!started_) {
+            done(Error(Errc::not_connected, std::string(name) + " not sent: the client is not started"));
             return;
         }
-        // Connecting: hold it until the link is up (bounded by its timeout).
-        const std::uint64_t id = next_queued_++;
-        Queued q{std::string(name), frame_for, timeout, std::move(done), 0};
-        const auto wait = timeout.count() > 0 ? timeout : options_.request_timeout;
-        q.timer = loop_.schedule(wait, [this, id, wait] {
-            auto it = waiting_link_.find(id);
-            if (it == waiting_link_.end()) return;
-            Queued late = std::move(it->second);
-            waiting_link_.erase(it);
-            status_.request_timeouts.fetch_add(1, std::memory_order_relaxed);
-            late.done(Error(Errc::timeout, late.name + " not sent: no connection within " +
-                                               std::to_string(wait.count()) + " ms"));
-        });
-        waiting_link_.emplace(id, std::move(q));
+        // (Re)connecting: hold it until the link is up (bounded by its timeout).
+        requests_.hold(name, std::move(frame_for), options_.request_timeout, std::move(adapt));
         return;
     }
-    const protocol::Qid qid = next_qid_++;
-    if (!transport_.send(frame_for(qid))) {
+    if (requests_.send(name, frame_for, options_.request_timeout, adapt) == 0) {
+        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
+    }
+}
+
+void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
+                                 const RequestTable::FrameFor& frame_for, milliseconds timeout, ReplyHandler done) {
+    std::weak_ptr<SessionState> weak = s;
+    const auto qid =
+        requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
+            if (auto st = weak.lock()) {
+                auto& list = st->requests;
+                list.erase(std::remove(list.begin(), list.end(), q), list.end());
+            }
+            done(std::move(r));
+        });
+    if (qid == 0) {
         done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
         return;
     }
-    status_.messages_out.fetch_add(1, std::memory_order_relaxed);
-    Pending p;
-    p.name = std::string(name);
-    p.session = session;
-    p.done = std::move(done);
-    p.sent = loop_.now();
-    if (timeout.count() > 0) {
-        p.timer = loop_.schedule(timeout, [this, qid, timeout] {
-            auto it = pending_.find(qid);
-            if (it == pending_.end()) return;
-            it->second.timer = 0;
-            status_.request_timeouts.fetch_add(1, std::memory_order_relaxed);
-            fail_pending(qid, Error(Errc::timeout, "no reply to " + it->second.name + " within " +
-                                                       std::to_string(timeout.count()) + " ms"));
-        });
-    }
-    if (session) session->requests.push_back(qid);
-    pending_.emplace(qid, std::move(p));
-}
-
-void ClientCore::fail_pending(protocol::Qid qid, const Error& e) {
-    auto it = pending_.find(qid);
-    if (it == pending_.end()) return;
-    Pending p = std::move(it->second);
-    pending_.erase(it);
-    if (p.timer) loop_.cancel(p.timer);
-    if (auto s = p.session.lock()) {
-        auto& r = s->requests;
-        r.erase(std::remove(r.begin(), r.end(), qid), r.end());
-    }
-    p.done(e);
-}
-
-void ClientCore::on_reply(protocol::Reply&& reply) {
-    using State = protocol::QidField::State;
-    if (reply.qid.state != State::valid) {
-        drop(reply.request + "_result with " +
-                 (reply.qid.state == State::absent ? std::string("no qid") : "qid " + reply.qid.text + " we never send"),
-             LogLevel::warn);
-        return;
-    }
-    auto it = pending_.find(reply.qid.value);
-    if (it == pending_.end()) {
-        drop(reply.request + "_result for qid " + reply.qid.text + " that is not pending (late or duplicate)");
-        return;
-    }
-    if (it->second.name != reply.request) {
-        drop(reply.request + "_result carries the qid of a pending " + it->second.name + " request",
-             LogLevel::warn);
-        return;
-    }
-    Pending p = std::move(it->second);
-    pending_.erase(it);
-    if (p.timer) loop_.cancel(p.timer);
-    if (auto s = p.session.lock()) {
-        auto& r = s->requests;
-        r.erase(std::remove(r.begin(), r.end(), reply.qid.value), r.end());
-    }
-    const auto us = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - p.sent).count());
-    status_.requests.fetch_add(1, std::memory_order_relaxed);
-    status_.latency_sum_us.fetch_add(us, std::memory_order_relaxed);
-    if (us > status_.latency_max_us.load(std::memory_order_relaxed)) status_.latency_max_us.store(us);
-    p.done(std::move(reply));
+    s->requests.push_back(qid);
 }
 
 std::optional<Error> ClientCore::check_usable(const SessionState& s) const {
     if (stopped_) return Error(Errc::stopped, "the client was stopped");
     switch (s.phase) {
-    case SessionState::Phase::ended:
-        return Error(Errc::session_ended, "session " + s.info->ivrid + " has ended");
-    case SessionState::Phase::detached:
+    case SessionPhase::ended: return Error(Errc::session_ended, "session " + s.info->ivrid + " has ended");
+    case SessionPhase::detached:
+    case SessionPhase::reclaiming:
         return Error(Errc::not_connected, "session " + s.info->ivrid + " is waiting for the link to come back");
-    case SessionState::Phase::accepting:
+    case SessionPhase::accepting:
+    case SessionPhase::accept_unknown:
         return Error(Errc::invalid_argument, "session " + s.info->ivrid + " is not accepted yet");
-    case SessionState::Phase::controlling: break;
+    case SessionPhase::aborting:
+        return Error(Errc::session_ended, "session " + s.info->ivrid + " is being handed back (abort)");
+    case SessionPhase::controlled: break;
     }
     return std::nullopt;
 }
 
 void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                               const std::function<std::string(protocol::Qid)>& frame_for,
-                               Callback<std::string> done) {
-    if (s) {
-        if (auto e = check_usable(*s)) {
-            done(*e);
-            return;
-        }
-    }
-    send_request(name, frame_for, s, options_.request_timeout, [done = std::move(done)](Result<protocol::Reply> r) {
-        if (auto e = failure_of(r)) done(*e);
-        else done(std::move(r->value));
-    });
-}
-
-// ---------------------------------------------------------------- session operations
-
-void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
-    if (stopped_) {
-        done(Error(Errc::stopped, "the client was stopped"));
-        return;
-    }
-    if (ended_.count(info->ivrid)) {
-        done(Error(Errc::session_ended, "the offer of " + info->ivrid + " ended before accept"));
-        return;
-    }
-    if (sessions_.count(info->ivrid)) {
-        done(Error(Errc::invalid_argument, "session " + info->ivrid + " is already accepted (or being accepted) by this client"));
-        return;
-    }
-    auto s = std::make_shared<SessionState>(info, link_);
-    sessions_.emplace(info->ivrid, s);
-    s->defer().accept = std::move(done);
-    const protocol::SessionRef ref{info->key, info->ivrid};
-    send_request(
-        protocol::kAccept, [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kAccept, q, ref); },
-        s, options_.request_timeout, [this, s](Result<protocol::Reply> r) {
-            if (!s->deferred || !s->deferred->accept) return;
-            if (s->phase == SessionState::Phase::ended) {
-                s->take(&SessionState::Deferred::accept)(
-                    r && !r->success ? r->error : Error(Errc::session_ended, "the offer ended before the accept completed"));
-                return;
-            }
-            if (!r && r.error().is(Errc::connection_lost)) {
-                // Granted or not, we cannot tell: re-claim it on reconnect (reaccept).
-                s->phase = SessionState::Phase::detached;
-                return;
-            }
-            if (auto e = failure_of(r)) {
-                sessions_.erase(s->info->ivrid);
-                s->phase = SessionState::Phase::ended;
-                s->ended = true;
-                s->take(&SessionState::Deferred::accept)(*e);
-                return;
-            }
-            became_controlling(s);
-        });
-}
-
-void ClientCore::became_controlling(const std::shared_ptr<SessionState>& s) {
-    s->phase = SessionState::Phase::controlling;
-    if (!s->counted_active) {
-        s->counted_active = true;
-        status_.active_sessions.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (auto accepted = s->take(&SessionState::Deferred::accept)) accepted(make_session(s));
-    if (auto abort_now = s->take(&SessionState::Deferred::abort); abort_now && s->phase == SessionState::Phase::controlling) {
-        abort(s, std::move(abort_now));
-    }
-}
-
-void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& c,
-                       Callback<ComponentStopped> done) {
-    if (!c.valid()) {
-        done(Error(Errc::invalid_argument, c.error()));
-        return;
-    }
-    if (s->phase != SessionState::Phase::ended && s->running) {
-        done(Error(Errc::component_busy, "component oId " + std::to_string(s->running->oid) +
-                                             " is still running in " + s->info->ivrid +
-                                             "; wait for it or terminate() it"));
+                               const RequestTable::FrameFor& frame_for, Callback<std::string> done) {
+    auto finish = [this, done](Result<protocol::Reply> r) mutable {
+        if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
+        else deliver<std::string>(std::move(done), std::move(r->value));
+    };
+    if (!s) {
+        sessionless_request(name, frame_for, std::move(finish));
         return;
     }
     if (auto e = check_usable(*s)) {
-        done(*e);
+        deliver<std::string>(std::move(done), *e);
         return;
     }
-    const std::int64_t oid = next_oid_++;
+    session_request(s, name, frame_for, options_.request_timeout, std::move(finish));
+}
+
+// ---------------------------------------------------------------- operations
+
+void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& c, Callback<ComponentStopped> done) {
+    Entry entry(deliveries_);
+    if (!c.valid()) {
+        deliver<ComponentStopped>(std::move(done), Error(Errc::invalid_argument, c.error()));
+        return;
+    }
+    if (s->phase != SessionPhase::ended && s->running) {
+        deliver<ComponentStopped>(std::move(done),
+                                  Error(Errc::component_busy, "component oId " + std::to_string(s->running->oid) +
+                                                                  " is still running in " + s->info->ivrid +
+                                                                  "; wait for it or terminate() it"));
+        return;
+    }
+    if (auto e = check_usable(*s)) {
+        deliver<ComponentStopped>(std::move(done), *e);
+        return;
+    }
+    const std::int64_t oid = components_.next_oid();
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const Json data = c.data();
-    protocol::Qid qid = 0;
-    bool sent = false;
     std::weak_ptr<SessionState> weak = s;
-    send_request(
-        protocol::kApply,
+    protocol::Qid sent_qid = 0;
+    session_request(
+        s, protocol::kApply,
         [&](protocol::Qid q) {
-            qid = q;
-            sent = true;
+            sent_qid = q;
             return protocol::encode_component_apply(q, ref, data, oid);
         },
-        s, milliseconds(0), [this, weak, oid](Result<protocol::Reply> r) {
+        milliseconds(0), [this, weak, oid](Result<protocol::Reply> r) {
             auto st = weak.lock();
-            if (!st || !st->running || st->running->oid != oid) return;  // already completed
+            if (!st || !st->running || st->running->oid != oid) return;  // completed, or never sent
             st->running->apply_qid = 0;
             if (r && r->success) return;  // acknowledged; the stopped event completes it
             if (!r && r.error().is(Errc::connection_lost)) {
@@ -513,82 +340,49 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
             }
             complete_component(*st, r ? r->error : r.error());
         });
-    if (!sent || pending_.count(qid) == 0) {
-        // send_request already failed `done`'s twin; report through the caller's callback.
-        done(Error(Errc::not_connected, "ivrapi_component_apply not sent: the client is not connected"));
+    if (sent_qid == 0 || !requests_.pending(sent_qid)) {
+        deliver<ComponentStopped>(std::move(done),
+                                  Error(Errc::not_connected, "ivrapi_component_apply not sent: the link is closing"));
         return;
     }
     SessionState::Running run;
     run.oid = oid;
-    run.apply_qid = qid;
+    run.apply_qid = sent_qid;
     run.done = std::move(done);
     run.deadline = loop_.now() + options_.component_timeout;
-    deadlines_.emplace(run.deadline, oid);
     s->running = std::move(run);
-    by_oid_[oid] = s;
-    arm_deadline_timer();
-}
-
-void ClientCore::arm_deadline_timer() {
-    if (deadlines_.empty()) return;  // a pending timer finds nothing and stays off
-    const auto earliest = deadlines_.begin()->first;
-    if (deadline_timer_ && deadline_armed_for_ <= earliest) return;
-    if (deadline_timer_) loop_.cancel(deadline_timer_);
-    deadline_armed_for_ = earliest;
-    const auto delay = std::chrono::duration_cast<milliseconds>(earliest - loop_.now()) + milliseconds(1);
-    deadline_timer_ = loop_.schedule(std::max(delay, milliseconds(1)), [this] {
-        deadline_timer_ = 0;
-        expire_components();
-    });
-}
-
-void ClientCore::expire_components() {
-    const auto now = loop_.now();
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-        const std::int64_t oid = deadlines_.begin()->second;
-        deadlines_.erase(deadlines_.begin());
-        auto it = by_oid_.find(oid);
-        auto st = it == by_oid_.end() ? nullptr : it->second.lock();
-        if (!st || !st->running || st->running->oid != oid) continue;
-        complete_component(*st, Error(Errc::timeout, "component oId " + std::to_string(oid) +
-                                                         " did not stop within component_timeout"));
-    }
-    arm_deadline_timer();
+    components_.started(s, oid, s->running->deadline);
 }
 
 void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r) {
     if (!s.running) return;
     SessionState::Running run = std::move(*s.running);
     s.running.reset();
-    by_oid_.erase(run.oid);
-    deadlines_.erase({run.deadline, run.oid});
+    components_.finished(run.oid, run.deadline);
     if (run.grace) loop_.cancel(run.grace);
     if (run.apply_qid) {
         // The ack may still come: forget the request quietly.
-        auto it = pending_.find(run.apply_qid);
-        if (it != pending_.end()) {
-            if (it->second.timer) loop_.cancel(it->second.timer);
-            pending_.erase(it);
-            s.requests.erase(std::remove(s.requests.begin(), s.requests.end(), run.apply_qid), s.requests.end());
-        }
+        requests_.forget(run.apply_qid);
+        s.requests.erase(std::remove(s.requests.begin(), s.requests.end(), run.apply_qid), s.requests.end());
     }
-    if (run.done) run.done(std::move(r));
+    deliver<ComponentStopped>(std::move(run.done), std::move(r));
 }
 
 void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void> done) {
+    Entry entry(deliveries_);
     if (auto e = check_usable(*s)) {
-        done(*e);
+        deliver<void>(std::move(done), *e);
         return;
     }
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::optional<std::int64_t> oid = s->running ? std::optional<std::int64_t>(s->running->oid) : std::nullopt;
     std::weak_ptr<SessionState> weak = s;
-    send_request(
-        protocol::kTerminate,
-        [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kTerminate, q, ref); }, s,
-        options_.request_timeout, [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) {
+    session_request(
+        s, protocol::kTerminate,
+        [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kTerminate, q, ref); },
+        options_.request_timeout, [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) mutable {
             if (auto e = failure_of(r)) {
-                done(*e);
+                deliver<void>(std::move(done), *e);
                 return;
             }
             // The stopped event should follow; bound the wait so the session never
@@ -601,75 +395,35 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
                     if (!s2 || !s2->running || s2->running->oid != id) return;
                     s2->running->grace = 0;
                     complete_component(*s2, Error(Errc::cancelled, "component oId " + std::to_string(id) +
-                                                                      " was terminated and no stopped event followed"));
+                                                                       " was terminated and no stopped event followed"));
                 });
             }
-            done(Result<void>());
-        });
-}
-
-void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> done) {
-    if (s->phase == SessionState::Phase::detached && !stopped_) {
-        // Sent once the session is re-claimed; otherwise it would stay ours unattended.
-        if (auto previous = s->take(&SessionState::Deferred::abort)) {
-            s->defer().abort = [previous, done](Result<void> r) {
-                previous(r);
-                done(r);
-            };
-        } else {
-            s->defer().abort = std::move(done);
-        }
-        return;
-    }
-    if (auto e = check_usable(*s)) {
-        done(*e);
-        return;
-    }
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
-    std::weak_ptr<SessionState> weak = s;
-    send_request(
-        protocol::kAbort, [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kAbort, q, ref); },
-        s, options_.request_timeout, [this, weak, done = std::move(done)](Result<protocol::Reply> r) {
-            // api_stop(abort) overtaking the reply means the abort worked.
-            if (!r && r.error().is(Errc::session_ended)) {
-                done(Result<void>());
-                return;
-            }
-            if (auto e = failure_of(r)) {
-                done(*e);
-                return;
-            }
-            if (auto st = weak.lock(); st && st->phase != SessionState::Phase::ended) {
-                SessionEnd end;
-                end.reason = StopReason::abort;
-                end.reason_text = "abort";
-                end_session(st, std::move(end), Error(Errc::session_ended, "control was handed back (abort)"));
-            }
-            done(Result<void>());
+            deliver<void>(std::move(done), Result<void>());
         });
 }
 
 void ClientCore::file_get_path(const std::shared_ptr<SessionState>& s, const std::string& path,
                                Callback<FileLink> done) {
+    Entry entry(deliveries_);
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::string base = transport_.http_base();
-    value_request(
-        s, protocol::kFileGetPath,
-        [ref, path](protocol::Qid q) { return protocol::encode_file_get_path(q, ref, path); },
-        [base, done = std::move(done)](Result<std::string> r) {
-            if (!r) {
-                done(r.error());
-                return;
-            }
-            FileLink link;
-            link.url = join_url(base, *r);
-            link.path = std::move(*r);
-            done(std::move(link));
-        });
+    value_request(s, protocol::kFileGetPath,
+                  [ref, path](protocol::Qid q) { return protocol::encode_file_get_path(q, ref, path); },
+                  [base, done = std::move(done)](Result<std::string> r) {
+                      if (!r) {
+                          done(r.error());
+                          return;
+                      }
+                      FileLink link;
+                      link.url = join_url(base, *r);
+                      link.path = std::move(*r);
+                      done(std::move(link));
+                  });
 }
 
 void ClientCore::upload_temp(const std::shared_ptr<SessionState>& s, const std::string& url,
                              Callback<std::string> done) {
+    Entry entry(deliveries_);
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     value_request(s, protocol::kFileUploadTemp,
                   [ref, url](protocol::Qid q) { return protocol::encode_file_upload_temp(q, ref, url); },
@@ -678,47 +432,56 @@ void ClientCore::upload_temp(const std::shared_ptr<SessionState>& s, const std::
 
 void ClientCore::upload_static(const std::shared_ptr<SessionState>& s, const std::string& url,
                                const std::string& destpath, Callback<std::string> done) {
+    Entry entry(deliveries_);
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
-    value_request(s, protocol::kFileUploadStatic,
-                  [ref, url, destpath](protocol::Qid q) {
-                      return protocol::encode_file_upload_static(q, ref, url, destpath);
-                  },
-                  std::move(done));
+    value_request(
+        s, protocol::kFileUploadStatic,
+        [ref, url, destpath](protocol::Qid q) { return protocol::encode_file_upload_static(q, ref, url, destpath); },
+        std::move(done));
 }
 
 void ClientCore::upload_static(const std::string& url, const std::string& destpath, Callback<std::string> done) {
-    value_request(nullptr, protocol::kSessionlessUploadStatic,
-                  [url, destpath](protocol::Qid q) {
-                      return protocol::encode_sessionless_upload_static(q, url, destpath);
-                  },
-                  std::move(done));
+    Entry entry(deliveries_);
+    value_request(
+        nullptr, protocol::kSessionlessUploadStatic,
+        [url, destpath](protocol::Qid q) { return protocol::encode_sessionless_upload_static(q, url, destpath); },
+        std::move(done));
 }
 
 void ClientCore::request(const std::string& name, const Json& body, Callback<Json> done) {
+    Entry entry(deliveries_);
     if (name.empty() || (!body.is_object() && !body.is_null())) {
-        done(Error(Errc::invalid_argument, "request needs a name and an object body"));
+        deliver<Json>(std::move(done), Error(Errc::invalid_argument, "request needs a name and an object body"));
         return;
     }
-    send_request(name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
-                 nullptr, options_.request_timeout, [done = std::move(done)](Result<protocol::Reply> r) {
-                     if (auto e = failure_of(r)) done(*e);
-                     else done(std::move(r->body));
-                 });
+    sessionless_request(name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
+                        [this, done = std::move(done)](Result<protocol::Reply> r) mutable {
+                            if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
+                            else deliver<Json>(std::move(done), std::move(r->body));
+                        });
 }
 
-void ClientCore::set_dtmf_handler(const std::shared_ptr<SessionState>& s,
-                                  std::function<void(const DtmfEvent&)> h) {
+void ClientCore::set_dtmf_handler(const std::shared_ptr<SessionState>& s, std::function<void(const DtmfEvent&)> h) {
+    Entry entry(deliveries_);
+    // After the end nothing will ever call it: keeping it would only keep alive what it
+    // captures (often the Session itself).
+    if (s->phase == SessionPhase::ended) return;
     s->on_dtmf = std::move(h);
-    if (!s->on_dtmf) return;
+    if (!s->on_dtmf || s->dtmf_backlog.empty()) return;
     auto backlog = std::move(s->dtmf_backlog);
     s->dtmf_backlog.clear();
-    for (const auto& e : backlog) s->on_dtmf(e);
+    for (auto& e : backlog) {
+        deliveries_.push([s, e = std::move(e)] {
+            if (s->on_dtmf) s->on_dtmf(e);
+        });
+    }
 }
 
-void ClientCore::set_end_handler(const std::shared_ptr<SessionState>& s,
-                                 std::function<void(const SessionEnd&)> h) {
-    if (s->phase == SessionState::Phase::ended) {
-        if (h) h(s->final_end ? *s->final_end : SessionEnd{});
+void ClientCore::set_end_handler(const std::shared_ptr<SessionState>& s, std::function<void(const SessionEnd&)> h) {
+    Entry entry(deliveries_);
+    if (s->phase == SessionPhase::ended) {
+        if (!h) return;
+        deliveries_.push([s, h = std::move(h)] { h(s->final_end ? *s->final_end : SessionEnd{}); });
         return;
     }
     s->on_end = std::move(h);
@@ -741,37 +504,38 @@ void ClientCore::on_frame(std::string&& frame) {
     std::visit(
         [this](auto&& msg) {
             using T = std::decay_t<decltype(msg)>;
-            if constexpr (std::is_same_v<T, protocol::Reply>) on_reply(std::move(msg));
-            else if constexpr (std::is_same_v<T, ApiStartEvent>) on_api_start(std::move(msg));
-            else if constexpr (std::is_same_v<T, ApiStopEvent>) on_api_stop(std::move(msg));
-            else if constexpr (std::is_same_v<T, ComponentStopped>) on_stopped(std::move(msg));
-            else if constexpr (std::is_same_v<T, DtmfEvent>) on_dtmf(std::move(msg));
-            else if constexpr (std::is_same_v<T, NotifyEvent>) {
-                if (handlers_.on_notify) handlers_.on_notify(msg);
-                else drop("notify " + msg.event_class + "." + msg.type + " without a handler");
+            if constexpr (std::is_same_v<T, protocol::Reply>) {
+                std::string why_not;
+                if (!requests_.complete(std::move(msg), why_not)) {
+                    drop(why_not, why_not.find("not pending") != std::string::npos ? LogLevel::debug : LogLevel::warn);
+                }
+            } else if constexpr (std::is_same_v<T, ApiStartEvent>) {
+                on_api_start(std::move(msg));
+            } else if constexpr (std::is_same_v<T, ApiStopEvent>) {
+                on_api_stop(std::move(msg));
+            } else if constexpr (std::is_same_v<T, ComponentStopped>) {
+                on_stopped(std::move(msg));
+            } else if constexpr (std::is_same_v<T, DtmfEvent>) {
+                on_dtmf(std::move(msg));
+            } else if constexpr (std::is_same_v<T, NotifyEvent>) {
+                if (!handlers_.on_notify) {
+                    drop("notify " + msg.event_class + "." + msg.type + " without a handler");
+                    return;
+                }
+                deliveries_.push([this, m = std::move(msg)] {
+                    if (handlers_.on_notify) handlers_.on_notify(m);
+                });
             } else {
-                if (handlers_.on_unknown) handlers_.on_unknown(msg);
-                else drop("message '" + msg.name + "' without a handler");
+                if (!handlers_.on_unknown) {
+                    drop("message '" + msg.name + "' without a handler");
+                    return;
+                }
+                deliveries_.push([this, m = std::move(msg)] {
+                    if (handlers_.on_unknown) handlers_.on_unknown(m);
+                });
             }
         },
         std::move(*decoded));
-}
-
-bool ClientCore::is_duplicate(const SessionIdentity& id, std::string_view type) {
-    std::string key(type);
-    key += '|';
-    key += id.ivrid;
-    key += '|';
-    key += std::to_string(id.eventts.value_or(-1));
-    key += '|';
-    key += std::to_string(id.componentid.value_or(-1));
-    // A 64-bit hash of the key: ~30 bytes per remembered event instead of ~100.
-    if (remember(seen_, seen_order_, static_cast<std::uint64_t>(std::hash<std::string>{}(key)))) {
-        status_.duplicates.fetch_add(1, std::memory_order_relaxed);
-        drop("duplicate " + std::string(type) + " for " + id.ivrid);
-        return true;
-    }
-    return false;
 }
 
 void ClientCore::on_api_start(ApiStartEvent&& e) {
@@ -779,31 +543,49 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
         drop("api_start without ivrid", LogLevel::warn);
         return;
     }
-    if (is_duplicate(e, "api_start")) return;
-    // The script may reach an API component again after an earlier control ended.
-    ended_.erase(e.ivrid);
+    // Without eventts a repeat cannot be told from a re-offer by its fields: an offer
+    // still open (or a session held) makes it a repeat.
+    if (dedupe_.seen("api_start", e.ivrid, e.eventts, e.componentid) ||
+        (!e.eventts && dedupe_.offer_open(e.ivrid))) {
+        status_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        drop("duplicate api_start for " + e.ivrid);
+        return;
+    }
     if (sessions_.count(e.ivrid)) {
         drop("api_start for " + e.ivrid + " which this client already holds");
         return;
     }
+    // The script may reach an API component again after an earlier control ended.
+    dedupe_.reoffered(e.ivrid);
+    dedupe_.offer_opened(e.ivrid);
     status_.offers.fetch_add(1, std::memory_order_relaxed);
     if (!handlers_.on_offer) {
         drop("offer " + e.ivrid + " without an on_offer handler");
         return;
     }
-    handlers_.on_offer(Offer(link_, std::make_shared<const ApiStartEvent>(std::move(e))));
+    deliveries_.push([this, offer = Offer(link_handle_, std::make_shared<const ApiStartEvent>(std::move(e)))] {
+        if (handlers_.on_offer) handlers_.on_offer(offer);
+    });
 }
 
 void ClientCore::on_api_stop(ApiStopEvent&& e) {
-    if (is_duplicate(e, "api_stop")) return;
-    remember(ended_, ended_order_, e.ivrid);
-    if (handlers_.on_api_stop) handlers_.on_api_stop(e);
+    if (dedupe_.seen("api_stop", e.ivrid, e.eventts, e.componentid)) {
+        status_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        drop("duplicate api_stop for " + e.ivrid);
+        return;
+    }
+    dedupe_.ended(e.ivrid);
     auto it = sessions_.find(e.ivrid);
-    if (it == sessions_.end()) {
+    std::shared_ptr<SessionState> s = it == sessions_.end() ? nullptr : it->second;
+    if (handlers_.on_api_stop) {
+        deliveries_.push([this, ev = e] {
+            if (handlers_.on_api_stop) handlers_.on_api_stop(ev);
+        });
+    }
+    if (!s) {
         log(LogLevel::debug, "api_stop for " + e.ivrid + " (not ours)");
         return;
     }
-    auto s = it->second;
     SessionEnd end;
     end.reason = e.reason;
     end.reason_text = e.reason_text;
@@ -813,79 +595,60 @@ void ClientCore::on_api_stop(ApiStopEvent&& e) {
     end_session(s, std::move(end), Error(Errc::session_ended, why));
 }
 
-void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error) {
-    if (s->phase == SessionState::Phase::ended) return;
-    s->phase = SessionState::Phase::ended;
-    sessions_.erase(s->info->ivrid);
-    remember(ended_, ended_order_, s->info->ivrid);
-    if (std::exchange(s->counted_active, false)) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
-
-    // Mark ended before completing anything: a waiter woken by a completion must
-    // already see Session::ended().
-    {
-        auto& signal = SessionEndSignal::instance();
-        std::lock_guard<std::mutex> lock(signal.mutex);
-        s->ended = true;
-    }
-    SessionEndSignal::instance().cv.notify_all();
-    complete_component(*s, pending_error);
-    auto requests = s->requests;
-    for (auto qid : requests) fail_pending(qid, pending_error);
-    s->dtmf_backlog.clear();
-    s->on_dtmf = nullptr;
-    if (auto accepted = s->take(&SessionState::Deferred::accept)) accepted(pending_error);
-    if (auto aborted = s->take(&SessionState::Deferred::abort)) aborted(Result<void>());  // control is back anyway
-    s->final_end = std::make_unique<const SessionEnd>(end);
-    if (auto h = std::move(s->on_end)) {
-        s->on_end = nullptr;
-        h(end);
-    }
-}
-
-std::shared_ptr<SessionState> ClientCore::route(const std::optional<std::string>& ivrid,
-                                                const std::optional<std::int64_t>& oid) {
-    if (ivrid && !ivrid->empty()) {
-        auto it = sessions_.find(*ivrid);
-        return it == sessions_.end() ? nullptr : it->second;
-    }
-    if (oid) {
-        auto it = by_oid_.find(*oid);
-        if (it != by_oid_.end()) return it->second.lock();
-    }
-    return nullptr;
-}
-
 void ClientCore::on_stopped(ComponentStopped&& e) {
-    auto s = route(e.ivrid, e.oid);
-    if (!s && !e.oid && !(e.ivrid && !e.ivrid->empty()) && by_oid_.size() == 1) {
+    const bool names_session = e.ivrid && !e.ivrid->empty();
+    std::shared_ptr<SessionState> s;
+    if (names_session) {
+        auto it = sessions_.find(*e.ivrid);
+        if (it != sessions_.end()) s = it->second;
+    } else if (e.oid) {
+        s = components_.find(*e.oid);
+    }
+    if (!s && !e.oid && !names_session) {
         // Neither ivrid nor oId (a platform that does not echo the oId we set): the
         // only running component here is the one that stopped.
-        s = by_oid_.begin()->second.lock();
-        if (s && s->running) e.oid = s->running->oid;
+        s = components_.only();
     }
     if (!s) {
         drop("ivrapi_component_stopped for " + (e.ivrid ? *e.ivrid : "oId " + std::to_string(e.oid.value_or(-1))) +
              ": no such session or component here");
         return;
     }
-    if (!s->running || (e.oid && *e.oid != s->running->oid)) {
-        drop("ivrapi_component_stopped for oId " + std::to_string(e.oid.value_or(-1)) + " in " + s->info->ivrid +
-             ": not the running component");
+    if (!s->running) {
+        drop("ivrapi_component_stopped for " + s->info->ivrid + ": no component runs there");
         return;
     }
+    if (e.oid && *e.oid != s->running->oid) {
+        if (!names_session) {
+            drop("ivrapi_component_stopped for oId " + std::to_string(*e.oid) + ": not the running component");
+            return;
+        }
+        // The event names the session but not our oId (the spec's own example carries
+        // "oId": 0): one component runs at a time, so it is the one that stopped.
+        log(LogLevel::debug, "ivrapi_component_stopped for " + s->info->ivrid + " with oId " +
+                                 std::to_string(*e.oid) + " (ours is " + std::to_string(s->running->oid) +
+                                 "): completing the running component");
+    }
+    e.oid = s->running->oid;
     complete_component(*s, std::move(e));
 }
 
 void ClientCore::on_dtmf(DtmfEvent&& e) {
-    std::optional<std::string> ivrid;
-    if (!e.ivrid.empty()) ivrid = e.ivrid;
-    auto s = route(ivrid, e.oid);
+    std::shared_ptr<SessionState> s;
+    if (!e.ivrid.empty()) {
+        auto it = sessions_.find(e.ivrid);
+        if (it != sessions_.end()) s = it->second;
+    } else if (e.oid) {
+        s = components_.find(*e.oid);
+    }
     if (!s) {
         drop("ivrapi_dtmf for " + (e.ivrid.empty() ? "an unknown session" : e.ivrid));
         return;
     }
     if (s->on_dtmf) {
-        s->on_dtmf(e);
+        deliveries_.push([s, ev = std::move(e)] {
+            if (s->on_dtmf) s->on_dtmf(ev);
+        });
         return;
     }
     if (s->dtmf_backlog.size() >= kDtmfBacklog) {

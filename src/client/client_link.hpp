@@ -39,33 +39,42 @@ struct ClientLink {
 
 inline Error client_gone() { return Error(Errc::stopped, "the client is stopped"); }
 
-// Future form of a core operation: op(core, callback) runs on the loop.
-template <typename T, typename Op>
-Future<T> run_as_future(const std::shared_ptr<ClientLink>& link, Op op) {
-    if (!link) return Future<T>::ready_with(Error(Errc::invalid_argument, "empty handle"));
-    auto state = std::make_shared<FutureState<T>>();
-    state->loop = link->loop_id();
-    Callback<T> done = [state](Result<T> r) { state->set(std::move(r)); };
-    if (!link->post([op = std::move(op), done](ClientCore& core) mutable { op(core, std::move(done)); })) {
-        state->set(client_gone());
-    }
-    return Future<T>(state);
-}
+// Where an operation is started from: the client's link, or why there is none.
+struct OpTarget {
+    std::shared_ptr<ClientLink> link;  // null: `missing` says why
+    Error missing;
+};
+inline OpTarget no_handle() { return {nullptr, Error(Errc::invalid_argument, "empty handle")}; }
+inline OpTarget gone() { return {nullptr, client_gone()}; }
 
-// Callback form: when the client is gone the callback runs at once, on this thread.
+// Every operation is written once, as op(core, Callback<T>) run on the loop; these
+// adapters give it its calling styles (a coroutine adapter can be a third).
+//
+// Completion with a callback: runs on the I/O thread; when the client is gone it runs
+// at once, on this thread, with Errc::stopped.
 template <typename T, typename Op>
-void run_with_callback(const std::shared_ptr<ClientLink>& link, Callback<T> done, Op op) {
-    if (!link) {
-        if (done) done(Error(Errc::invalid_argument, "empty handle"));
+void start_op(const OpTarget& target, Op op, Callback<T> done) {
+    if (!done) done = [](Result<T>) {};
+    if (!target.link) {
+        done(target.missing);
         return;
     }
-    if (!done) done = [](Result<T>) {};
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-    if (!link->post([op = std::move(op), shared_done](ClientCore& core) mutable {
+    if (!target.link->post([op = std::move(op), shared_done](ClientCore& core) mutable {
             op(core, std::move(*shared_done));
         })) {
         (*shared_done)(client_gone());
     }
+}
+
+// Completion into a Future.
+template <typename T, typename Op>
+Future<T> start_op(const OpTarget& target, Op op) {
+    if (!target.link) return Future<T>::ready_with(target.missing);
+    auto state = std::make_shared<FutureState<T>>();
+    state->loop = target.link->loop_id();
+    start_op<T>(target, std::move(op), Callback<T>([state](Result<T> r) { state->set(std::move(r)); }));
+    return Future<T>(state);
 }
 
 }  // namespace ivrapi::detail

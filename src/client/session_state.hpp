@@ -3,20 +3,32 @@
 #pragma once
 
 #include "client/client_link.hpp"
-#include "client/loop.hpp"
 #include "protocol/codec.hpp"
+#include "transport/event_loop.hpp"
 
 #include <ivrapi/session.hpp>
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
 
 namespace ivrapi::detail {
+
+// The life cycle of one session; docs/design.md has the transition table that
+// tests/client/test_session_table.cpp walks.
+enum class SessionPhase : std::uint8_t {
+    accepting,       // ivrapi_accept sent, reply awaited
+    accept_unknown,  // the link dropped before the accept's reply: granted or not, unknown
+    controlled,      // ours, link up
+    detached,        // ours, link down: re-claimed (ivrapi_reaccept) when it is back
+    reclaiming,      // ivrapi_reaccept sent, reply awaited
+    aborting,        // ivrapi_abort sent, reply awaited
+    ended,           // over: api_stop, abort done, lost race, client stopped
+};
+const char* to_string(SessionPhase p) noexcept;
 
 struct SessionState {
     SessionState(std::shared_ptr<const ApiStartEvent> i, std::weak_ptr<ClientLink> l)
@@ -26,41 +38,55 @@ struct SessionState {
     const std::weak_ptr<ClientLink> link;
 
     // ---- loop thread ----
-    enum class Phase { accepting, controlling, detached, ended };
-    Phase phase = Phase::accepting;
+    SessionPhase phase = SessionPhase::accepting;
+    protocol::Qid claim_qid = 0;  // the accept / reaccept / abort in flight (0: none)
+    std::uint8_t attempts = 0;    // unanswered reaccepts / aborts in a row
 
     struct Running {
         std::int64_t oid = 0;
-        protocol::Qid apply_qid = 0;   // 0 once the apply's reply was handled
+        protocol::Qid apply_qid = 0;       // 0 once the apply's reply was handled
         Callback<ComponentStopped> done;
-        Loop::Clock::time_point deadline;  // component_timeout (see ClientCore::deadlines_)
-        Loop::TimerId grace = 0;       // after a terminate reply, wait this long for stopped
+        Loop::Clock::time_point deadline;  // component_timeout (see ComponentTracker)
+        Loop::TimerId grace = 0;           // after a terminate reply, wait this long for stopped
     };
     std::optional<Running> running;
-    std::vector<protocol::Qid> requests;  // requests in flight for this session
+    std::vector<protocol::Qid> requests;  // other requests in flight for this session
     bool counted_active = false;          // in SharedStatus::active_sessions
-    // Completions waiting for the session to be (re-)claimed, on the heap because a
-    // session rarely has any (memory per session is a target):
-    //  * accept: the accept's callback; if the link drops before its reply the platform
-    //    may have granted it, so the session is re-claimed (reaccept) and it completes then;
-    //  * abort: abort() asked while the link was down, sent once the session is re-claimed.
-    struct Deferred {
+
+    // Waiters on the heap because a session rarely has any (memory per session is a
+    // target):
+    //  * accept: the user's accept completion, until the claim's outcome is known;
+    //  * abort: abort() callers; while any is here (or hand_back is set) the session is
+    //    handed back as soon as it is ours and the link is up.
+    struct Waiters {
         Callback<Session> accept;
-        Callback<void> abort;
+        std::vector<Callback<void>> abort;
+        bool hand_back = false;  // hand back without a caller (a late grant nobody awaits)
     };
-    std::unique_ptr<Deferred> deferred;
-    Deferred& defer() {
-        if (!deferred) deferred = std::make_unique<Deferred>();
-        return *deferred;
+    std::unique_ptr<Waiters> waiters;
+    Waiters& wait() {
+        if (!waiters) waiters = std::make_unique<Waiters>();
+        return *waiters;
     }
-    // Takes a deferred callback out (empty when none).
-    template <typename T>
-    T take(T Deferred::*member) {
-        if (!deferred) return T();
-        T out = std::move((*deferred).*member);
-        (*deferred).*member = nullptr;
-        if (!deferred->accept && !deferred->abort) deferred.reset();
+    bool wants_hand_back() const { return waiters && (waiters->hand_back || !waiters->abort.empty()); }
+    bool awaits_accept() const { return waiters && waiters->accept; }
+    Callback<Session> take_accept() {
+        if (!waiters) return nullptr;
+        auto out = std::move(waiters->accept);
+        waiters->accept = nullptr;
+        trim();
         return out;
+    }
+    std::vector<Callback<void>> take_aborts() {
+        if (!waiters) return {};
+        auto out = std::move(waiters->abort);
+        waiters->abort.clear();
+        waiters->hand_back = false;
+        trim();
+        return out;
+    }
+    void trim() {
+        if (waiters && !waiters->accept && waiters->abort.empty() && !waiters->hand_back) waiters.reset();
     }
 
     std::function<void(const DtmfEvent&)> on_dtmf;

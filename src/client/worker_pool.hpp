@@ -23,27 +23,38 @@ public:
         return pool;
     }
 
-    bool submit(std::function<void()> job) {
+    // `dropped` runs instead of `job` when the pool stops before a worker takes it (a
+    // claimed session must then be handed back, not forgotten).
+    bool submit(std::function<void()> job, std::function<void()> dropped = {}) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) return false;
-            jobs_.push_back(std::move(job));
+            jobs_.push_back(Job{std::move(job), std::move(dropped)});
         }
         cv_.notify_one();
         return true;
     }
 
-    // Finishes the running jobs, drops queued ones, joins (detaches the calling worker).
+    // Finishes the running jobs, drops queued ones (running their `dropped`), joins
+    // (detaches the calling worker).
     void stop() {
         std::vector<std::thread> threads;
+        std::deque<Job> queued;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) return;
             stopping_ = true;
-            jobs_.clear();
+            queued.swap(jobs_);
             threads.swap(threads_);
         }
         cv_.notify_all();
+        for (auto& j : queued) {
+            if (!j.dropped) continue;
+            try {
+                j.dropped();
+            } catch (...) {
+            }
+        }
         for (auto& t : threads) {
             if (t.get_id() == std::this_thread::get_id()) t.detach();
             else t.join();
@@ -61,16 +72,24 @@ private:
                 std::unique_lock<std::mutex> lock(mutex_);
                 cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
                 if (stopping_) return;
-                job = std::move(jobs_.front());
+                job = std::move(jobs_.front().run);
                 jobs_.pop_front();
             }
-            job();
+            try {
+                job();
+            } catch (...) {
+                // serve() catches and logs a handler's exceptions; never lose the worker.
+            }
         }
     }
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::function<void()>> jobs_;
+    struct Job {
+        std::function<void()> run;
+        std::function<void()> dropped;
+    };
+    std::deque<Job> jobs_;
     std::vector<std::thread> threads_;
     bool stopping_ = false;
 };

@@ -232,7 +232,7 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
     }
     std::string why = reason_text(body);
     Errc code = Errc::server_error;
-    if (r.request == kAccept && looks_like_lost_race(why)) code = Errc::lost_race;
+    if ((r.request == kAccept || r.request == kReaccept) && looks_like_lost_race(why)) code = Errc::lost_race;
     r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), r.raw);
     return r;
 }

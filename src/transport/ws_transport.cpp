@@ -53,17 +53,16 @@ public:
     Clock::time_point now() const override { return Clock::now(); }
 
     void run() override {
-        set_current_loop(this);
         for (;;) {
             try {
                 io_.run();
                 break;
-            } catch (const std::exception&) {
+            } catch (...) {
                 // A handler threw: keep the loop alive (the SDK's own handlers catch theirs).
             }
         }
         timers_.clear();
-        set_current_loop(nullptr);
+        stop_timer_.reset();
     }
 
     void close() override {
@@ -77,7 +76,12 @@ public:
             drain();
             for (auto& [id, t] : timers_) t->cancel();
             work_.reset();
-            io_.stop();
+            // Let the close frames queued by the last tasks go out: run() returns once
+            // nothing is left to do, or after this bound (a peer that never answers).
+            stop_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(1000));
+            stop_timer_->async_wait([this](const std::error_code& ec) {
+                if (!ec) io_.stop();
+            });
         });
     }
 
@@ -104,6 +108,7 @@ private:
     bool closed_ = false;
     TimerId next_timer_ = 0;
     std::map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
+    std::unique_ptr<asio::steady_timer> stop_timer_;
 };
 
 Errc classify(const std::error_code& ec) {
@@ -120,8 +125,8 @@ public:
     using ConnectionPtr = typename Endpoint::connection_ptr;
     using MessagePtr = typename Endpoint::message_ptr;
 
-    WsTransport(AsioLoop& loop, ConnectTarget target, const ClientOptions& options, WireLog log)
-        : loop_(loop), target_(std::move(target)), options_(options), log_(std::move(log)) {
+    WsTransport(AsioLoop& loop, TransportConfig config, WireLog log)
+        : loop_(loop), config_(std::move(config)), target_(config_.target), log_(std::move(log)) {
         endpoint_.get_alog().set_sink([this](bool, websocketpp::log::level, const std::string& line) {
             log_(LogLevel::debug, "websocketpp: " + line);
         });
@@ -157,16 +162,17 @@ public:
         if (!target_.bearer_token.empty()) {
             con->append_header("Authorization", "Bearer " + target_.bearer_token);
         }
-        con->set_open_handshake_timeout(static_cast<long>(options_.connect_timeout.count()));
+        con->set_open_handshake_timeout(static_cast<long>(config_.connect_timeout.count()));
         con->set_close_handshake_timeout(1000);
         // websocketpp closes the link (1009) above this; the decoder enforces the real
         // limit per frame and drops what is over it without losing the link.
-        con->set_max_message_size(options_.max_message_size * 2 + 1024);
-        con->set_pong_timeout(static_cast<long>(options_.pong_timeout.count()));
+        con->set_max_message_size(config_.max_message_size * 2 + 1024);
+        con->set_pong_timeout(static_cast<long>(config_.pong_timeout.count()));
         const std::uint64_t gen = ++generation_;
         con->set_open_handler([this, gen](websocketpp::connection_hdl) {
             if (gen != generation_) return;
             open_ = true;
+            if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
             schedule_ping(gen);
             if (handlers_.on_open) handlers_.on_open();
         });
@@ -194,12 +200,21 @@ public:
         });
         con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
             if (gen != generation_) return;
-            log_(LogLevel::warn, "no pong within " + std::to_string(options_.pong_timeout.count()) +
+            log_(LogLevel::warn, "no pong within " + std::to_string(config_.pong_timeout.count()) +
                                      " ms: dropping the link");
             abort_connection(Error(Errc::connection_lost, "pong timeout (dead link)"));
         });
         current_ = con;
         endpoint_.connect(con);
+        // websocketpp bounds DNS and TCP connect by its compile-time config (10 s) and
+        // the upgrade by the handshake timeout: this timer bounds the whole attempt.
+        connect_timer_ = loop_.schedule(config_.connect_timeout, [this, gen] {
+            connect_timer_ = 0;
+            if (gen != generation_ || open_) return;
+            abort_connection(Error(Errc::timeout, "connect to " + target_.host + ":" + std::to_string(target_.port) +
+                                                      " timed out after " +
+                                                      std::to_string(config_.connect_timeout.count()) + " ms"));
+        });
     }
 
     bool send(std::string_view frame) override {
@@ -233,8 +248,8 @@ private:
     void configure_tls();
 
     void schedule_ping(std::uint64_t gen) {
-        if (options_.ping_interval.count() <= 0) return;
-        ping_timer_ = loop_.schedule(options_.ping_interval, [this, gen] {
+        if (config_.ping_interval.count() <= 0) return;
+        ping_timer_ = loop_.schedule(config_.ping_interval, [this, gen] {
             ping_timer_ = 0;
             if (gen != generation_ || !current_ || !open_) return;
             // websocketpp restarts its pong timer on every ping: while one is unanswered,
@@ -263,6 +278,7 @@ private:
         awaiting_pong_ = false;
         ++generation_;
         if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
+        if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
         current_.reset();
         if (handlers.on_close) handlers.on_close(why);
     }
@@ -272,6 +288,7 @@ private:
         open_ = false;
         awaiting_pong_ = false;
         if (ping_timer_) loop_.cancel(std::exchange(ping_timer_, 0));
+        if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
         if (current_) {
             std::error_code ec;
             if (current_->get_state() == websocketpp::session::state::open) {
@@ -318,8 +335,9 @@ private:
     }
 
     AsioLoop& loop_;
-    ConnectTarget target_;
-    const ClientOptions& options_;
+    const TransportConfig config_;
+    const ConnectTarget& target_;
+    std::shared_ptr<asio::ssl::context> tls_context_;  // built once, reused by every reconnect
     WireLog log_;
     Endpoint endpoint_;
     TransportHandlers handlers_;
@@ -328,6 +346,7 @@ private:
     bool awaiting_pong_ = false;
     std::uint64_t generation_ = 0;
     Loop::TimerId ping_timer_ = 0;
+    Loop::TimerId connect_timer_ = 0;
 };
 
 template <>
@@ -335,23 +354,28 @@ void WsTransport<transport::ClientConfig>::configure_tls() {}
 
 template <>
 void WsTransport<transport::TlsClientConfig>::configure_tls() {
+    // Reading the system trust store (set_default_verify_paths) costs milliseconds of
+    // file I/O: do it once, not on the I/O thread at every reconnect.
     endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+        if (tls_context_) return tls_context_;
         auto ctx = transport::new_tls_context(asio::ssl::context::tls_client);
         std::error_code ec;
-        if (options_.tls.danger_accept_invalid_certificates) {
+        if (config_.accept_invalid_certificates) {
             ctx->set_verify_mode(asio::ssl::verify_none, ec);
+            tls_context_ = ctx;
             return ctx;
         }
         ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-        if (!options_.tls.ca_file.empty()) {
-            ctx->load_verify_file(options_.tls.ca_file, ec);
-            if (ec) log_(LogLevel::error, "cannot load CA file " + options_.tls.ca_file + ": " + ec.message());
+        if (!config_.ca_file.empty()) {
+            ctx->load_verify_file(config_.ca_file, ec);
+            if (ec) log_(LogLevel::error, "cannot load CA file " + config_.ca_file + ": " + ec.message());
         } else {
             ctx->set_default_verify_paths(ec);
         }
-        if (options_.tls.verify_hostname) {
+        if (config_.verify_hostname) {
             ctx->set_verify_callback(asio::ssl::host_name_verification(target_.host), ec);
         }
+        tls_context_ = ctx;
         return ctx;
     });
 }
@@ -360,13 +384,12 @@ void WsTransport<transport::TlsClientConfig>::configure_tls() {
 
 std::unique_ptr<RunnableLoop> make_asio_loop() { return std::make_unique<AsioLoop>(); }
 
-std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, const ConnectTarget& target,
-                                             const ClientOptions& options, WireLog log) {
+std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, TransportConfig config, WireLog log) {
     auto& asio_loop = static_cast<AsioLoop&>(loop);
-    if (target.tls) {
-        return std::make_unique<WsTransport<transport::TlsClientConfig>>(asio_loop, target, options, std::move(log));
+    if (config.target.tls) {
+        return std::make_unique<WsTransport<transport::TlsClientConfig>>(asio_loop, std::move(config), std::move(log));
     }
-    return std::make_unique<WsTransport<transport::ClientConfig>>(asio_loop, target, options, std::move(log));
+    return std::make_unique<WsTransport<transport::ClientConfig>>(asio_loop, std::move(config), std::move(log));
 }
 
 }  // namespace ivrapi::detail

@@ -2,10 +2,12 @@
 // All websocketpp/Asio code of the client lives in ws_transport.cpp.
 #pragma once
 
-#include "client/loop.hpp"
+#include "transport/event_loop.hpp"
 #include "transport/transport.hpp"
 
-#include <ivrapi/options.hpp>
+#include <ivrapi/options.hpp>  // LogLevel only
+
+#include <chrono>
 
 #include <cstdint>
 #include <functional>
@@ -32,10 +34,21 @@ struct ConnectTarget {
     std::string bearer_token;   // sent as Authorization when not in the path
 };
 
+// What the transport needs to know, and nothing of the client's options.
+struct TransportConfig {
+    ConnectTarget target;
+    std::chrono::milliseconds connect_timeout{10000};  // DNS + TCP + TLS + upgrade, all of it
+    std::chrono::milliseconds ping_interval{20000};    // 0 = no pings
+    std::chrono::milliseconds pong_timeout{10000};
+    std::size_t max_message_size = 16u * 1024u * 1024u;
+    std::string ca_file;       // PEM bundle; empty: the system store
+    bool verify_hostname = true;
+    bool accept_invalid_certificates = false;
+};
+
 using WireLog = std::function<void(LogLevel, const std::string&)>;
 
 // `loop` must be the RunnableLoop from make_asio_loop().
-std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, const ConnectTarget& target,
-                                             const ClientOptions& options, WireLog log);
+std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, TransportConfig config, WireLog log);
 
 }  // namespace ivrapi::detail

@@ -1,0 +1,85 @@
+// The request table: qids, replies matched to their request, per-request deadlines,
+// and requests held until the link is usable. Knows nothing of sessions: its
+// completions go to the core (never to user code), which decides what they mean.
+#pragma once
+
+#include "protocol/codec.hpp"
+#include "transport/event_loop.hpp"
+#include "transport/transport.hpp"
+
+#include <ivrapi/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace ivrapi::detail {
+
+struct RequestCounters {
+    std::atomic<std::uint64_t>* messages_out = nullptr;
+    std::atomic<std::uint64_t>* requests = nullptr;
+    std::atomic<std::uint64_t>* request_timeouts = nullptr;
+    std::atomic<std::uint64_t>* latency_sum_us = nullptr;
+    std::atomic<std::uint64_t>* latency_max_us = nullptr;
+};
+
+class RequestTable {
+public:
+    using FrameFor = std::function<std::string(protocol::Qid)>;
+    // The reply, or an Error without one (timeout, connection_lost, stopped, ...).
+    using Done = std::function<void(protocol::Qid, Result<protocol::Reply>)>;
+
+    RequestTable(Loop& loop, Transport& transport, RequestCounters counters)
+        : loop_(loop), transport_(transport), counters_(counters) {}
+
+    // Sends now. Returns the qid, or 0 when the frame could not be sent (done is then
+    // NOT called: the caller handles the failure at once). timeout 0 = no deadline.
+    protocol::Qid send(std::string_view name, const FrameFor& frame_for, std::chrono::milliseconds timeout, Done done);
+
+    // Holds a request until release_held() (link usable), failing it with timeout after
+    // `timeout`. Returns a hold id.
+    std::uint64_t hold(std::string_view name, FrameFor frame_for, std::chrono::milliseconds timeout, Done done);
+    // Sends every held request in the order they were held.
+    void release_held();
+    void fail_held(const Error& e);
+
+    // Matches a reply. False when it matches no pending request (dropped by the caller).
+    bool complete(protocol::Reply&& reply, std::string& why_not);
+    void fail(protocol::Qid qid, const Error& e);
+    void fail_all(const Error& e);
+    // Forgets a request quietly (its reply, if it comes, is dropped).
+    void forget(protocol::Qid qid);
+    bool pending(protocol::Qid qid) const { return pending_.count(qid) != 0; }
+    std::size_t size() const { return pending_.size(); }
+    std::size_t held() const { return held_.size(); }
+
+private:
+    struct Pending {
+        std::string name;
+        Done done;
+        Loop::TimerId timer = 0;
+        Loop::Clock::time_point sent;
+    };
+    struct Held {
+        std::string name;
+        FrameFor frame_for;
+        std::chrono::milliseconds timeout;
+        Done done;
+        Loop::TimerId timer = 0;
+    };
+
+    Loop& loop_;
+    Transport& transport_;
+    RequestCounters counters_;
+    protocol::Qid next_qid_ = 1;
+    std::unordered_map<protocol::Qid, Pending> pending_;
+    std::map<std::uint64_t, Held> held_;  // ordered: sent in the order they were made
+    std::uint64_t next_hold_ = 1;
+};
+
+}  // namespace ivrapi::detail

@@ -1,0 +1,245 @@
+// The session state machine: claiming (accept, reaccept), handing back (abort) and
+// ending. docs/design.md has the table; tests/client/test_session_table.cpp walks it.
+#include "client/client_core.hpp"
+
+namespace ivrapi::detail {
+
+using std::chrono::milliseconds;
+
+namespace {
+constexpr std::uint8_t kMaxClaimAttempts = 3;  // unanswered reaccepts / aborts before giving up
+}
+
+void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
+    Entry entry(deliveries_);
+    if (stopped_) {
+        deliver<Session>(std::move(done), Error(Errc::stopped, "the client was stopped"));
+        return;
+    }
+    if (dedupe_.recently_ended(info->ivrid)) {
+        deliver<Session>(std::move(done), Error(Errc::session_ended, "the offer of " + info->ivrid + " ended before accept"));
+        return;
+    }
+    if (sessions_.count(info->ivrid)) {
+        deliver<Session>(std::move(done), Error(Errc::invalid_argument, "session " + info->ivrid +
+                                                                            " is already accepted (or being accepted) by this client"));
+        return;
+    }
+    auto s = std::make_shared<SessionState>(info, link_handle_);
+    sessions_.emplace(info->ivrid, s);
+    dedupe_.offer_closed(info->ivrid);
+    s->wait().accept = std::move(done);
+    // One deadline for the caller, whatever happens to the link meanwhile.
+    std::weak_ptr<SessionState> weak = s;
+    accept_deadlines_[info->ivrid] = loop_.schedule(options_.request_timeout, [this, weak] {
+        if (auto st = weak.lock()) on_accept_deadline(st);
+    });
+    if (link_.up()) {
+        send_claim(s, protocol::kAccept);
+    } else {
+        s->phase = SessionPhase::accept_unknown;  // sent once the link is up
+    }
+}
+
+void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_view name) {
+    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    std::weak_ptr<SessionState> weak = s;
+    const std::string request(name);
+    // The accept's deadline is the session's own (accept_deadlines_): a late grant must
+    // still reach on_claim_reply to be handed back. Reaccept and abort use the table's.
+    const milliseconds timeout = name == protocol::kAccept ? milliseconds(0) : options_.request_timeout;
+    const protocol::Qid qid = requests_.send(
+        name, [ref, request](protocol::Qid q) { return protocol::encode_session_request(request, q, ref); }, timeout,
+        [this, weak, request](protocol::Qid q, Result<protocol::Reply> r) {
+            if (auto st = weak.lock()) on_claim_reply(st, request, q, std::move(r));
+        });
+    if (qid == 0) return;  // the link is closing: on_link_down moves the session on
+    s->claim_qid = qid;
+    if (name == protocol::kAccept) s->phase = SessionPhase::accepting;
+    else if (name == protocol::kReaccept) s->phase = SessionPhase::reclaiming;
+    else s->phase = SessionPhase::aborting;
+}
+
+void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::string_view name, protocol::Qid qid,
+                                Result<protocol::Reply> r) {
+    // Only the claim in flight counts: a link loss already moved the session on.
+    if (s->phase == SessionPhase::ended || qid != s->claim_qid) return;
+    s->claim_qid = 0;
+    const std::string& ivrid = s->info->ivrid;
+
+    if (name == protocol::kAccept) {
+        if (r && r->success) {
+            became_controlled(s);
+            return;
+        }
+        const Error why = r ? r->error : r.error();
+        SessionEnd end;
+        end.reason_text = "accept failed: " + why.message;
+        if (!s->awaits_accept()) log(LogLevel::info, "late accept of " + ivrid + " failed: " + why.message);
+        end_session(s, std::move(end), why);
+        return;
+    }
+
+    if (name == protocol::kReaccept) {
+        if (r && r->success) {
+            s->attempts = 0;
+            log(LogLevel::info, "session " + ivrid + " re-claimed after reconnect");
+            became_controlled(s);
+            return;
+        }
+        if (!r && r.error().is(Errc::timeout) && ++s->attempts < kMaxClaimAttempts) {
+            // The platform may have granted it: ask again rather than walk away.
+            log(LogLevel::warn, "reaccept of " + ivrid + " unanswered; asking again");
+            send_claim(s, protocol::kReaccept);
+            return;
+        }
+        const Error why = r ? r->error : r.error();
+        log(LogLevel::warn, "reaccept of " + ivrid + " failed: " + why.message);
+        SessionEnd end;
+        end.reason_text = "reaccept failed: " + why.message;
+        const Errc code = why.is(Errc::lost_race) ? Errc::lost_race : Errc::session_ended;
+        end_session(s, std::move(end), Error(code, end.reason_text, why.raw_reply));
+        return;
+    }
+
+    // abort
+    if (r && r->success) {
+        SessionEnd end;
+        end.reason = StopReason::abort;
+        end.reason_text = "abort";
+        end_session(s, std::move(end), Error(Errc::session_ended, "control was handed back (abort)"));
+        return;
+    }
+    if (!r && r.error().is(Errc::timeout) && ++s->attempts < kMaxClaimAttempts) {
+        log(LogLevel::warn, "abort of " + ivrid + " unanswered; asking again");
+        send_claim(s, protocol::kAbort);
+        return;
+    }
+    // Refused: the session stays ours (the platform said no); callers learn why.
+    s->attempts = 0;
+    s->phase = SessionPhase::controlled;
+    const Error why = r ? r->error : r.error();
+    for (auto& done : s->take_aborts()) deliver<void>(std::move(done), why);
+}
+
+void ClientCore::on_accept_deadline(const std::shared_ptr<SessionState>& s) {
+    accept_deadlines_.erase(s->info->ivrid);
+    if (!s->awaits_accept()) return;
+    if (s->phase != SessionPhase::accepting && s->phase != SessionPhase::accept_unknown) return;
+    const bool unknown = s->phase == SessionPhase::accept_unknown;
+    auto done = s->take_accept();
+    // The platform may still grant it (or have granted it): whoever gets the grant now
+    // hands it straight back, so no call sits with a controller nobody drives.
+    s->wait().hand_back = true;
+    deliver<Session>(std::move(done),
+                     Error(unknown ? Errc::connection_lost : Errc::timeout,
+                           unknown ? "no link to learn the outcome of the accept of " + s->info->ivrid + " within " +
+                                         std::to_string(options_.request_timeout.count()) + " ms"
+                                   : "no reply to ivrapi_accept within " +
+                                         std::to_string(options_.request_timeout.count()) + " ms"));
+    // Bound the wait for a late reply: then forget the offer.
+    std::weak_ptr<SessionState> weak = s;
+    accept_deadlines_[s->info->ivrid] = loop_.schedule(options_.request_timeout * 3, [this, weak] {
+        auto st = weak.lock();
+        if (!st) return;
+        accept_deadlines_.erase(st->info->ivrid);
+        if (st->phase != SessionPhase::accepting && st->phase != SessionPhase::accept_unknown) return;
+        requests_.forget(st->claim_qid);
+        SessionEnd end;
+        end.reason_text = "accept unanswered";
+        end_session(st, std::move(end), Error(Errc::timeout, "accept unanswered"));
+    });
+}
+
+void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s) {
+    s->phase = SessionPhase::controlled;
+    if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
+        loop_.cancel(it->second);
+        accept_deadlines_.erase(it);
+    }
+    if (!s->counted_active) {
+        s->counted_active = true;
+        status_.active_sessions.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (auto done = s->take_accept()) deliver<Session>(std::move(done), make_session(s));
+    if (s->wants_hand_back()) {
+        if (s->waiters && s->waiters->abort.empty()) {
+            log(LogLevel::info, "session " + s->info->ivrid + " granted after its accept was given up: handing it back");
+        }
+        hand_back(s);
+    }
+}
+
+void ClientCore::hand_back(const std::shared_ptr<SessionState>& s) {
+    s->attempts = 0;
+    send_claim(s, protocol::kAbort);
+}
+
+void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> done) {
+    Entry entry(deliveries_);
+    if (stopped_) {
+        deliver<void>(std::move(done), Error(Errc::stopped, "the client was stopped"));
+        return;
+    }
+    switch (s->phase) {
+    case SessionPhase::ended:
+        deliver<void>(std::move(done), Error(Errc::session_ended, "session " + s->info->ivrid + " has ended"));
+        return;
+    case SessionPhase::accepting:
+    case SessionPhase::accept_unknown:
+        deliver<void>(std::move(done), Error(Errc::invalid_argument, "session " + s->info->ivrid + " is not accepted yet"));
+        return;
+    case SessionPhase::aborting:
+    case SessionPhase::detached:
+    case SessionPhase::reclaiming:
+        // Sent (again) once the session is re-claimed; the one in flight completes all.
+        s->wait().abort.push_back(std::move(done));
+        return;
+    case SessionPhase::controlled:
+        s->wait().abort.push_back(std::move(done));
+        hand_back(s);
+        return;
+    }
+}
+
+void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error) {
+    if (s->phase == SessionPhase::ended) return;
+    s->phase = SessionPhase::ended;
+    sessions_.erase(s->info->ivrid);
+    dedupe_.ended(s->info->ivrid);
+    if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
+        loop_.cancel(it->second);
+        accept_deadlines_.erase(it);
+    }
+    if (s->claim_qid) requests_.forget(std::exchange(s->claim_qid, 0));
+    if (std::exchange(s->counted_active, false)) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
+
+    // Mark ended before anything completes: a waiter woken by a completion must
+    // already see Session::ended().
+    {
+        auto& signal = SessionEndSignal::instance();
+        std::lock_guard<std::mutex> lock(signal.mutex);
+        s->ended = true;
+    }
+    SessionEndSignal::instance().cv.notify_all();
+
+    complete_component(*s, pending_error);
+    auto requests = s->requests;
+    for (auto qid : requests) requests_.fail(qid, pending_error);
+    s->requests.clear();
+    s->dtmf_backlog.clear();
+    s->on_dtmf = nullptr;
+    if (auto done = s->take_accept()) deliver<Session>(std::move(done), pending_error);
+    // Control is back with the script when the platform ended it or took our abort.
+    const bool handed_back = end.event.has_value() || end.reason == StopReason::abort;
+    for (auto& done : s->take_aborts()) {
+        deliver<void>(std::move(done), handed_back ? Result<void>() : Result<void>(pending_error));
+    }
+    s->final_end = std::make_unique<const SessionEnd>(std::move(end));
+    if (auto h = std::move(s->on_end)) {
+        s->on_end = nullptr;
+        deliveries_.push([s, h = std::move(h)] { h(*s->final_end); });
+    }
+}
+
+}  // namespace ivrapi::detail
