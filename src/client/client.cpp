@@ -76,6 +76,10 @@ public:
     // The loop thread runs from construction (work posted before start() completes, e.g.
     // a request fails with not_connected); the core connects only on start().
     void launch() {
+        // Reconnects off and the link lost: the client stops, as stop() would.
+        core_->handlers().on_link_gone = [weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->stop();
+        };
         thread_ = std::thread([self = shared_from_this()] {
             set_current_loop(self->loop_.get());
             self->loop_->run();

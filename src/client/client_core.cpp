@@ -177,9 +177,13 @@ void ClientCore::on_link_down(const Error& why, bool was_up, bool will_retry) {
     }
     requests_.fail_all(Error(Errc::connection_lost, "connection lost: " + why.message));
     if (!will_retry) {
+        link_gone_ = true;
         end_all(Error(Errc::connection_lost, "connection lost and reconnects are off: " + why.message),
                 "connection lost (reconnects are off)");
         set_state(ConnectionState::stopped, why);
+        deliveries_.push([this] {
+            if (handlers_.on_link_gone) handlers_.on_link_gone();
+        });
         return;
     }
     status_.reconnects.fetch_add(1, std::memory_order_relaxed);
@@ -232,6 +236,10 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
         return;
     }
     auto adapt = [done](protocol::Qid, Result<protocol::Reply> r) { done(std::move(r)); };
+    if (link_gone_) {
+        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
+        return;
+    }
     if (!link_.up()) {
         if (!started_) {
             done(Error(Errc::not_connected, std::string(name) + " not sent: the client is not started"));

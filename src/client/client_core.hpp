@@ -53,6 +53,8 @@ struct CoreHandlers {
     std::function<void(ConnectionState, const Error&)> on_state;
     std::function<void(const NotifyEvent&)> on_notify;
     std::function<void(const GenericMessage&)> on_unknown;
+    // The link is gone and reconnects are off: the owner stops the client.
+    std::function<void()> on_link_gone;
 };
 
 class ClientCore {
@@ -150,6 +152,7 @@ private:
 
     bool started_ = false;
     bool stopped_ = false;
+    bool link_gone_ = false;  // lost with reconnects off: nothing will be sent again
     std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;  // by ivrid
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).

@@ -12,8 +12,9 @@ constexpr std::uint8_t kMaxClaimAttempts = 3;  // unanswered reaccepts / aborts 
 
 void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
     Entry entry(deliveries_);
-    if (stopped_) {
-        deliver<Session>(std::move(done), Error(Errc::stopped, "the client was stopped"));
+    if (stopped_ || link_gone_) {
+        deliver<Session>(std::move(done), stopped_ ? Error(Errc::stopped, "the client was stopped")
+                                                   : Error(Errc::not_connected, "the link is gone and reconnects are off"));
         return;
     }
     if (dedupe_.recently_ended(info->ivrid)) {

@@ -5,22 +5,6 @@ using namespace ivrapi;
 using namespace ivrapi::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Collects a callback's result.
-template <typename T>
-struct Got {
-    std::optional<Result<T>> value;
-    int calls = 0;
-    Callback<T> cb() {
-        return [this](Result<T> r) {
-            ++calls;
-            value.emplace(std::move(r));
-        };
-    }
-};
-
-}  // namespace
 
 TEST_CASE("connect sends connection_info and subscribe, then reports ready") {
     CoreHarness h;
