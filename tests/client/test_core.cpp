@@ -324,7 +324,7 @@ TEST_CASE("accept: winner gets a session - losing the race or a timeout gives an
     CHECK(late.value->error().is(Errc::session_ended));
 }
 
-TEST_CASE("reconnect: in-flight requests fail, the running component stays, the session is re-claimed") {
+TEST_CASE("reconnect: requests wait for the re-claim, the running component stays, the session is re-claimed") {
     ClientOptions o;
     o.reconnect.initial_delay = 100ms;
     o.reconnect.jitter = 0;
@@ -340,15 +340,15 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
 
     h.transport.drop(Error(Errc::connection_lost, "reset"));
     h.loop.run_ready();
-    REQUIRE(upload.value);
-    CHECK(upload.value->error().is(Errc::connection_lost));
+    CHECK_FALSE(upload.value);  // safe to repeat: it waits for the re-claim
     CHECK_FALSE(run.value);
     CHECK(h.status.state.load() == ConnectionState::reconnecting);
-    // While detached, new requests fail fast.
+    // While detached, new requests wait for the re-claim too.
     Got<void> term;
     s.terminate(term.cb());
     h.loop.run_ready();
-    CHECK(term.value->error().is(Errc::not_connected));
+    CHECK_FALSE(term.value);
+    CHECK(h.count("ivrapi_component_terminate") == 0);
 
     h.loop.advance(100ms);
     CHECK(h.transport.connects == 2);
@@ -359,6 +359,11 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
     CHECK(reaccept.find("ivrid")->as_string() == "ivr-1");
     CHECK(reaccept.find("key")->as_string() == "k");
     h.answer("ivrapi_reaccept");
+    CHECK(h.count("ivrapi_file_upload_temp") == 2);  // sent again
+    CHECK(h.count("ivrapi_component_terminate") == 1);
+    h.answer("ivrapi_file_upload_temp", R"("result":":TEMP/y.wav")");
+    REQUIRE(upload.value);
+    CHECK(**upload.value == ":TEMP/y.wav");
     h.stopped(oid, R"("transferKey":"transfer","results":{"nameVar":":TEMP/r.wav"})");
     REQUIRE(run.value);
     CHECK((*run.value)->result("nameVar") == ":TEMP/r.wav");
@@ -493,10 +498,18 @@ TEST_CASE("stop fails everything pending with stopped and ends sessions") {
     Got<ComponentStopped> run;
     s.apply(Play{"x"}, run.cb());
     h.loop.run_ready();
-    h.core->stop();
+    bool done = false;
+    h.core->stop([&] { done = true; });
     REQUIRE(run.value);
     CHECK(run.value->error().is(Errc::stopped));
+    // The session is handed back to its script before the link closes.
+    REQUIRE(h.count("ivrapi_abort") == 1);
+    CHECK_FALSE(done);
+    h.answer("ivrapi_abort");
+    h.loop.run_ready();
     CHECK(s.ended());
+    CHECK(done);
+    CHECK(h.status.handed_back.load() == 1);
     CHECK(h.status.state.load() == ConnectionState::stopped);
 }
 

@@ -24,8 +24,8 @@ TEST_CASE("defect 2: throwing completions while the link is lost leave the core 
     h.core->handlers().on_state = [&](ConnectionState s, const Error&) { states.push_back(s); };
     h.connect_ready();
     Session s = h.claim("ivr-1");
-    s.file_get_path(":TEMP/a.wav", [](Result<FileLink>) { throw std::runtime_error("user bug"); });
-    s.upload_temp("http://x/y.wav", [](Result<std::string>) { throw 42; });  // not a std::exception
+    h.core->request("x", Json::object(), [](Result<Json>) { throw std::runtime_error("user bug"); });
+    s.terminate([](Result<void>) { throw 42; });  // not a std::exception
     h.loop.run_ready();
     h.transport.drop(Error(Errc::connection_lost, "reset"));
     h.loop.run_ready();

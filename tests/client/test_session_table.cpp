@@ -220,12 +220,17 @@ const std::vector<Row>& table() {
              CHECK_FALSE(w.applied.value);
          }},
         {P::controlled, I::user_abort, P::aborting, [](Walk& w) { CHECK(w.h.count("ivrapi_abort") == 1); }},
-        {P::controlled, I::client_stop, P::ended, {}},
+        // stop() hands the session back before it closes
+        {P::controlled, I::client_stop, P::aborting, [](Walk& w) { CHECK(w.h.count("ivrapi_abort") == 1); }},
         // detached: ours, link down
         {P::detached, I::timeout, P::detached, {}},
         {P::detached, I::link_down, P::detached, {}},
         {P::detached, I::link_up, P::reclaiming, [](Walk& w) { CHECK(w.h.count("ivrapi_reaccept") == 1); }},
-        {P::detached, I::user_apply, P::detached, [](Walk& w) { apply_failed(w, Errc::not_connected); }},
+        {P::detached, I::user_apply, P::detached,
+         [](Walk& w) {
+             CHECK_FALSE(w.applied.value);  // held: sent after the re-claim
+             CHECK(w.h.count("ivrapi_component_apply") == 0);
+         }},
         {P::detached, I::user_abort, P::detached,
          [](Walk& w) {
              CHECK_FALSE(w.aborted.value);  // held until the session is re-claimed
@@ -241,7 +246,11 @@ const std::vector<Row>& table() {
         {P::reclaiming, I::api_start, P::reclaiming, {}},
         {P::reclaiming, I::api_stop, P::ended, {}},
         {P::reclaiming, I::stopped_event, P::reclaiming, {}},
-        {P::reclaiming, I::user_apply, P::reclaiming, [](Walk& w) { apply_failed(w, Errc::not_connected); }},
+        {P::reclaiming, I::user_apply, P::reclaiming,
+         [](Walk& w) {
+             CHECK_FALSE(w.applied.value);
+             CHECK(w.h.count("ivrapi_component_apply") == 0);
+         }},
         {P::reclaiming, I::user_abort, P::reclaiming, [](Walk& w) { CHECK(w.h.count("ivrapi_abort") == 0); }},
         {P::reclaiming, I::client_stop, P::ended, {}},
         // aborting: ivrapi_abort in flight
@@ -255,7 +264,7 @@ const std::vector<Row>& table() {
         {P::aborting, I::stopped_event, P::aborting, {}},
         {P::aborting, I::user_apply, P::aborting, [](Walk& w) { apply_failed(w, Errc::session_ended); }},
         {P::aborting, I::user_abort, P::aborting, [](Walk& w) { CHECK(w.h.count("ivrapi_abort") == 1); }},
-        {P::aborting, I::client_stop, P::ended, [](Walk& w) { abort_done(w, Errc::stopped); }},
+        {P::aborting, I::client_stop, P::aborting, [](Walk& w) { CHECK_FALSE(w.aborted.value); }},
         // ended: nothing changes it
         {P::ended, I::reply_ok, P::ended, {}},
         {P::ended, I::reply_error, P::ended, {}},
