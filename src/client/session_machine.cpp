@@ -2,6 +2,8 @@
 // ending. docs/design.md has the table; tests/client/test_session_table.cpp walks it.
 #include "client/client_core.hpp"
 
+#include <algorithm>
+
 namespace ivrapi::detail {
 
 using std::chrono::milliseconds;
@@ -311,9 +313,13 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
         // The platform may still report the component's results (a recording cut by
         // the hang-up): wait a little for its stopped event before failing it.
         ending_[s->info->ivrid] = s;
+        if (const auto qid = std::exchange(s->running->apply_qid, 0)) {
+            requests_.forget(qid);  // its failure must not complete the component now
+            s->requests.erase(std::remove(s->requests.begin(), s->requests.end(), qid), s->requests.end());
+        }
         std::weak_ptr<SessionState> weak = s;
         const Error late = pending_error;
-        s->end_grace = loop_.schedule(std::min(options_.request_timeout, milliseconds(2000)), [this, weak, late] {
+        s->end_grace = loop_.schedule(std::min(options_.request_timeout, milliseconds(1000)), [this, weak, late] {
             auto st = weak.lock();
             if (!st) return;
             st->end_grace = 0;

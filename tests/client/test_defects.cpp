@@ -281,6 +281,7 @@ TEST_CASE("a user callback that enters the core runs after the state change it r
     });
     h.loop.run_ready();
     h.receive(api_stop("ivr-1"));
+    h.loop.advance(h.options.request_timeout);
     REQUIRE(run.value);
     CHECK(run.value->error().is(Errc::session_ended));
     REQUIRE(ended_seen);
