@@ -731,3 +731,148 @@ TEST_CASE("integration: Session calls after the Client was destroyed fail with s
     CHECK(cb.error().is(Errc::stopped));
     CHECK(Session().play("x").get_for(1s).error().is(Errc::invalid_argument));  // an empty handle
 }
+
+// ---------------------------------------------------------------- issue 10: no dead air
+
+TEST_CASE("integration: stop() hands controlled calls back to their scripts before closing") {
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 30s;
+    mock::Server server(mo);
+    auto client = std::make_unique<Client>(options_for(server));
+    OfferBox offers;
+    offers.attach(*client);
+    auto call = server.start_call();
+    auto claimed = offers.get().accept().get_for(10s);
+    REQUIRE(claimed);
+    auto running = claimed->play("long.wav");
+    client->stop();
+    CHECK(running.get_for(1s).error().is(Errc::stopped));
+    // The platform saw an abort: the script goes on (no caller waits for a reaccept).
+    CHECK(server.request_count("ivrapi_abort") == 1);
+    CHECK(call.wait_ended(10s));
+    CHECK(client->stats().sessions_handed_back == 1);
+}
+
+TEST_CASE("integration: drain lets running calls finish, then hands back what is left") {
+    mock::ServerOptions mo = fast_mock();
+    mock::Server server(mo);
+    LogCapture logs;
+    ClientOptions o = options_for(server);
+    o.log = logs.sink();
+    Client client(o);
+    std::promise<void> long_started;
+    std::promise<void> release_quick, quick_started;
+    auto quick_may_end = release_quick.get_future().share();
+    std::atomic<int> handled{0};
+    ServeOptions so;
+    so.workers = 2;
+    client.serve(
+        [&](Session& s) {
+            ++handled;
+            if (s.info().params == "long") {
+                long_started.set_value();
+                (void)s.apply(Pause{std::chrono::milliseconds(60000), {}}).get();  // cut by the drain
+                return;
+            }
+            quick_started.set_value();
+            (void)quick_may_end.wait_for(10s);  // until the drain has begun
+            (void)s.hangup().get();
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    mock::CallOptions long_call;
+    long_call.params = "long";
+    auto slow = server.start_call(long_call);
+    REQUIRE(long_started.get_future().wait_for(10s) == std::future_status::ready);
+    auto quick = server.start_call();
+    REQUIRE(quick_started.get_future().wait_for(10s) == std::future_status::ready);
+    auto draining = std::async(std::launch::async, [&] { return client.drain(2s); });
+    REQUIRE(server.wait_for([&](const mock::Server&) { return logs.contains("draining"); }, 10s));
+    release_quick.set_value();
+    const DrainResult r = draining.get();
+    CHECK(quick.wait_ended(10s));
+    CHECK(slow.wait_ended(10s));
+    CHECK(r.handed_back == 1);
+    CHECK(r.ended >= 1);
+    // Offered while draining: never claimed.
+    auto later = server.start_call();
+    CHECK_FALSE(server.wait_for([](const mock::Server& s) { return s.request_count("ivrapi_accept") > 2; }, 300ms));
+    CHECK(client.state() == ConnectionState::stopped);
+}
+
+TEST_CASE("integration: Session::wait_controlled waits for the re-claim after a link drop") {
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    OfferBox offers;
+    offers.attach(client);
+    server.start_call();
+    auto claimed = offers.get().accept().get_for(10s);
+    REQUIRE(claimed);
+    Session s = *claimed;
+    CHECK(s.wait_controlled(1s));
+    server.drop_connections();
+    REQUIRE(s.wait_controlled(10s));  // re-claimed
+    auto link = s.file_get_path(":TEMP/none.wav").get_for(10s);  // works again
+    CHECK((link.ok() || link.error().is(Errc::server_error)));
+}
+
+TEST_CASE("integration: after a hang-up the handler's end waits for the platform's api_stop (reason script, not abort)") {
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    std::promise<SessionEnd> ended;
+    client.serve([&](Session& s) {
+        s.on_end([&](const SessionEnd& e) { ended.set_value(e); });
+        (void)s.hangup().get();
+        // returns at once: serve must not race the platform's api_stop with an abort
+    });
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    auto f = ended.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get().reason != StopReason::abort);
+    CHECK(server.request_count("ivrapi_abort") == 0);
+}
+
+TEST_CASE("integration: serve with max_concurrent above workers gives every claimed call a worker") {
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 500ms;
+    mock::Server server(mo);
+    Client client(options_for(server));
+    std::atomic<int> concurrent{0}, max_seen{0};
+    std::atomic<int> done{0};
+    ServeOptions so;
+    so.workers = 1;
+    so.max_concurrent = 3;
+    client.serve(
+        [&](Session& s) {
+            const int now = ++concurrent;
+            int seen = max_seen.load();
+            while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {
+            }
+            (void)s.play("x.wav").get();
+            (void)s.hangup().get();
+            --concurrent;
+            ++done;
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    std::vector<mock::Call> calls;
+    for (int i = 0; i < 3; ++i) calls.push_back(server.start_call());
+    for (auto& c : calls) CHECK(c.wait_ended(10s));
+    CHECK(max_seen.load() == 3);  // three at once, not one after another
+}
+
+TEST_CASE("integration: a refused token stops the client after max_auth_failures attempts") {
+    mock::Server server(fast_mock());
+    ClientOptions o = options_for(server);
+    o.token = "wrong-token";
+    o.max_auth_failures = 2;
+    o.reconnect.initial_delay = 10ms;
+    LogCapture logs;
+    o.log = logs.sink();
+    Client client(o);
+    client.start();
+    CHECK(client.wait_stopped(10s));
+    CHECK(logs.contains("not retrying"));
+    CHECK_FALSE(logs.contains("wrong-token"));
+}
