@@ -264,7 +264,8 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             break;
         }
         case 202: {
-            auto code = prop_int(d, "sipCode");
+            // A stored 202 may carry no sipCode (components-addendum §0): 200 then [guess].
+            auto code = member(d, "sipCode") ? prop_int(d, "sipCode") : std::optional<std::int64_t>(200);
             if (!code || *code < 100 || *code > 699) {
                 why = "'sipCode' must be 100..699";
                 return false;

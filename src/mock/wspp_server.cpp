@@ -303,28 +303,24 @@ private:
         request.authorization = con->get_request_header("Authorization");
         // Always deferred: a reply may come later from another thread (control waits).
         con->defer_http_response();
+        // A deferred connection has no pending operation that would keep it alive: the
+        // reply closure holds it until the reply is written.
         std::weak_ptr<WsppTransport> weak = this->shared_from_this();
-        auto respond = [weak, hdl](HttpReply reply) {
+        auto respond = [weak, con](HttpReply reply) {
             auto self = weak.lock();
             if (!self || self->stopping_) return;
-            // The handler holds no strong reference: a handler left in a stopped loop
-            // must not keep the transport (which owns the loop) alive.
-            asio::post(self->io_, [weak, hdl, reply = std::move(reply)]() mutable {
-                auto self = weak.lock();
-                if (!self) return;
-                auto c = self->con_of(hdl);
-                if (!c) return;
-                c->set_status(static_cast<websocketpp::http::status_code::value>(reply.status));
-                c->replace_header("Content-Type", reply.content_type);
+            asio::post(self->io_, [con, reply = std::move(reply)]() mutable {
+                con->set_status(static_cast<websocketpp::http::status_code::value>(reply.status));
+                con->replace_header("Content-Type", reply.content_type);
                 // websocketpp closes the connection after every HTTP response: say so,
                 // or a keep-alive client reuses a dead socket for its next request.
-                c->replace_header("Connection", "close");
+                con->replace_header("Connection", "close");
                 const std::size_t length = reply.body.size();
                 if (reply.head) reply.body.clear();
-                c->set_body(std::move(reply.body));
-                if (reply.head) c->replace_header("Content-Length", std::to_string(length));
+                con->set_body(std::move(reply.body));
+                if (reply.head) con->replace_header("Content-Length", std::to_string(length));
                 std::error_code ec;
-                c->send_http_response(ec);
+                con->send_http_response(ec);
             });
         };
         try {
