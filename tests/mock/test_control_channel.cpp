@@ -86,7 +86,7 @@ TEST_CASE("control: faults over HTTP", "[mock][control-channel]") {
 
     ok_body(control(port, "fail_reply", Json::object({{"name", "connection_info"}, {"reason", "busy"}})));
     auto r = c.call("connection_info");
-    CHECK(result_of(r) == "error");
+    REQUIRE(result_of(r) == "error");
     CHECK(r->body.find("reason")->as_string() == "busy");
     ok_body(control(port, "clear_faults", Json::object()));
     CHECK(result_of(c.call("connection_info")) == "ok");

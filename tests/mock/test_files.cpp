@@ -160,7 +160,7 @@ TEST_CASE(":TEMP belongs to one script: another call cannot use it, and it is de
     // Call b reuses a's temp path: refused, as on the platform (even with any_path_plays).
     auto r = p.ws.call("ivrapi_component_apply",
                        with(ids(b), "data", Json::object({{"oType", 204}, {"file", ":TEMP/greeting.wav"}})));
-    CHECK(result_of(r) == "error");
+    REQUIRE(result_of(r) == "error");
     CHECK(r->body.find("reason")->as_string().find("not in this script's temp folder") != std::string::npos);
     CHECK(result_of(p.ws.call("ivrapi_file_get_path", with(ids(b), "path", ":TEMP/greeting.wav"))) == "error");
     CHECK(b.components().empty());
@@ -220,7 +220,7 @@ TEST_CASE("a path that does not exist is refused unless any_path_plays; static s
     CHECK(play(":GS_PUB/random").find("result")->as_string() == "ok");  // a directory: a random file of it
     CHECK(play("hello.wav").find("result")->as_string() == "ok");       // a file attached to the script
     auto missing = play(":GS_PUB/prompts/nope.wav");
-    CHECK(missing.find("result")->as_string() == "error");
+    REQUIRE(missing.find("result")->as_string() == "error");
     CHECK(missing.find("reason")->as_string() == "file not found: :GS_PUB/prompts/nope.wav");
     CHECK(play("other.wav").find("result")->as_string() == "error");
     CHECK(play(":SYN_DOM/x.wav").find("result")->as_string() == "error");
