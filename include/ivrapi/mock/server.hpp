@@ -25,6 +25,10 @@
 //  * the caller hanging up abandons the running component without a stopped event
 //    (option stopped_event_on_hangup) and emits api_stop "script".
 //  * notify frames carry no subscription id; one notify per matching subscription.
+//  * `:TEMP` belongs to one call and is deleted when it ends; a static path that does
+//    not exist still plays unless any_path_plays = false (the binary's default).
+//  * a key that interrupts a play stays in the DTMF buffer unless the 204 says
+//    clearInterrupt: 1.
 //
 // Public header: includes no websocketpp / Asio / RapidJSON header.
 #pragma once
