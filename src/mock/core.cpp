@@ -241,6 +241,8 @@ void Core::to_controller(CallData& call, const std::string& frame, bool queue_if
     auto it = call.controller >= 0 ? connections_.find(call.controller) : connections_.end();
     if (it != connections_.end() && !it->second.dropping) {
         send_to(call.controller, frame);
+    } else if (queue_if_detached && options_.lose_events_while_detached) {
+        log(call.ivrid + ": no controller connected, event LOST (lose_events_while_detached)");
     } else if (queue_if_detached) {
         call.queued.push_back(frame);
         log(call.ivrid + ": no controller connected, event queued until reaccept");

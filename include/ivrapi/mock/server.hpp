@@ -96,6 +96,10 @@ struct ServerOptions {
     // A controlled call whose controller connection is gone for this long ends with
     // api_stop "timeout". Empty (default): it waits for a reaccept forever.
     std::optional<std::chrono::milliseconds> detached_timeout;
+    // Fault: events for a call whose controller's link is gone (a component's stopped
+    // event, DTMF) are lost instead of queued and delivered after the reaccept: a
+    // platform that loses an event.
+    bool lose_events_while_detached = false;
     // false: ivrapi_component_stopped without key/ivrid (as in the spec's example).
     bool stopped_event_carries_ids = true;
     ApplyAck apply_ack = ApplyAck::immediate;
