@@ -38,6 +38,8 @@ Options (anywhere on the line):
   --insecure        do not verify the server's certificate (prints a warning)
   --timeout SEC     connect and request timeout (default 10)
   --log-level LVL   trace, debug, info, warn (default), error, off; logs go to stderr
+  --capture FILE    record the connection into a cassette (docs/cassette.md; token
+                    redacted), e.g. to replay it with ivrapi-mock-server --replay FILE
   --help            this text, or a command's help after the command
 
 Output: one JSON object per line on stdout. Exit status: 0 success, 1 failure (the
@@ -122,7 +124,7 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
-        {"url", true}, {"token", true}, {"ca-file", true}, {"timeout", true}, {"log-level", true},
+        {"url", true}, {"token", true}, {"ca-file", true}, {"capture", true}, {"timeout", true}, {"log-level", true},
         {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
         {"insecure", false}, {"help", false}};
     Args a;
@@ -181,6 +183,7 @@ public:
         if (o.url.empty()) throw UsageError{"--url is required"};
         o.token = args.get("token", std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "");
         o.tls.ca_file = args.get("ca-file");
+        o.capture.file = args.get("capture");
         if (args.insecure) {
             std::cerr << "ivrapi-cli: WARNING: --insecure: the server's certificate is NOT verified\n";
             o.tls.danger_accept_invalid_certificates = true;

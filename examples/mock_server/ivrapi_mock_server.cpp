@@ -8,6 +8,8 @@
 #include <ivrapi/json.hpp>
 #include <ivrapi/mock/server.hpp>
 
+#include "replay_mode.hpp"
+
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -73,6 +75,18 @@ Behaviour
   --strict-sip             refuse media before answer and bye/refer before 2xx
   --temp-dir DIR           where recordings and uploads go (default: a fresh /tmp dir,
                            removed on exit)
+
+Replay (docs/cassette.md)
+  --replay FILE            play the platform's side of a recorded call (a cassette from
+                           ClientOptions::capture or ivrapi-cli --capture) and check the
+                           bot's requests against it; exits 0 when they all matched, 1 at
+                           the first divergence (printed with both frames)
+  --ivrid ID               the recorded call to replay (default: the cassette's only one)
+  --offer-ivrid ID         offer it under this ivrid instead
+  --speed X                recorded delays divided by X (default 1)
+  --ignore PATH            a request field not compared, e.g. data.url (repeatable)
+  --replay-timeout SEC     give up waiting for the bot after SEC (default 600)
+  (with --replay also: --port, --token (default: any token), --quiet)
 
 Output
   --log-frames             also print every frame received and sent
@@ -217,6 +231,10 @@ int main(int argc, char** argv) {
     CallOptions generated;
 
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (std::find(args.begin(), args.end(), "--replay") != args.end() &&
+        std::find(args.begin(), args.end(), "--help") == args.end()) {
+        return run_replay_mode(args);
+    }
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::string {

@@ -2,11 +2,13 @@
 #include "client/client_core.hpp"
 #include "client/url.hpp"
 #include "client/worker_pool.hpp"
+#include "transport/capture_transport.hpp"
 #include "transport/ws_transport.hpp"
 
 #include <ivrapi/client.hpp>
 
 #include <deque>
+#include <fstream>
 #include <thread>
 
 namespace ivrapi {
@@ -60,6 +62,7 @@ public:
           loop_(make_asio_loop()) {
         auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
         transport_ = make_ws_transport(*loop_, transport_config(), log);
+        if (options_.capture.enabled()) transport_ = make_capture_transport(std::move(transport_), *loop_, capture_config());
         core_ = std::make_unique<ClientCore>(options_, *loop_, *transport_, link_, status_, log);
         link_->loop = loop_.get();
         link_->core = core_.get();
@@ -306,6 +309,31 @@ private:
         c.ca_file = options_.tls.ca_file;
         c.verify_hostname = options_.tls.verify_hostname;
         c.accept_invalid_certificates = options_.tls.danger_accept_invalid_certificates;
+        return c;
+    }
+
+    // Capture: the decorator writes to the file and/or the sink; the token is replaced
+    // by "***" in every line, also where it appears JSON-escaped.
+    CaptureConfig capture_config() const {
+        CaptureConfig c;
+        const CaptureOptions& o = options_.capture;
+        std::shared_ptr<std::ofstream> file;
+        if (!o.file.empty()) {
+            file = std::make_shared<std::ofstream>(o.file, std::ios::out | std::ios::trunc);
+            if (!*file) throw std::invalid_argument("ivrapi::ClientOptions: capture.file '" + o.file + "' cannot be written");
+        }
+        c.write = [file, sink = o.sink](const std::string& line) {
+            if (file) *file << line << '\n' << std::flush;  // a crash keeps every line so far
+            if (sink) sink(line);
+        };
+        const std::string escaped = Json(secret_).dump();
+        c.redact = [secret = secret_, escaped = escaped.substr(1, escaped.size() - 2)](std::string text) {
+            text = redact(std::move(text), secret);
+            return escaped == secret ? text : redact(std::move(text), escaped);
+        };
+        c.url = redact(target_.uri, secret_);
+        c.token_placement = target_.bearer_token.empty() ? "path" : "header";
+        if (!target_.bearer_token.empty()) c.headers.emplace_back("Authorization", "Bearer ***");
         return c;
     }
 
