@@ -285,6 +285,28 @@ public:
         }
     };
 
+    // Client::post / Client::after: user code on the loop thread, guarded like a callback.
+    bool post_user(std::function<void()> fn) {
+        return loop_->post([this, fn = std::move(fn)] { run_user(fn); });
+    }
+    bool after_user(std::chrono::milliseconds delay, std::function<void()> fn) {
+        return loop_->post([this, delay, fn = std::move(fn)]() mutable {
+            loop_->schedule(std::max(delay, std::chrono::milliseconds(0)), [this, fn = std::move(fn)] { run_user(fn); });
+        });
+    }
+    void run_user(const std::function<void()>& fn) {
+        if (!fn) return;
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            status_.callback_errors.fetch_add(1);
+            write_log(LogLevel::error, std::string("a posted task threw: ") + e.what());
+        } catch (...) {
+            status_.callback_errors.fetch_add(1);
+            write_log(LogLevel::error, "a posted task threw");
+        }
+    }
+
     void write_log(LogLevel level, const std::string& line) const {
         if (!options_.log || level < options_.log_level || options_.log_level == LogLevel::off) return;
         try {
@@ -422,6 +444,11 @@ Future<Json> Client::request(const std::string& name, const Json& body) {
 }
 void Client::request(const std::string& name, const Json& body, Callback<Json> done) {
     detail::start_op<Json>({runtime_->link(), {}}, request_op(name, body), std::move(done));
+}
+
+bool Client::post(std::function<void()> fn) { return runtime_->post_user(std::move(fn)); }
+bool Client::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+    return runtime_->after_user(delay, std::move(fn));
 }
 
 ConnectionState Client::state() const { return runtime_->status().state.load(); }

@@ -27,7 +27,7 @@ const std::set<std::string> kFresh = {"qid", "oId", "id"};
 // Fields fixed per call: the live value must be the remapped recorded one.
 const std::set<std::string> kIdentity = {"ivrid", "key"};
 // Platform timestamps (ms since the epoch), shifted to the replay's time.
-const std::set<std::string> kTimestamps = {"eventts", "ivrts", "ts"};
+const std::set<std::string> kTimestamps = {"eventts", "ivrts", "ts", "timestamp"};
 
 // A frame the platform sent (or a link drop), `t` ms into the recording.
 struct Action {

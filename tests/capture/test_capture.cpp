@@ -46,7 +46,7 @@ std::vector<Json> parse_all(const std::vector<std::string>& lines) {
 std::vector<Json> frames(const std::vector<Json>& events, const std::string& ev, const std::string& name) {
     std::vector<Json> out;
     for (const auto& e : events) {
-        if (e.find("ev")->as_string() != ev) continue;
+        if (!e.find("ev") || e.find("ev")->as_string() != ev) continue;
         auto f = Json::parse(e.find("frame")->as_string());
         if (f && f->is_array() && f->size() == 2 && f->as_array()[0].as_string() == name) out.push_back(*f);
     }
