@@ -22,9 +22,16 @@
 
 namespace ivrapi {
 
+class Client;
+
 namespace detail {
 class ClientRuntime;
-}
+// Builds a Client on the caller's event loop; use ivrapi::make_client(asio::io_context&,
+// options) from <ivrapi/asio.hpp>, which checks the Asio version at compile time.
+struct ClientFactory {
+    static std::unique_ptr<Client> on_asio_context(void* io_context, ClientOptions options, long asio_version);
+};
+}  // namespace detail
 
 enum class ConnectionState {
     idle,          // not started
@@ -123,6 +130,8 @@ public:
     bool wait_ready(std::chrono::milliseconds timeout) const;
 
 private:
+    friend struct detail::ClientFactory;
+    explicit Client(std::shared_ptr<detail::ClientRuntime> runtime);
     std::shared_ptr<detail::ClientRuntime> runtime_{};
 };
 

@@ -41,6 +41,8 @@ namespace detail {
 
 // Waits longer than this are capped (milliseconds::max() would overflow now() + timeout).
 constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24 * 365 * 100);
+// stop() off the thread of a caller-run io_context waits this long for the shutdown.
+constexpr std::chrono::milliseconds kExternalStopWait{2000};
 
 // FNV-1a: stable across processes and builds, so shards agree on who claims what.
 std::uint32_t shard_hash(const std::string& s) {
@@ -54,12 +56,15 @@ std::uint32_t shard_hash(const std::string& s) {
 
 class ClientRuntime : public std::enable_shared_from_this<ClientRuntime> {
 public:
-    explicit ClientRuntime(ClientOptions options)
+    // `external`: the caller's io_context, which the caller runs (ivrapi/asio.hpp); the
+    // runtime then has no thread of its own.
+    explicit ClientRuntime(ClientOptions options, asio::io_context* external = nullptr)
         : options_(std::move(options)),
           target_(make_connect_target(options_)),
           secret_(target_.bearer_token.empty() ? token_from_uri() : target_.bearer_token),
           link_(std::make_shared<ClientLink>()),
-          loop_(make_asio_loop()) {
+          loop_(external ? make_asio_loop_on(*external, &set_current_loop) : make_asio_loop()),
+          external_(external != nullptr) {
         auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
         transport_ = make_ws_transport(*loop_, transport_config(), log);
         if (options_.capture.enabled()) transport_ = make_capture_transport(std::move(transport_), *loop_, capture_config());
@@ -79,6 +84,7 @@ public:
     // The loop thread runs from construction (work posted before start() completes, e.g.
     // a request fails with not_connected); the core connects only on start().
     void launch() {
+        if (external_) return;  // the caller runs the loop
         thread_ = std::thread([self = shared_from_this()] {
             set_current_loop(self->loop_.get());
             self->loop_->run();
@@ -102,12 +108,12 @@ public:
         bool on_loop_thread = false;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            on_loop_thread = thread_.get_id() == std::this_thread::get_id();
+            on_loop_thread = external_ ? this->on_loop_thread() : thread_.get_id() == std::this_thread::get_id();
             if (stopped_) {
                 // Asked before (maybe from a callback): off the I/O thread, still wait
                 // until the loop has run its last callbacks, so nothing of the caller's
                 // is called after this returns.
-                if (!on_loop_thread) stopped_cv_.wait(lock, [&] { return finished_; });
+                if (!on_loop_thread) wait_finished(lock);
                 return;
             }
             stopped_ = true;
@@ -119,13 +125,32 @@ public:
         }
         link_->post([](ClientCore& c) { c.stop(); });
         link_->detach();  // handles fail fast from now on
-        loop_->close();
+        if (external_) {
+            // The caller's context runs the shutdown; `self` stays alive until websocketpp
+            // let go of the connections there (the runtime cannot go before that).
+            loop_->close_then(
+                [this] {
+                    mark_finished();
+                    after_loop();
+                },
+                self);
+        } else {
+            loop_->close();
+        }
         status_.state.store(ConnectionState::stopped);
         {
             std::lock_guard<std::mutex> lock(status_.mutex);
         }
         status_.state_cv.notify_all();
         if (on_loop_thread) return;
+        if (external_) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wait_finished(lock);
+            }
+            if (pool) pool->stop();
+            return;
+        }
         if (thread_.joinable()) thread_.join();
         if (pool) pool->stop();
         mark_finished();
@@ -144,6 +169,14 @@ public:
         // joined by pool->stop() while it waits.
         if (finish) mark_finished();
         if (pool) pool->stop();
+    }
+
+    // Until the loop ran its last callbacks. On the caller's io_context at most
+    // kExternalStopWait: nobody may be running it (the shutdown then completes the next
+    // time it runs).
+    void wait_finished(std::unique_lock<std::mutex>& lock) {
+        if (external_) stopped_cv_.wait_for(lock, kExternalStopWait, [&] { return finished_; });
+        else stopped_cv_.wait(lock, [&] { return finished_; });
     }
 
     void mark_finished() {
@@ -370,6 +403,7 @@ private:
     SharedStatus status_;
     std::shared_ptr<ClientLink> link_;
     std::unique_ptr<RunnableLoop> loop_;
+    const bool external_;  // on the caller's io_context: no thread_
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<ClientCore> core_;
     std::thread thread_;
@@ -390,6 +424,19 @@ private:
 
 Client::Client(ClientOptions options) : runtime_(std::make_shared<detail::ClientRuntime>(std::move(options))) {
     runtime_->launch();
+}
+
+Client::Client(std::shared_ptr<detail::ClientRuntime> runtime) : runtime_(std::move(runtime)) { runtime_->launch(); }
+
+std::unique_ptr<Client> detail::ClientFactory::on_asio_context(void* io_context, ClientOptions options,
+                                                               long asio_version) {
+    if (!io_context) throw std::invalid_argument("ivrapi::make_client: no io_context");
+    if (asio_version != built_asio_version()) {
+        throw std::logic_error("ivrapi::make_client: the program uses Asio " + std::to_string(asio_version) +
+                               " but the library was built with Asio " + std::to_string(built_asio_version()));
+    }
+    auto runtime = std::make_shared<ClientRuntime>(std::move(options), static_cast<asio::io_context*>(io_context));
+    return std::unique_ptr<Client>(new Client(std::move(runtime)));
 }
 
 Client::~Client() {
