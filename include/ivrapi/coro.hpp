@@ -298,7 +298,12 @@ inline Async<std::string> upload_static(Session session, const std::string& url,
         session.upload_static(url, destpath, std::move(done));
     });
 }
-// The client must outlive the await (as for its callback form).
+// Client operations: the client must outlive the await (as for the callback forms).
+inline Async<std::string> upload_static(Client& client, const std::string& url, const std::string& destpath) {
+    return Async<std::string>([&client, url, destpath](Callback<std::string> done) {
+        client.upload_static(url, destpath, std::move(done));
+    });
+}
 inline Async<Json> request(Client& client, const std::string& name, const Json& body = Json::object()) {
     return Async<Json>([&client, name, body](Callback<Json> done) { client.request(name, body, std::move(done)); });
 }
