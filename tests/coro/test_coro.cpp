@@ -82,9 +82,10 @@ TEST_CASE("client coro: accept, record, file link, request and hang-up, all awai
     mock::ServerOptions so;
     so.record_duration = 200ms;
     mock::Server server(so);
+    server.add_http_resource("/files/a.wav", "RIFF....WAVE");
     Client client(options_for(server));
     struct Outcome {
-        std::string recording, link, domain;
+        std::string recording, link, domain, stored;
         bool hung_up = false;
         std::thread::id thread;
     };
@@ -100,6 +101,8 @@ TEST_CASE("client coro: accept, record, file link, request and hang-up, all awai
         if (link) out.link = link->url;
         auto info = co_await co::request(client, "connection_info");
         if (info) out.domain = info->find("domain")->as_string();
+        auto stored = co_await co::upload_static(client, server.http_url("/files/a.wav"), ":GS_PUB/coro");
+        if (stored) out.stored = *stored;
         out.hung_up = co_await co::hangup(*session) ? true : false;
         outcome.set(out);
     };
@@ -112,6 +115,7 @@ TEST_CASE("client coro: accept, record, file link, request and hang-up, all awai
     CHECK(got->recording.rfind(":TEMP/", 0) == 0);
     CHECK(got->link.rfind("http://127.0.0.1:", 0) == 0);
     CHECK(got->domain == "mock.era.local");
+    CHECK(got->stored.rfind(":GS_PUB/coro", 0) == 0);
     CHECK(got->hung_up);
     CHECK(got->thread != std::this_thread::get_id());  // resumed on the I/O thread
     CHECK(call.wait_ended(10s));
