@@ -35,11 +35,9 @@ struct Notes {
     std::set<std::thread::id> threads;
     std::vector<std::string> events;
     void add(const std::string& e) {
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            threads.insert(std::this_thread::get_id());
-            events.push_back(e);
-        }
+        std::lock_guard<std::mutex> lock(mutex);  // notify under it: see Box in test_coro.cpp
+        threads.insert(std::this_thread::get_id());
+        events.push_back(e);
         cv.notify_all();
     }
     bool wait_for(const std::string& e, std::chrono::milliseconds timeout = 10s) {
@@ -183,11 +181,9 @@ TEST_CASE("client post/after: on the I/O thread, in order, after the delay; noth
     std::set<std::thread::id> threads;
     std::chrono::steady_clock::duration waited{};
     auto note = [&](int n) {
-        {
-            std::lock_guard<std::mutex> lock(m);
-            order.push_back(n);
-            threads.insert(std::this_thread::get_id());
-        }
+        std::lock_guard<std::mutex> lock(m);
+        order.push_back(n);
+        threads.insert(std::this_thread::get_id());
         cv.notify_all();
     };
     const auto t0 = std::chrono::steady_clock::now();

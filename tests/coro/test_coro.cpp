@@ -25,12 +25,11 @@ namespace {
 template <typename T>
 class Box {
 public:
+    // Notifies under the lock: the reader may destroy the box as soon as it sees the value.
     void set(T v) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (value_) return;
-            value_.emplace(std::move(v));
-        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (value_) return;
+        value_.emplace(std::move(v));
         cv_.notify_all();
     }
     std::optional<T> get(std::chrono::milliseconds timeout = 10s) {
@@ -83,13 +82,13 @@ TEST_CASE("client coro: accept, record, file link, request and hang-up, all awai
     so.record_duration = 200ms;
     mock::Server server(so);
     server.add_http_resource("/files/a.wav", "RIFF....WAVE");
-    Client client(options_for(server));
     struct Outcome {
         std::string recording, link, domain, stored;
         bool hung_up = false;
         std::thread::id thread;
     };
-    Box<Outcome> outcome;
+    Box<Outcome> outcome;  // before the client, which resumes the coroutines: it goes first
+    Client client(options_for(server));
     auto handle = [&](Offer offer) -> co::Task<> {
         Outcome out;
         auto session = co_await co::accept(offer);
@@ -125,9 +124,9 @@ TEST_CASE("client coro: the coroutine menu bot transfers on '2' (coroutine serve
     mock::ServerOptions so;
     so.default_play_duration = 300ms;
     mock::Server server(so);
-    Client client(options_for(server));
     std::mutex m;
     std::vector<std::string> said;
+    Client client(options_for(server));
     co::serve(client, [&](Session call) {
         return examples::run_menu(call, "5550100", [&](const std::string& s) {
             std::lock_guard<std::mutex> lock(m);
@@ -156,8 +155,8 @@ TEST_CASE("client coro: a pending await completes with session_ended when the ca
     mock::ServerOptions so;
     so.default_play_duration = 60s;  // would hang a test that waits for it
     mock::Server server(so);
-    Client client(options_for(server));
     Box<Error> ended_with;
+    Client client(options_for(server));
     co::serve(client, [&](Session call) -> co::Task<> {
         auto r = co_await co::play(call, ":GS_PUB/long.wav");
         ended_with.set(r ? Error() : r.error());
@@ -179,9 +178,10 @@ TEST_CASE("client coro: awaits complete with stopped when the client stops") {
     mock::ServerOptions so;
     so.default_play_duration = 60s;
     mock::Server server(so);
-    Client client(options_for(server));
     Box<Error> play_result, sleep_result;
     Box<bool> playing;
+    Box<Error> late;
+    Client client(options_for(server));
     client.on_offer([&](Offer offer) {
         co::spawn([](Offer o, Box<Error>& result, Box<bool>& started) -> co::Task<> {
             auto s = co_await co::accept(o);
@@ -207,7 +207,6 @@ TEST_CASE("client coro: awaits complete with stopped when the client stops") {
     CHECK(played->code == Errc::stopped);
     CHECK(slept->code == Errc::stopped);
     // After the stop an await completes at once, without suspending.
-    Box<Error> late;
     co::spawn([](Client& c, Box<Error>& result) -> co::Task<> {
         auto r = co_await co::sleep(c, 1ms);
         result.set(r ? Error() : r.error());
@@ -219,10 +218,10 @@ TEST_CASE("client coro: awaits complete with stopped when the client stops") {
 
 TEST_CASE("client coro: sleep resumes after the delay, on the I/O thread") {
     mock::Server server;
+    Box<std::chrono::steady_clock::duration> waited;
     Client client(options_for(server));
     client.start();
     REQUIRE(client.wait_ready(10s));
-    Box<std::chrono::steady_clock::duration> waited;
     const auto start = std::chrono::steady_clock::now();
     co::spawn([](Client& c, Box<std::chrono::steady_clock::duration>& out,
                  std::chrono::steady_clock::time_point t0) -> co::Task<> {

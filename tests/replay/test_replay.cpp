@@ -28,10 +28,12 @@ std::string cassette_path(const std::string& name) {
     return std::string(IVRAPI_TEST_BINARY_DIR) + "/" + std::to_string(::getpid()) + "-" + name;
 }
 
-// The voicemail bot under serve(); the test thread waits for its results.
+// The voicemail bot under serve(); the test thread waits for its results. Declare it
+// before the Client: the client (whose workers run the bot) must go first.
 class VoicemailBot {
 public:
-    explicit VoicemailBot(Client& client, examples::VoicemailConfig config = {}) : transcript_(text_) {
+    VoicemailBot() : transcript_(text_) {}
+    void attach(Client& client, examples::VoicemailConfig config = {}) {
         ServeOptions serve;
         serve.workers = 1;
         client.serve(
@@ -75,8 +77,9 @@ examples::VoicemailResult capture_voicemail(const std::string& file, std::functi
     o.reconnect.initial_delay = 50ms;
     o.reconnect.max_delay = 200ms;
     o.capture.file = file;
+    VoicemailBot bot;
     Client client(o);
-    VoicemailBot bot(client);
+    bot.attach(client);
     REQUIRE(client.wait_ready(10s));
     mock::CallOptions caller;
     caller.state = mock::CallState::incoming;
@@ -122,8 +125,9 @@ TEST_CASE("mock replay: the captured voicemail demo replays against the same bot
     mock::ReplayOptions ro;
     ro.speed = 2;  // recorded delays halved
     mock::Replay replay(recorded.file, ro);
+    VoicemailBot bot;
     Client client(replay.client_options());
-    VoicemailBot bot(client);
+    bot.attach(client);
     IVRAPI_REQUIRE_REPLAY(replay, 20s);
     auto report = replay.report();
     CHECK(report.matched == report.steps);
@@ -140,10 +144,11 @@ TEST_CASE("mock replay: the captured voicemail demo replays against the same bot
 TEST_CASE("mock replay: a bot that skips the greeting is reported at that step, with both frames") {
     const auto& recorded = voicemail_cassette();
     mock::Replay replay(recorded.file);
+    VoicemailBot bot;
     Client client(replay.client_options());
     examples::VoicemailConfig no_greeting;
     no_greeting.greeting.clear();
-    VoicemailBot bot(client, no_greeting);
+    bot.attach(client, no_greeting);
     auto report = replay.wait(20s);
     INFO(report.to_string());
     CHECK_FALSE(report.passed);
@@ -169,8 +174,9 @@ TEST_CASE("mock replay: a cassette with a link drop and a re-claim replays") {
         REQUIRE(text.find("\"by\":\"link\"") != std::string::npos);
     }
     mock::Replay replay(file);
+    VoicemailBot bot;
     Client client(replay.client_options());
-    VoicemailBot bot(client);
+    bot.attach(client);
     IVRAPI_REQUIRE_REPLAY(replay, 20s);
     auto result = bot.first(10s);
     REQUIRE(result);
