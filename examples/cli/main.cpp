@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -25,7 +26,7 @@ const char* kUsage = R"(usage: ivrapi-cli [options] <command> [command options]
 Commands:
   info                      connect, print the connection_info reply, exit
   watch [--count N]         print ivrevents (api_start / api_stop) as they come
-  run --flow FILE [--calls N] [--concurrency K]
+  run --flow FILE [--calls N] [--concurrency K] [--drain-timeout SEC]
                             claim offered sessions and run a flow on each
   upload-static --src URL --dest PATH
                             sessionless file_upload_static; prints {"path":...}
@@ -37,19 +38,29 @@ Options (anywhere on the line):
   --ca-file PATH    PEM bundle to trust for wss:// instead of the system store
   --insecure        do not verify the server's certificate (prints a warning)
   --timeout SEC     connect and request timeout (default 10)
+  --ping-interval SEC   WebSocket ping period (default 4; 0 = off)
+  --pong-timeout SEC    no pong within this = dead link (default 5)
+  --component-timeout SEC  bound of one component's run (default 900)
   --log-level LVL   trace, debug, info, warn (default), error, off; logs go to stderr
   --capture FILE    record the connection into a cassette (docs/cassette.md; token
                     redacted), e.g. to replay it with ivrapi-mock-server --replay FILE
   --help            this text, or a command's help after the command
 
 Output: one JSON object per line on stdout. Exit status: 0 success, 1 failure (the
-reason on stderr), 2 bad usage.
+reason on stderr; for run: any failed step), 2 bad usage, 130 a second Ctrl-C.
 )";
 
-const char* kRunHelp = R"(usage: ivrapi-cli run --flow FILE [--calls N] [--concurrency K]
+const char* kRunHelp = R"(usage: ivrapi-cli run --flow FILE [--calls N] [--concurrency K] [--drain-timeout SEC]
 
 Claims offered sessions (at most K at a time, default 1) and runs the flow on each;
-exits 0 once N sessions (default 1) have ended. A flow is a JSON array of steps:
+exits once N sessions (default 1) have ended: 0 when every step of every session
+succeeded, else 1.
+Ctrl-C: no new call is claimed; running sessions go on with their flow for up to
+--drain-timeout seconds (default 10), then each still controlled is handed back to
+its script (ivrapi_abort; counts as failed), then the connection closes. A second
+Ctrl-C hands every controlled session back at once and exits 130. The connection
+never closes while a session of ours is neither ended nor handed back.
+A flow is a JSON array of steps:
   {"apply": {"oType": 204, "file": ":GS_PUB/x.wav", ...}}
       -> {"ivrid":..,"step":i,"oType":..,"transferKey":..,"results":{..}}
   {"get_path": "nameVar"}   link for that value of the latest results
@@ -126,6 +137,7 @@ Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
         {"url", true}, {"token", true}, {"ca-file", true}, {"capture", true}, {"timeout", true}, {"log-level", true},
         {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
+        {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
         {"insecure", false}, {"help", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
@@ -182,6 +194,14 @@ public:
         o.url = args.get("url");
         if (o.url.empty()) throw UsageError{"--url is required"};
         o.token = args.get("token", std::getenv("ERA_TOKEN") ? std::getenv("ERA_TOKEN") : "");
+        if (o.token.empty() && o.url.find("/ws/token/v1/") == std::string::npos) {
+            throw UsageError{"no token: set --token or ERA_TOKEN (or put it in the URL path)"};
+        }
+        if (args.values.count("ping-interval")) o.ping_interval = std::chrono::seconds(args.number("ping-interval", 4, 0));
+        if (args.values.count("pong-timeout")) o.pong_timeout = std::chrono::seconds(args.number("pong-timeout", 5, 1));
+        if (args.values.count("component-timeout")) {
+            o.component_timeout = std::chrono::seconds(args.number("component-timeout", 900, 1));
+        }
         o.tls.ca_file = args.get("ca-file");
         o.capture.file = args.get("capture");
         if (args.insecure) {
@@ -200,7 +220,18 @@ public:
         try {
             client_ = std::make_unique<ivrapi::Client>(o);
         } catch (const std::invalid_argument& e) {
-            throw UsageError{e.what()};
+            // Name the flag, not the SDK field.
+            std::string why = e.what();
+            const std::string prefix = "ivrapi::ClientOptions: ";
+            if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+            static const std::pair<const char*, const char*> flags[] = {
+                {"url ", "--url "}, {"tls.ca_file", "--ca-file"}, {"request_timeout", "--timeout"},
+                {"connect_timeout", "--timeout"}, {"ping_interval", "--ping-interval"},
+                {"pong_timeout", "--pong-timeout"}, {"component_timeout", "--component-timeout"}};
+            for (const auto& [field, flag] : flags) {
+                if (why.rfind(field, 0) == 0) why.replace(0, std::string(field).size(), flag);
+            }
+            throw UsageError{why};
         }
         // Before the first successful connect, a failure ends the command.
         client_->on_state([this](ivrapi::ConnectionState s, const ivrapi::Error& why) {
@@ -251,6 +282,39 @@ public:
         if (!done()) signal.wait();
         return end();
     }
+    // run's Ctrl-C contract: the first SIGINT drains (no new claims; running sessions go
+    // on until `drain_timeout`, then what is still controlled is handed back; exit 0 if
+    // every step succeeded, else 1); a second one stops at once, still handing every
+    // controlled session back, and exits 130. The link never closes while a session
+    // of ours is neither ended nor handed back.
+    int wait_draining(examples::ShutdownSignal& signal, std::chrono::seconds drain_timeout,
+                      const std::function<bool()>& any_failed) {
+        if (done()) return end();
+        signal.wait();
+        if (done()) return end();  // the work finished (finish() woke us)
+        std::cerr << "ivrapi-cli: draining (" << drain_timeout.count()
+                  << " s): no new calls; Ctrl-C again to hand every call back now\n";
+        std::atomic<bool> drained{false};
+        ivrapi::DrainResult result;
+        std::thread drainer([&] {
+            result = client_->drain(drain_timeout);
+            drained = true;
+            examples::ShutdownSignal::raise_now();
+        });
+        signal.wait();
+        if (!drained) {
+            client_->stop();  // hands back what is still controlled
+            drainer.join();
+            std::cerr << "ivrapi-cli: stopped\n";
+            return 130;
+        }
+        drainer.join();
+        if (result.handed_back + result.not_handed_back > 0) {
+            std::cerr << "ivrapi-cli: " << result.handed_back << " call(s) handed back at the drain deadline\n";
+        }
+        return any_failed() || result.handed_back + result.not_handed_back > 0 ? 1 : 0;
+    }
+
     int end() {
         client_->stop();
         std::lock_guard<std::mutex> lock(mutex_);
@@ -327,8 +391,9 @@ int cmd_upload(App& app, const Args& args) {
     return app.end();
 }
 
-// Runs the flow on one session (a serve() worker: blocking calls are fine).
-void run_flow(ivrapi::Session& s, const std::vector<cli::FlowStep>& flow, Output& out) {
+// Runs the flow on one session (a serve() worker: blocking calls are fine). True when
+// every step succeeded.
+bool run_flow(ivrapi::Session& s, const std::vector<cli::FlowStep>& flow, Output& out) {
     std::map<std::string, std::string> vars;
     Json latest_results = Json::object();
     auto line = [&](std::size_t i) { return Json::object({{"ivrid", s.ivrid()}, {"step", static_cast<long long>(i)}}); };
@@ -382,11 +447,14 @@ void run_flow(ivrapi::Session& s, const std::vector<cli::FlowStep>& flow, Output
             result.set("error", error_json(error));
             out.emit(result);
             if (!s.ended()) (void)s.abort().get();
-            return;
+            return false;
         }
         out.emit(result);
-        if (s.ended()) return;
+        // Ended by the platform after the last step is fine (a hang-up step); before it,
+        // the rest of the flow did not run.
+        if (s.ended()) return i + 1 == flow.size();
     }
+    return true;
 }
 
 int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
@@ -401,7 +469,23 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
     const long calls = args.number("calls", 1, 1);
     const long concurrency = args.number("concurrency", 1, 1);
 
-    std::atomic<long> ended{0};
+    // A session counts once its flow has returned AND it has ended (or been handed back).
+    struct Progress {
+        std::mutex m;
+        long finished = 0;
+        bool any_failed = false;
+    };
+    auto progress = std::make_shared<Progress>();
+    struct PerSession {
+        std::mutex m;
+        bool flow_done = false, ended = false;
+    };
+    auto count_if_done = [&app, progress, calls](const std::shared_ptr<PerSession>& p, bool failed) {
+        std::lock_guard<std::mutex> lock(progress->m);
+        if (failed) progress->any_failed = true;
+        if (!(p->flow_done && p->ended)) return;
+        if (++progress->finished >= calls) app.finish(progress->any_failed ? 1 : 0);
+    };
     ivrapi::ServeOptions so;
     so.workers = static_cast<std::size_t>(concurrency);
     so.max_concurrent = static_cast<std::size_t>(concurrency);
@@ -409,23 +493,37 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
     so.wait_for_capacity = 25s;  // the platform gives 30 s to claim
     const auto steps = *flow;
     app.client().serve(
-        [&app, &ended, calls, steps](ivrapi::Session& s) {
+        [&app, steps, count_if_done](ivrapi::Session& s) {
             const std::string ivrid = s.ivrid();
+            auto mine = std::make_shared<PerSession>();
             s.on_dtmf([&app, ivrid](const ivrapi::DtmfEvent& e) {
                 app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)},
                                              {"dtmf", e.dtmf}}));
             });
-            s.on_end([&app, &ended, calls, ivrid](const ivrapi::SessionEnd& e) {
+            s.on_end([&app, ivrid, mine, count_if_done](const ivrapi::SessionEnd& e) {
                 app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "end"},
                                              {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
-                if (++ended >= calls) app.finish(0);
+                {
+                    std::lock_guard<std::mutex> lock(mine->m);
+                    mine->ended = true;
+                }
+                count_if_done(mine, false);
             });
-            run_flow(s, steps, app.out());
+            const bool ok = run_flow(s, steps, app.out());
+            {
+                std::lock_guard<std::mutex> lock(mine->m);
+                mine->flow_done = true;
+            }
+            count_if_done(mine, !ok);
             // Still controlled after the last step: serve() hands it back (abort).
         },
         so);
     app.connect();
-    return app.wait(signal);
+    return app.wait_draining(signal, std::chrono::seconds(args.number("drain-timeout", 10, 0)),
+                             [progress] {
+                                 std::lock_guard<std::mutex> lock(progress->m);
+                                 return progress->any_failed;
+                             });
 }
 
 }  // namespace

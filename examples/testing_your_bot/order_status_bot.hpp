@@ -23,6 +23,9 @@ inline std::string order_status_bot(ivrapi::Session& call, const StatusLookup& l
     collect.terminators = "#";
     collect.timeout = 10s;
     collect.inter_digit_timeout = 3s;
+    // Keep what the caller typed during the prompt (type-ahead): the platform clears the
+    // buffer by default, and callers who know the menu do not wait for the prompt to end.
+    collect.clear_buffer = false;
     auto entered = call.apply(collect).get();
     const std::string order = entered ? entered->result("dtmfBuffer") : std::string();
 

@@ -56,14 +56,25 @@ struct ClientStats {
     std::uint64_t requests = 0;         // replies received to our requests
     std::uint64_t request_timeouts = 0;
     std::uint64_t callback_errors = 0;  // callbacks of yours that threw (caught and logged)
+    std::uint64_t sessions_handed_back = 0;  // by stop()/drain() (ivrapi_abort answered)
+    std::uint64_t components_lost = 0;  // applies completed with Errc::component_lost
     double request_latency_avg_us = 0;  // request -> reply
     double request_latency_max_us = 0;
+};
+
+// What Client::drain() did.
+struct DrainResult {
+    std::size_t ended = 0;            // sessions that ended by themselves during the drain
+    std::size_t handed_back = 0;      // still controlled at the deadline: handed back (abort)
+    std::size_t not_handed_back = 0;  // still controlled but not handed back (link down, no reply)
 };
 
 // Claim policy and worker pool for Client::serve().
 struct ServeOptions {
     std::size_t workers = 4;               // threads running session handlers
-    std::size_t max_concurrent = 0;        // sessions handled at once; 0 = workers
+    // Sessions handled at once; 0 = workers. Above workers, the pool grows to match (a
+    // claimed call never waits for a worker).
+    std::size_t max_concurrent = 0;
     std::function<bool(const ApiStartEvent&)> filter;  // claim only offers it accepts
     std::uint32_t shard_index = 0;         // claim only offers whose ivrid hash % shard_count
     std::uint32_t shard_count = 1;         //   == shard_index (several processes, no races)
@@ -84,8 +95,14 @@ public:
 
     // Connects (asynchronously), then keeps the link up with backoff until stop().
     void start();
-    // Closes the link; pending operations complete with Errc::stopped. Idempotent.
+    // Pending operations complete with Errc::stopped; every session this client controls
+    // is handed back to its script (ivrapi_abort, waiting at most
+    // options.hand_back_timeout for the replies); then the link closes. Idempotent.
     void stop();
+    // Graceful shutdown: no new claims from now on (no ivrapi_accept is sent), running
+    // sessions go on until they end or `timeout` passes, then stop() hands back what is
+    // still controlled and closes. Blocks (off the I/O thread; on it, it is stop()).
+    DrainResult drain(std::chrono::milliseconds timeout);
     // Blocks until stop() (from another thread or a callback). False on timeout.
     bool wait_stopped(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 

@@ -26,6 +26,8 @@ enum class Errc {
     lost_race = 14,          // another connection claimed the session first
     cancelled = 15,          // the operation was cancelled (e.g. a reconnect dropped it)
     message_too_large = 16,  // a frame over the configured size limit
+    component_lost = 17,     // after a re-claim the platform no longer runs the component
+    connection_refused = 18, // nobody listens at the URL's host:port
 };
 
 const std::error_category& error_category() noexcept;
@@ -36,16 +38,23 @@ inline std::error_code make_error_code(Errc e) noexcept {
 
 // One failure: a code, a human-readable message, and, when the platform answered,
 // the raw reply frame exactly as received (so nothing the server said is lost).
+// Compares with std::errc conditions too: e.code == std::errc::timed_out holds for
+// Errc::timeout (see error.cpp for the whole mapping).
 struct Error {
     std::error_code code;
     std::string message;
     std::string raw_reply;
+    int http_status = 0;  // a refused WebSocket upgrade's HTTP status (401, 403, 503, ...)
 
     Error() = default;
     Error(Errc c, std::string msg, std::string raw = {})
         : code(make_error_code(c)), message(std::move(msg)), raw_reply(std::move(raw)) {}
 
     bool is(Errc c) const noexcept { return code == make_error_code(c); }
+    // True when trying again later may succeed (a timeout, a lost or refused link, a
+    // 5xx at the upgrade); false for what repeating cannot fix (a refused token, a bad
+    // argument, a session that ended).
+    bool transient() const noexcept;
     // "ivrapi.<code name>: <message>"
     std::string to_string() const;
 };

@@ -61,8 +61,20 @@ struct ClientOptions {
     std::chrono::milliseconds connect_timeout{10000};   // TCP + TLS + upgrade
     // Bounds a component's run (apply -> stopped), across reconnects too.
     std::chrono::milliseconds component_timeout{std::chrono::minutes(15)};
-    std::chrono::milliseconds ping_interval{20000};     // WebSocket ping; 0 = off
-    std::chrono::milliseconds pong_timeout{10000};      // no pong in time = dead link
+    // WebSocket pings: a dead (half-open) link is noticed within ping_interval +
+    // pong_timeout (9 s by default).
+    std::chrono::milliseconds ping_interval{4000};      // 0 = off
+    std::chrono::milliseconds pong_timeout{5000};       // no pong in time = dead link
+    // After a re-claim, how long the SDK may take to learn whether the platform still
+    // runs a component that was running when the link dropped; if not, the apply
+    // completes with Errc::component_lost (see docs/design.md, "component probe").
+    std::chrono::milliseconds component_probe_timeout{10000};
+    // stop() hands every controlled session back (ivrapi_abort) before it closes,
+    // waiting at most this long for the replies.
+    std::chrono::milliseconds hand_back_timeout{3000};
+    // Consecutive refused logins (HTTP 401/403 at the upgrade) after which the client
+    // stops retrying (a wrong token does not fix itself); 0 = retry forever.
+    unsigned max_auth_failures = 3;
     std::chrono::seconds subscription_lifetime{3600};   // renewed at 80 %
     std::size_t max_message_size = 16u * 1024u * 1024u; // larger frames are dropped and counted
 

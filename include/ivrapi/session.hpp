@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ivrapi {
@@ -98,6 +99,12 @@ public:
 
     // Blocks until the session ends (not on the I/O thread); false on timeout.
     bool wait_ended(std::chrono::milliseconds timeout) const;
+    // Blocks until the session is controlled (true), e.g. re-claimed after a link drop,
+    // or has ended / the timeout passed (false). On the I/O thread it answers at once.
+    bool wait_controlled(std::chrono::milliseconds timeout) const;
+    // How control ended, once it has (set before pending operations fail with
+    // session_ended); empty while the session goes on.
+    std::optional<SessionEnd> end() const;
 
 private:
     friend class detail::ClientCore;

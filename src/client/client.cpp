@@ -44,6 +44,9 @@ constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24 * 365 *
 // stop() off the thread of a caller-run io_context waits this long for the shutdown.
 constexpr std::chrono::milliseconds kExternalStopWait{2000};
 
+// Components after which the platform ends control by itself (hang-up, transfers).
+bool ends_the_call(int o_type) { return o_type == 201 || o_type == 203 || o_type == 215 || o_type == 217; }
+
 // FNV-1a: stable across processes and builds, so shards agree on who claims what.
 std::uint32_t shard_hash(const std::string& s) {
     std::uint32_t h = 2166136261u;
@@ -84,6 +87,10 @@ public:
     // The loop thread runs from construction (work posted before start() completes, e.g.
     // a request fails with not_connected); the core connects only on start().
     void launch() {
+        // Reconnects off and the link lost: the client stops, as stop() would.
+        core_->handlers().on_link_gone = [weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->stop();
+        };
         if (external_) return;  // the caller runs the loop
         thread_ = std::thread([self = shared_from_this()] {
             set_current_loop(self->loop_.get());
@@ -123,20 +130,26 @@ public:
             if (on_loop_thread) deferred_pool_ = pool;
             stopped_on_loop_ = on_loop_thread;
         }
-        link_->post([](ClientCore& c) { c.stop(); });
-        link_->detach();  // handles fail fast from now on
+        // The core hands controlled sessions back first (bounded by hand_back_timeout);
+        // the loop closes once that is over.
+        std::function<void()> close_loop;
         if (external_) {
             // The caller's context runs the shutdown; `self` stays alive until websocketpp
             // let go of the connections there (the runtime cannot go before that).
-            loop_->close_then(
-                [this] {
-                    mark_finished();
-                    after_loop();
-                },
-                self);
+            close_loop = [this, self] {
+                loop_->close_then(
+                    [this] {
+                        mark_finished();
+                        after_loop();
+                    },
+                    self);
+            };
         } else {
-            loop_->close();
+            auto* loop = loop_.get();
+            close_loop = [loop] { loop->close(); };
         }
+        if (!link_->post([close_loop](ClientCore& c) { c.stop(close_loop); })) close_loop();
+        link_->detach();  // handles fail fast from now on
         status_.state.store(ConnectionState::stopped);
         {
             std::lock_guard<std::mutex> lock(status_.mutex);
@@ -189,6 +202,34 @@ public:
 
     bool on_loop_thread() const { return current_loop() != nullptr && current_loop() == loop_.get(); }
 
+    DrainResult drain(std::chrono::milliseconds timeout) {
+        DrainResult out;
+        link_->post([](ClientCore& c) { c.stop_claiming(); });
+        if (on_loop_thread()) {
+            stop();  // cannot wait here: hand back at once
+            return out;
+        }
+        const auto active_at_start = status_.active_sessions.load();
+        {
+            auto& signal = SessionEndSignal::instance();
+            std::unique_lock<std::mutex> lock(signal.mutex);
+            signal.cv.wait_for(lock, std::min(timeout, kLongestWait),
+                               [&] { return status_.active_sessions.load() == 0 || stopped_requested(); });
+        }
+        const auto still_active = status_.active_sessions.load();
+        const auto handed_back_before = status_.handed_back.load();
+        stop();
+        out.ended = active_at_start > still_active ? active_at_start - still_active : 0;
+        out.handed_back = status_.handed_back.load() - handed_back_before;
+        out.not_handed_back = still_active > out.handed_back ? still_active - out.handed_back : 0;
+        return out;
+    }
+
+    bool stopped_requested() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return stopped_;
+    }
+
     bool wait_stopped(std::chrono::milliseconds timeout) {
         std::unique_lock<std::mutex> lock(mutex_);
         // On the I/O thread the loop cannot finish while this waits: answer now.
@@ -213,6 +254,14 @@ public:
         auto state = std::make_shared<ServeState>();
         state->runtime = weak_from_this();
         state->link = link_;
+        // Every claimed call gets a worker at once: a call claimed with no free worker
+        // would sit in silence until one frees.
+        if (opts.max_concurrent > opts.workers) {
+            write_log(LogLevel::info, "serve: " + std::to_string(opts.max_concurrent) +
+                                          " concurrent sessions need as many workers; using " +
+                                          std::to_string(opts.max_concurrent));
+            opts.workers = opts.max_concurrent;
+        }
         state->pool = WorkerPool::create(opts.workers);
         state->handler = std::move(handler);
         state->limit = opts.max_concurrent ? opts.max_concurrent : std::max<std::size_t>(opts.workers, 1);
@@ -295,6 +344,12 @@ public:
                 log(LogLevel::error, "serve handler for " + session.ivrid() + " threw: " + e.what());
             } catch (...) {
                 log(LogLevel::error, "serve handler for " + session.ivrid() + " threw");
+            }
+            // After a component that ends the call, the platform's api_stop is on its
+            // way: wait for it (bounded) rather than race it with an abort, so the
+            // outcome reads as the platform's reason.
+            if (!session.ended() && ends_the_call(ClientCore::state_of(session)->last_otype.load())) {
+                (void)session.wait_ended(std::chrono::seconds(2));
             }
             if (!session.ended()) (void)session.abort().get_for(std::chrono::seconds(10));
             pool->active.fetch_sub(1);
@@ -449,6 +504,10 @@ void Client::stop() {
     runtime->stop();
 }
 bool Client::wait_stopped(std::chrono::milliseconds timeout) { return runtime_->wait_stopped(timeout); }
+DrainResult Client::drain(std::chrono::milliseconds timeout) {
+    auto runtime = runtime_;  // a callback may destroy this Client meanwhile
+    return runtime->drain(timeout);
+}
 
 void Client::on_offer(std::function<void(Offer)> handler) {
     runtime_->with_core([h = std::move(handler)](detail::ClientCore& c) { c.handlers().on_offer = h; });
@@ -519,6 +578,8 @@ ClientStats Client::stats() const {
     out.requests = s.requests.load();
     out.request_timeouts = s.request_timeouts.load();
     out.callback_errors = s.callback_errors.load();
+    out.sessions_handed_back = s.handed_back.load();
+    out.components_lost = s.components_lost.load();
     if (out.requests) out.request_latency_avg_us = static_cast<double>(s.latency_sum_us.load()) / out.requests;
     out.request_latency_max_us = static_cast<double>(s.latency_max_us.load());
     return out;
@@ -555,6 +616,27 @@ const ApiStartEvent& Session::info() const {
 }
 
 bool Session::ended() const { return !state_ || state_->ended.load(); }
+
+std::optional<SessionEnd> Session::end() const {
+    if (!state_) return std::nullopt;
+    auto& signal = detail::SessionEndSignal::instance();
+    std::lock_guard<std::mutex> lock(signal.mutex);
+    if (!state_->published_end) return std::nullopt;
+    return *state_->published_end;
+}
+
+bool Session::wait_controlled(std::chrono::milliseconds timeout) const {
+    if (!state_) return false;
+    auto link = state_->link.lock();
+    if (link && detail::current_loop() != nullptr && detail::current_loop() == link->loop_id()) {
+        return state_->controlled.load();
+    }
+    auto& signal = detail::SessionEndSignal::instance();
+    std::unique_lock<std::mutex> lock(signal.mutex);
+    signal.cv.wait_for(lock, std::min(timeout, detail::kLongestWait),
+                       [&] { return state_->controlled.load() || state_->ended.load(); });
+    return state_->controlled.load();
+}
 
 bool Session::wait_ended(std::chrono::milliseconds timeout) const {
     if (!state_) return true;

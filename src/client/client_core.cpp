@@ -86,7 +86,8 @@ ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& tran
                        [this](const Error& why, bool was_up, bool retry) {
                            Entry e(deliveries_);
                            on_link_down(why, was_up, retry);
-                       }},
+                       },
+                       [this](const Error& why, bool was_up) { return may_retry(why, was_up); }},
             random_seed()),
       subscription_(subscription_settings(options, random_seed()), loop_, requests_, [this] { on_ready(); },
                     [this](LogLevel l, const std::string& line) { this->log(l, line); }),
@@ -156,34 +157,58 @@ void ClientCore::on_ready() {
     link_.mark_ready();
 }
 
+bool ClientCore::may_retry(const Error& why, bool was_up) {
+    const bool refused_login = why.is(Errc::handshake_failed) && (why.http_status == 401 || why.http_status == 403);
+    if (!refused_login) {
+        if (was_up) auth_failures_ = 0;
+        return true;
+    }
+    ++auth_failures_;
+    if (options_.max_auth_failures == 0 || auth_failures_ < options_.max_auth_failures) return true;
+    log(LogLevel::error, "the platform refused the token " + std::to_string(auth_failures_) +
+                             " times in a row (HTTP " + std::to_string(why.http_status) +
+                             "): not retrying; check the token and the integration point");
+    return false;
+}
+
 void ClientCore::on_link_down(const Error& why, bool was_up, bool will_retry) {
     subscription_.link_down();
-    log(was_up ? LogLevel::warn : LogLevel::info,
-        std::string(was_up ? "connection lost: " : "connect failed: ") + why.message);
+    const bool refused_login = why.is(Errc::handshake_failed) && (why.http_status == 401 || why.http_status == 403);
+    log(refused_login ? LogLevel::error : was_up ? LogLevel::warn : LogLevel::info,
+        was_up ? "connection lost: " + why.message : why.message);
     // Every session first moves to its link-down phase; only then do the requests in
     // flight fail (their handlers see the new phase).
+    std::vector<std::shared_ptr<SessionState>> probing;
     for (auto& [ivrid, s] : sessions_) {
         switch (s->phase) {
-        case SessionPhase::accepting: s->phase = SessionPhase::accept_unknown; break;
+        case SessionPhase::accepting: set_phase(*s, SessionPhase::accept_unknown); break;
         case SessionPhase::controlled:
         case SessionPhase::reclaiming:
-        case SessionPhase::aborting: s->phase = SessionPhase::detached; break;
+        case SessionPhase::aborting: set_phase(*s, SessionPhase::detached); break;
         case SessionPhase::accept_unknown:
         case SessionPhase::detached:
         case SessionPhase::ended: break;
         }
         s->claim_qid = 0;
         s->attempts = 0;
+        if (s->probe) probing.push_back(s);
     }
+    // A probe lost with the link is asked again after the next re-claim.
+    for (auto& s : probing) end_probe(s, false, "link lost during the probe");
     requests_.fail_all(Error(Errc::connection_lost, "connection lost: " + why.message));
     if (!will_retry) {
+        link_gone_ = true;
         end_all(Error(Errc::connection_lost, "connection lost and reconnects are off: " + why.message),
                 "connection lost (reconnects are off)");
         set_state(ConnectionState::stopped, why);
+        deliveries_.push([this] {
+            if (handlers_.on_link_gone) handlers_.on_link_gone();
+        });
         return;
     }
     status_.reconnects.fetch_add(1, std::memory_order_relaxed);
     set_state(ConnectionState::reconnecting, why);
+    maybe_finish_stop();  // hand-backs cut by the drop: nothing more to wait for
 }
 
 void ClientCore::set_state(ConnectionState s, const Error& reason) {
@@ -210,10 +235,74 @@ void ClientCore::end_all(const Error& why, const std::string& reason_text) {
     }
 }
 
-void ClientCore::stop() {
+void ClientCore::stop_claiming() {
     Entry e(deliveries_);
+    if (claiming_) log(LogLevel::info, "no new claims from now on (draining)");
+    claiming_ = false;
+}
+
+void ClientCore::stop(std::function<void()> done) {
+    Entry e(deliveries_);
+    if (stopped_ || stopping_) {
+        if (done) deliveries_.push(std::move(done));
+        return;
+    }
+    stopping_ = true;
+    claiming_ = false;
+    stop_done_ = std::move(done);
+    // What was asked of the client fails now; the sessions it controls are handed back
+    // to their scripts rather than left waiting for a reaccept that never comes.
+    const Error stopped(Errc::stopped, "the client was stopped");
+    requests_.fail_held(stopped);
+    // Components of ended sessions still waiting for a late stopped event.
+    auto ending = std::move(ending_);
+    ending_.clear();
+    for (auto& [ivrid, weak] : ending) {
+        if (auto s = weak.lock()) {
+            if (s->end_grace) loop_.cancel(std::exchange(s->end_grace, 0));
+            complete_component(*s, stopped);
+        }
+    }
+    auto sessions = sessions_;
+    std::size_t handing_back = 0;
+    for (auto& [ivrid, s] : sessions) {
+        complete_component(*s, stopped);
+        fail_held(*s, stopped);
+        auto requests = s->requests;
+        for (auto qid : requests) requests_.fail(qid, stopped);
+        if (s->probe) end_probe(s, false, "stopping");
+        if (s->phase == SessionPhase::controlled && link_.up()) {
+            s->wait().hand_back = true;
+            hand_back(s);
+        }
+        if (s->phase == SessionPhase::aborting) ++handing_back;
+    }
+    if (handing_back == 0) {
+        finish_stop();
+        return;
+    }
+    log(LogLevel::info, "stopping: handing " + std::to_string(handing_back) + " session(s) back to their scripts");
+    hand_back_timer_ = loop_.schedule(options_.hand_back_timeout, [this] {
+        hand_back_timer_ = 0;
+        log(LogLevel::warn, "stopping: not every hand-back was answered within hand_back_timeout");
+        finish_stop();
+    });
+}
+
+void ClientCore::maybe_finish_stop() {
+    if (!stopping_ || stopped_) return;
+    for (auto& [ivrid, s] : sessions_) {
+        if (s->phase == SessionPhase::aborting) return;
+    }
+    // Not from inside the reply being handled: the transport is shut down there.
+    loop_.post([this] { finish_stop(); });
+}
+
+void ClientCore::finish_stop() {
     if (stopped_) return;
     stopped_ = true;
+    stopping_ = false;
+    if (hand_back_timer_) loop_.cancel(std::exchange(hand_back_timer_, 0));
     link_.stop();
     components_.stop();
     for (auto& [ivrid, timer] : accept_deadlines_) loop_.cancel(timer);
@@ -222,6 +311,7 @@ void ClientCore::stop() {
     set_state(ConnectionState::stopped);
     // Everything queued so far still runs; no handler runs after it.
     deliveries_.push([this] { handlers_ = CoreHandlers{}; });
+    if (stop_done_) deliveries_.push(std::exchange(stop_done_, nullptr));
 }
 
 // ---------------------------------------------------------------- requests
@@ -232,6 +322,10 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
         return;
     }
     auto adapt = [done](protocol::Qid, Result<protocol::Reply> r) { done(std::move(r)); };
+    if (link_gone_) {
+        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
+        return;
+    }
     if (!link_.up()) {
         if (!started_) {
             done(Error(Errc::not_connected, std::string(name) + " not sent: the client is not started"));
@@ -281,21 +375,103 @@ std::optional<Error> ClientCore::check_usable(const SessionState& s) const {
     return std::nullopt;
 }
 
+bool ClientCore::usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
+                                const std::function<void(const Error&)>& fail) {
+    if (!stopped_ && !stopping_ &&
+        (s->phase == SessionPhase::detached || s->phase == SessionPhase::reclaiming)) {
+        hold(s, std::move(retry), fail);
+        return false;
+    }
+    if (auto e = check_usable(*s)) {
+        fail(*e);
+        return false;
+    }
+    return true;
+}
+
+void ClientCore::hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
+                      std::function<void(const Error&)> fail) {
+    if (!s->held) s->held = std::make_unique<std::vector<SessionState::Held>>();
+    const std::uint64_t id = next_held_++;
+    std::weak_ptr<SessionState> weak = s;
+    SessionState::Held h;
+    h.id = id;
+    h.retry = std::move(retry);
+    h.fail = std::move(fail);
+    h.timer = loop_.schedule(options_.request_timeout, [this, weak, id] {
+        auto st = weak.lock();
+        if (!st || !st->held) return;
+        auto& list = *st->held;
+        auto it = std::find_if(list.begin(), list.end(), [id](const SessionState::Held& x) { return x.id == id; });
+        if (it == list.end()) return;
+        auto fail = std::move(it->fail);
+        list.erase(it);
+        fail(Error(Errc::not_connected, "session " + st->info->ivrid + " was not re-claimed within " +
+                                            std::to_string(options_.request_timeout.count()) + " ms"));
+    });
+    s->held->push_back(std::move(h));
+}
+
+void ClientCore::release_held(const std::shared_ptr<SessionState>& s) {
+    if (!s->held) return;
+    auto list = std::move(*s->held);
+    s->held.reset();
+    for (auto& h : list) {
+        loop_.cancel(h.timer);
+        h.retry();
+    }
+}
+
+void ClientCore::fail_held(SessionState& s, const Error& e) {
+    if (!s.held) return;
+    auto list = std::move(*s.held);
+    s.held.reset();
+    for (auto& h : list) {
+        loop_.cancel(h.timer);
+        h.fail(e);
+    }
+}
+
 void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                const RequestTable::FrameFor& frame_for, Callback<std::string> done) {
-    auto finish = [this, done](Result<protocol::Reply> r) mutable {
+    if (!s) {
+        sessionless_request(name, frame_for, [this, done](Result<protocol::Reply> r) mutable {
+            if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
+            else deliver<std::string>(std::move(done), std::move(r->value));
+        });
+        return;
+    }
+    const std::string request(name);
+    auto retry = [this, s, request, frame_for, done] { value_request(s, request, frame_for, done); };
+    auto fail = [this, done](const Error& e) { deliver<std::string>(Callback<std::string>(done), e); };
+    // A link may be asked for after the end (links live 5 minutes): the platform answers.
+    const bool after_end_ok = request == protocol::kFileGetPath && s->phase == SessionPhase::ended && !stopped_;
+    if (!after_end_ok && !usable_or_hold(s, retry, fail)) return;
+    std::weak_ptr<SessionState> weak = s;
+    auto finish = [this, weak, retry, done](Result<protocol::Reply> r) mutable {
+        auto st = weak.lock();
+        // In flight when the link dropped: these requests are safe to repeat, so they
+        // wait for the re-claim and go again.
+        if (!r && r.error().is(Errc::connection_lost) && st &&
+            (st->phase == SessionPhase::detached || st->phase == SessionPhase::reclaiming) && !stopping_) {
+            hold(st, retry, [this, done](const Error& e) { deliver<std::string>(Callback<std::string>(done), e); });
+            return;
+        }
         if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
         else deliver<std::string>(std::move(done), std::move(r->value));
     };
-    if (!s) {
-        sessionless_request(name, frame_for, std::move(finish));
+    if (after_end_ok) {
+        if (!link_.up()) {
+            deliver<std::string>(std::move(done), Error(Errc::not_connected, request + " not sent: no link"));
+            return;
+        }
+        std::weak_ptr<SessionState> none;
+        const auto qid = requests_.send(request, frame_for, options_.request_timeout,
+                                        [finish](protocol::Qid, Result<protocol::Reply> r) mutable { finish(std::move(r)); });
+        if (qid == 0) deliver<std::string>(std::move(done), Error(Errc::not_connected, request + " not sent"));
         return;
     }
-    if (auto e = check_usable(*s)) {
-        deliver<std::string>(std::move(done), *e);
-        return;
-    }
-    session_request(s, name, frame_for, options_.request_timeout, std::move(finish));
+    session_request(s, request, frame_for, options_.request_timeout, std::move(finish));
 }
 
 // ---------------------------------------------------------------- operations
@@ -313,10 +489,18 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
                                                                   "; wait for it or terminate() it"));
         return;
     }
-    if (auto e = check_usable(*s)) {
-        deliver<ComponentStopped>(std::move(done), *e);
+    if (s->probe && s->phase == SessionPhase::controlled) {
+        // The re-claim probe still runs on the platform: this apply goes after it.
+        if (s->probe->held_apply) {
+            deliver<ComponentStopped>(std::move(done), Error(Errc::component_busy, "an apply already waits in " + s->info->ivrid));
+            return;
+        }
+        s->probe->held_apply = [this, s, c, done] { apply(s, c, done); };
         return;
     }
+    auto fail = [this, done](const Error& e) { deliver<ComponentStopped>(Callback<ComponentStopped>(done), e); };
+    if (!usable_or_hold(s, [this, s, c, done] { apply(s, c, done); }, fail)) return;
+    s->last_otype.store(c.o_type(), std::memory_order_relaxed);
     const std::int64_t oid = components_.next_oid();
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const Json data = c.data();
@@ -370,10 +554,8 @@ void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r)
 
 void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void> done) {
     Entry entry(deliveries_);
-    if (auto e = check_usable(*s)) {
-        deliver<void>(std::move(done), *e);
-        return;
-    }
+    auto fail = [this, done](const Error& e) { deliver<void>(Callback<void>(done), e); };
+    if (!usable_or_hold(s, [this, s, done] { terminate(s, done); }, fail)) return;
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::optional<std::int64_t> oid = s->running ? std::optional<std::int64_t>(s->running->oid) : std::nullopt;
     std::weak_ptr<SessionState> weak = s;
@@ -559,6 +741,10 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
     dedupe_.reoffered(e.ivrid);
     dedupe_.offer_opened(e.ivrid);
     status_.offers.fetch_add(1, std::memory_order_relaxed);
+    if (!claiming_) {
+        drop("offer " + e.ivrid + ": draining, no new claims", LogLevel::info);
+        return;
+    }
     if (!handlers_.on_offer) {
         drop("offer " + e.ivrid + " without an on_offer handler");
         return;
@@ -601,8 +787,17 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
     if (names_session) {
         auto it = sessions_.find(*e.ivrid);
         if (it != sessions_.end()) s = it->second;
+        if (!s) {
+            auto late = ending_.find(*e.ivrid);
+            if (late != ending_.end()) s = late->second.lock();
+        }
     } else if (e.oid) {
         s = components_.find(*e.oid);
+    }
+    if (s && s->probe && e.oid && *e.oid == s->probe->oid) {
+        // The probe ran: the session was idle, so the component it asked about is gone.
+        end_probe(s, true, "the platform ran the probe: nothing was running");
+        return;
     }
     if (!s && !e.oid && !names_session) {
         // Neither ivrid nor oId (a platform that does not echo the oId we set): the
@@ -631,6 +826,7 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
     }
     e.oid = s->running->oid;
     complete_component(*s, std::move(e));
+    if (s->phase == SessionPhase::ended) ending_.erase(s->info->ivrid);
 }
 
 void ClientCore::on_dtmf(DtmfEvent&& e) {

@@ -37,7 +37,7 @@ struct SharedStatus {
     std::atomic<ConnectionState> state{ConnectionState::idle};
     std::atomic<std::uint64_t> messages_in{0}, messages_out{0}, dropped{0}, protocol_errors{0},
         duplicates{0}, reconnects{0}, offers{0}, active_sessions{0}, requests{0},
-        request_timeouts{0}, callback_errors{0};
+        request_timeouts{0}, callback_errors{0}, handed_back{0}, components_lost{0};
     std::atomic<std::uint64_t> latency_sum_us{0}, latency_max_us{0};
     mutable std::mutex mutex;
     std::condition_variable state_cv;
@@ -53,6 +53,8 @@ struct CoreHandlers {
     std::function<void(ConnectionState, const Error&)> on_state;
     std::function<void(const NotifyEvent&)> on_notify;
     std::function<void(const GenericMessage&)> on_unknown;
+    // The link is gone and reconnects are off: the owner stops the client.
+    std::function<void()> on_link_gone;
 };
 
 class ClientCore {
@@ -64,7 +66,12 @@ public:
     CoreHandlers& handlers() { return handlers_; }
 
     void start();
-    void stop();  // fails everything pending with Errc::stopped; no handler runs afterwards
+    // Fails everything pending with Errc::stopped, hands every controlled session back
+    // (ivrapi_abort, waiting at most hand_back_timeout for the replies), then closes.
+    // `done` runs (on the loop) once all that is over; no handler runs afterwards.
+    void stop(std::function<void()> done = {});
+    // No new claims from now on (offers are not delivered, accept fails): for drain().
+    void stop_claiming();
 
     void accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done);
     void apply(const std::shared_ptr<SessionState>& s, const Component& c, Callback<ComponentStopped> done);
@@ -80,6 +87,7 @@ public:
     void set_end_handler(const std::shared_ptr<SessionState>& s, std::function<void(const SessionEnd&)> h);
 
     static Session make_session(std::shared_ptr<SessionState> s) { return Session(std::move(s)); }
+    static const std::shared_ptr<SessionState>& state_of(const Session& s) { return s.state_; }
     // For tests: the phase of the session of `ivrid` (ended when unknown).
     SessionPhase phase_of(const std::string& ivrid) const;
 
@@ -99,6 +107,7 @@ private:
     void on_connecting();
     void on_link_up();
     void on_link_down(const Error& why, bool was_up, bool will_retry);
+    bool may_retry(const Error& why, bool was_up);
     void on_ready();
     void on_frame(std::string&& frame);
     // Ends everything: the client stopped, or the link is gone for good.
@@ -119,7 +128,20 @@ private:
     void on_claim_reply(const std::shared_ptr<SessionState>& s, std::string_view name, protocol::Qid qid,
                         Result<protocol::Reply> r);
     void on_accept_deadline(const std::shared_ptr<SessionState>& s);
-    void became_controlled(const std::shared_ptr<SessionState>& s);
+    void became_controlled(const std::shared_ptr<SessionState>& s, bool after_reclaim);
+    void set_phase(SessionState& s, SessionPhase p);
+    // True when the session can send now. While it waits for its re-claim, `retry` is
+    // held and run once it is controlled (bounded by request_timeout); otherwise the
+    // reason is given to `fail`.
+    bool usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
+                        const std::function<void(const Error&)>& fail);
+    void hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry, std::function<void(const Error&)> fail);
+    void release_held(const std::shared_ptr<SessionState>& s);
+    void fail_held(SessionState& s, const Error& e);
+    void start_probe(const std::shared_ptr<SessionState>& s);
+    void end_probe(const std::shared_ptr<SessionState>& s, bool component_gone, const std::string& why);
+    void finish_stop();
+    void maybe_finish_stop();
     void hand_back(const std::shared_ptr<SessionState>& s);
     void end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error);
     void complete_component(SessionState& s, Result<ComponentStopped> r);
@@ -150,6 +172,15 @@ private:
 
     bool started_ = false;
     bool stopped_ = false;
+    bool link_gone_ = false;  // lost with reconnects off: nothing will be sent again
+    bool stopping_ = false;   // stop(): handing sessions back before closing
+    bool claiming_ = true;    // false once draining or stopping: no new accepts
+    Loop::TimerId hand_back_timer_ = 0;
+    std::function<void()> stop_done_;
+    std::uint64_t next_held_ = 1;
+    // Sessions ended by api_stop while a component still ran: its stopped event may follow.
+    std::unordered_map<std::string, std::weak_ptr<SessionState>> ending_;
+    unsigned auth_failures_ = 0;  // refused logins in a row
     std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;  // by ivrid
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).

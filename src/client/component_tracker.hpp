@@ -30,13 +30,18 @@ public:
         by_oid_.erase(oid);
         deadlines_.erase({deadline, oid});
     }
+    // Routes events of an oId that is not the running component (the re-claim probe).
+    void index(std::int64_t oid, const std::shared_ptr<SessionState>& s) { by_oid_[oid] = s; }
+    void unindex(std::int64_t oid) { by_oid_.erase(oid); }
     std::shared_ptr<SessionState> find(std::int64_t oid) const {
         auto it = by_oid_.find(oid);
         return it == by_oid_.end() ? nullptr : it->second.lock();
     }
     // The session of the only running component, when exactly one runs.
     std::shared_ptr<SessionState> only() const {
-        return by_oid_.size() == 1 ? by_oid_.begin()->second.lock() : nullptr;
+        if (by_oid_.size() != 1) return nullptr;
+        auto s = by_oid_.begin()->second.lock();
+        return s && s->running && s->running->oid == by_oid_.begin()->first ? s : nullptr;
     }
     std::size_t running() const { return by_oid_.size(); }
     void stop() {

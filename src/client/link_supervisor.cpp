@@ -51,7 +51,7 @@ void LinkSupervisor::on_close(std::uint64_t generation, const Error& why) {
     ++generation_;  // late frames of this link are ignored
     const bool was_up = std::exchange(up_, false);
     if (stable_timer_) loop_.cancel(std::exchange(stable_timer_, 0));
-    const bool retry = policy_.enabled;
+    const bool retry = policy_.enabled && (!events_.may_retry || events_.may_retry(why, was_up));
     if (retry) {
         reconnect_timer_ = loop_.schedule(backoff_.next(), [this] { connect(); });
     }

@@ -20,6 +20,8 @@ struct LinkEvents {
     std::function<void(std::string&&)> frame;                   // a frame of the open link
     // The link is gone (or the attempt failed). `will_retry`: a reconnect is scheduled.
     std::function<void(const Error& why, bool was_up, bool will_retry)> down;
+    // Asked before retrying after `why`; false gives up (e.g. a token refused N times).
+    std::function<bool(const Error& why, bool was_up)> may_retry;
 };
 
 class LinkSupervisor {

@@ -2,6 +2,8 @@
 // ending. docs/design.md has the table; tests/client/test_session_table.cpp walks it.
 #include "client/client_core.hpp"
 
+#include <algorithm>
+
 namespace ivrapi::detail {
 
 using std::chrono::milliseconds;
@@ -12,8 +14,11 @@ constexpr std::uint8_t kMaxClaimAttempts = 3;  // unanswered reaccepts / aborts 
 
 void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
     Entry entry(deliveries_);
-    if (stopped_) {
-        deliver<Session>(std::move(done), Error(Errc::stopped, "the client was stopped"));
+    if (stopped_ || stopping_ || link_gone_ || !claiming_) {
+        deliver<Session>(std::move(done),
+                         stopped_ || stopping_ ? Error(Errc::stopped, "the client was stopped")
+                         : link_gone_          ? Error(Errc::not_connected, "the link is gone and reconnects are off")
+                                               : Error(Errc::cancelled, "draining: no new claims"));
         return;
     }
     if (dedupe_.recently_ended(info->ivrid)) {
@@ -37,7 +42,7 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
     if (link_.up()) {
         send_claim(s, protocol::kAccept);
     } else {
-        s->phase = SessionPhase::accept_unknown;  // sent once the link is up
+        set_phase(*s, SessionPhase::accept_unknown);  // sent once the link is up
     }
 }
 
@@ -55,9 +60,9 @@ void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_
         });
     if (qid == 0) return;  // the link is closing: on_link_down moves the session on
     s->claim_qid = qid;
-    if (name == protocol::kAccept) s->phase = SessionPhase::accepting;
-    else if (name == protocol::kReaccept) s->phase = SessionPhase::reclaiming;
-    else s->phase = SessionPhase::aborting;
+    if (name == protocol::kAccept) set_phase(*s, SessionPhase::accepting);
+    else if (name == protocol::kReaccept) set_phase(*s, SessionPhase::reclaiming);
+    else set_phase(*s, SessionPhase::aborting);
 }
 
 void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::string_view name, protocol::Qid qid,
@@ -69,7 +74,7 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
 
     if (name == protocol::kAccept) {
         if (r && r->success) {
-            became_controlled(s);
+            became_controlled(s, false);
             return;
         }
         const Error why = r ? r->error : r.error();
@@ -84,7 +89,7 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
         if (r && r->success) {
             s->attempts = 0;
             log(LogLevel::info, "session " + ivrid + " re-claimed after reconnect");
-            became_controlled(s);
+            became_controlled(s, true);
             return;
         }
         if (!r && r.error().is(Errc::timeout) && ++s->attempts < kMaxClaimAttempts) {
@@ -104,6 +109,7 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
 
     // abort
     if (r && r->success) {
+        if (stopping_) status_.handed_back.fetch_add(1, std::memory_order_relaxed);
         SessionEnd end;
         end.reason = StopReason::abort;
         end.reason_text = "abort";
@@ -117,9 +123,10 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
     }
     // Refused: the session stays ours (the platform said no); callers learn why.
     s->attempts = 0;
-    s->phase = SessionPhase::controlled;
+    set_phase(*s, SessionPhase::controlled);
     const Error why = r ? r->error : r.error();
     for (auto& done : s->take_aborts()) deliver<void>(std::move(done), why);
+    maybe_finish_stop();
 }
 
 void ClientCore::on_accept_deadline(const std::shared_ptr<SessionState>& s) {
@@ -151,8 +158,20 @@ void ClientCore::on_accept_deadline(const std::shared_ptr<SessionState>& s) {
     });
 }
 
-void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s) {
-    s->phase = SessionPhase::controlled;
+void ClientCore::set_phase(SessionState& s, SessionPhase p) {
+    s.phase = p;
+    const bool controlled = p == SessionPhase::controlled;
+    if (s.controlled.load(std::memory_order_relaxed) == controlled) return;
+    {
+        auto& signal = SessionEndSignal::instance();
+        std::lock_guard<std::mutex> lock(signal.mutex);
+        s.controlled = controlled;
+    }
+    SessionEndSignal::instance().cv.notify_all();
+}
+
+void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s, bool after_reclaim) {
+    set_phase(*s, SessionPhase::controlled);
     if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
         loop_.cancel(it->second);
         accept_deadlines_.erase(it);
@@ -166,7 +185,66 @@ void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s) {
         if (s->waiters && s->waiters->abort.empty()) {
             log(LogLevel::info, "session " + s->info->ivrid + " granted after its accept was given up: handing it back");
         }
+        fail_held(*s, Error(Errc::session_ended, "session " + s->info->ivrid + " is being handed back (abort)"));
         hand_back(s);
+        return;
+    }
+    if (after_reclaim && s->running && !s->probe) start_probe(s);
+    release_held(s);
+}
+
+void ClientCore::start_probe(const std::shared_ptr<SessionState>& s) {
+    auto probe = std::make_unique<SessionState::Probe>();
+    probe->oid = components_.next_oid();
+    probe->for_oid = s->running->oid;
+    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const std::int64_t oid = probe->oid;
+    Pause pause;  // 0 ms: inaudible if it runs
+    const Json data = pause.data();
+    std::weak_ptr<SessionState> weak = s;
+    const auto qid = requests_.send(
+        protocol::kApply, [ref, data, oid](protocol::Qid q) { return protocol::encode_component_apply(q, ref, data, oid); },
+        milliseconds(0), [this, weak, oid](protocol::Qid, Result<protocol::Reply> r) {
+            auto st = weak.lock();
+            if (!st || !st->probe || st->probe->oid != oid) return;
+            if (r && r->success) return;  // it runs: its stopped event ends the probe
+            if (!r) return;               // the link went: on_link_down dropped the probe
+            // Refused: the platform is busy with our component, whose stopped event will
+            // come on this link.
+            end_probe(st, false, "the platform refused the probe: the component still runs");
+        });
+    if (qid == 0) return;
+    probe->timer = loop_.schedule(options_.component_probe_timeout, [this, weak, oid] {
+        auto st = weak.lock();
+        if (!st || !st->probe || st->probe->oid != oid) return;
+        st->probe->timer = 0;
+        end_probe(st, true, "no answer to the probe within component_probe_timeout");
+    });
+    components_.index(oid, s);
+    log(LogLevel::info, "session " + s->info->ivrid + " re-claimed with component oId " +
+                            std::to_string(probe->for_oid) + " running: probing whether the platform still runs it");
+    s->probe = std::move(probe);
+}
+
+void ClientCore::end_probe(const std::shared_ptr<SessionState>& s, bool component_gone, const std::string& why) {
+    auto probe = std::move(s->probe);
+    if (!probe) return;
+    if (probe->timer) loop_.cancel(probe->timer);
+    components_.unindex(probe->oid);
+    log(LogLevel::info, "session " + s->info->ivrid + ": " + why);
+    if (component_gone && s->running && s->running->oid == probe->for_oid) {
+        status_.components_lost.fetch_add(1, std::memory_order_relaxed);
+        complete_component(*s, Error(Errc::component_lost,
+                                     "component oId " + std::to_string(probe->for_oid) +
+                                         " is no longer running on the platform after the re-claim (" + why +
+                                         "): its result was lost with the link"));
+    }
+    if (probe->held_apply) {
+        if (s->phase == SessionPhase::ended || stopping_) {
+            probe->held_apply();  // fails with the session's state
+        } else {
+            loop_.post([held = std::move(probe->held_apply)] { held(); });
+        }
     }
 }
 
@@ -179,6 +257,10 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
     Entry entry(deliveries_);
     if (stopped_) {
         deliver<void>(std::move(done), Error(Errc::stopped, "the client was stopped"));
+        return;
+    }
+    if (stopping_) {
+        deliver<void>(std::move(done), Error(Errc::stopped, "the client is stopping (it hands sessions back itself)"));
         return;
     }
     switch (s->phase) {
@@ -204,7 +286,7 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
 
 void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error) {
     if (s->phase == SessionPhase::ended) return;
-    s->phase = SessionPhase::ended;
+    set_phase(*s, SessionPhase::ended);
     sessions_.erase(s->info->ivrid);
     dedupe_.ended(s->info->ivrid);
     if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
@@ -214,16 +296,39 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     if (s->claim_qid) requests_.forget(std::exchange(s->claim_qid, 0));
     if (std::exchange(s->counted_active, false)) status_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
 
-    // Mark ended before anything completes: a waiter woken by a completion must
-    // already see Session::ended().
+    // Publish the end before anything completes: a waiter woken by a completion must
+    // already see Session::ended() and Session::end().
+    auto published = std::make_shared<const SessionEnd>(end);
     {
         auto& signal = SessionEndSignal::instance();
         std::lock_guard<std::mutex> lock(signal.mutex);
         s->ended = true;
+        s->published_end = published;
     }
     SessionEndSignal::instance().cv.notify_all();
 
-    complete_component(*s, pending_error);
+    if (s->probe) end_probe(s, false, "session ended");
+    fail_held(*s, pending_error);
+    if (s->running && end.event && !stopped_) {
+        // The platform may still report the component's results (a recording cut by
+        // the hang-up): wait a little for its stopped event before failing it.
+        ending_[s->info->ivrid] = s;
+        if (const auto qid = std::exchange(s->running->apply_qid, 0)) {
+            requests_.forget(qid);  // its failure must not complete the component now
+            s->requests.erase(std::remove(s->requests.begin(), s->requests.end(), qid), s->requests.end());
+        }
+        std::weak_ptr<SessionState> weak = s;
+        const Error late = pending_error;
+        s->end_grace = loop_.schedule(std::min(options_.request_timeout, milliseconds(1000)), [this, weak, late] {
+            auto st = weak.lock();
+            if (!st) return;
+            st->end_grace = 0;
+            ending_.erase(st->info->ivrid);
+            complete_component(*st, late);
+        });
+    } else {
+        complete_component(*s, pending_error);
+    }
     auto requests = s->requests;
     for (auto qid : requests) requests_.fail(qid, pending_error);
     s->requests.clear();
@@ -240,6 +345,7 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
         s->on_end = nullptr;
         deliveries_.push([s, h = std::move(h)] { h(*s->final_end); });
     }
+    maybe_finish_stop();
 }
 
 }  // namespace ivrapi::detail

@@ -89,6 +89,31 @@ struct SessionState {
         if (waiters && !waiters->accept && waiters->abort.empty() && !waiters->hand_back) waiters.reset();
     }
 
+    // Operations asked while the session waits for its re-claim (or in flight when the
+    // link dropped and safe to repeat): run again once it is controlled, failed at their
+    // deadline or at the end. On the heap: a session rarely has any.
+    struct Held {
+        std::uint64_t id = 0;
+        std::function<void()> retry;
+        std::function<void(const Error&)> fail;
+        Loop::TimerId timer = 0;
+    };
+    std::unique_ptr<std::vector<Held>> held;
+
+    // After a re-claim with a component still "running" here: a harmless probe
+    // (103 pause of 0 ms, its own oId) tells whether the platform still runs it (the
+    // probe is refused: busy) or not (the probe runs) — docs/design.md "component probe".
+    struct Probe {
+        std::int64_t oid = 0;
+        std::int64_t for_oid = 0;      // the component it asks about
+        Loop::TimerId timer = 0;       // component_probe_timeout
+        std::function<void()> held_apply;  // an apply asked while the probe runs
+    };
+    std::unique_ptr<Probe> probe;
+    // A component still running when api_stop came: its stopped event (results of a
+    // recording cut by the hang-up) may follow; this timer bounds the wait.
+    Loop::TimerId end_grace = 0;
+
     std::function<void(const DtmfEvent&)> on_dtmf;
     // Until on_dtmf is set (bounded). A vector, not a deque: an empty std::deque
     // allocates ~0.5 KiB, per session.
@@ -100,6 +125,10 @@ struct SessionState {
 
     // ---- any thread ----
     std::atomic<bool> ended{false};
+    std::atomic<bool> controlled{false};  // phase == controlled (Session::wait_controlled)
+    std::atomic<int> last_otype{0};       // the last component applied (serve's end of handler)
+    // The end, published for Session::end() (under SessionEndSignal's mutex).
+    std::shared_ptr<const SessionEnd> published_end;
 };
 
 // Session::wait_ended() waiters, shared by every session (few threads ever wait, and a

@@ -90,6 +90,23 @@ ConnectTarget make_connect_target(const ClientOptions& o) {
             (path_token.empty() ? std::string() : "/" + path_token);
 
     using std::chrono::milliseconds;
+    // Far beyond any real need, and far from overflowing now() + duration in chrono.
+    constexpr milliseconds kLongest = std::chrono::hours(24 * 30);
+    auto at_most = [&](milliseconds v, const char* name) {
+        if (v > kLongest) reject(std::string(name) + " must be at most 30 days");
+    };
+    at_most(o.request_timeout, "request_timeout");
+    at_most(o.connect_timeout, "connect_timeout");
+    at_most(o.component_timeout, "component_timeout");
+    at_most(o.ping_interval, "ping_interval");
+    at_most(o.pong_timeout, "pong_timeout");
+    at_most(o.reconnect.initial_delay, "reconnect.initial_delay");
+    at_most(o.reconnect.max_delay, "reconnect.max_delay");
+    at_most(o.reconnect.reset_after, "reconnect.reset_after");
+    if (o.subscription_lifetime > std::chrono::duration_cast<std::chrono::seconds>(kLongest)) {
+        reject("subscription_lifetime must be at most 30 days");
+    }
+    if (o.reconnect.reset_after < milliseconds(0)) reject("reconnect.reset_after must not be negative");
     if (o.request_timeout <= milliseconds(0)) reject("request_timeout must be positive");
     if (o.connect_timeout <= milliseconds(0)) reject("connect_timeout must be positive");
     if (o.component_timeout <= milliseconds(0)) reject("component_timeout must be positive");

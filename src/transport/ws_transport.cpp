@@ -389,16 +389,30 @@ private:
         const std::error_code why = con->get_ec();
         const std::string transport_ec = con->get_transport_ec().message();
         if (status != 0 && status != 101) {
-            return Error(Errc::handshake_failed, "WebSocket upgrade refused: HTTP " + std::to_string(status) + " " +
-                                                     con->get_response_msg());
+            Error e(Errc::handshake_failed, "WebSocket upgrade refused by " + where() + ": HTTP " +
+                                                std::to_string(status) + " " + con->get_response_msg());
+            e.http_status = status;
+            return e;
+        }
+        if (con->get_transport_ec() == asio::error::connection_refused || why == asio::error::connection_refused) {
+            return Error(Errc::connection_refused, "connection refused by " + where());
         }
         Errc code = classify(con->get_transport_ec());
         if (code != Errc::tls_error) code = classify(why);
         std::string text = why.message();
         if (con->get_transport_ec() && con->get_transport_ec() != why) text += " (" + transport_ec + ")";
-        if (code == Errc::tls_error) return Error(Errc::tls_error, "TLS handshake failed: " + text);
-        return Error(Errc::connection_lost, "connect failed: " + text);
+        if (code == Errc::tls_error) {
+            std::string hint;
+            if (text.find("wrong version number") != std::string::npos || text.find("http request") != std::string::npos ||
+                text.find("packet length too long") != std::string::npos) {
+                hint = " (is it a plain ws:// server? then use ws://)";
+            }
+            return Error(Errc::tls_error, "TLS handshake with " + where() + " failed: " + text + hint);
+        }
+        return Error(Errc::connection_lost, "cannot connect to " + where() + ": " + text);
     }
+
+    std::string where() const { return target_.host + ":" + std::to_string(target_.port); }
 
     Error describe_close(websocketpp::connection_hdl hdl) {
         std::error_code ec;

@@ -52,8 +52,8 @@ struct ConnectTarget {
 struct TransportConfig {
     ConnectTarget target;
     std::chrono::milliseconds connect_timeout{10000};  // DNS + TCP + TLS + upgrade, all of it
-    std::chrono::milliseconds ping_interval{20000};    // 0 = no pings
-    std::chrono::milliseconds pong_timeout{10000};
+    std::chrono::milliseconds ping_interval{4000};     // 0 = no pings
+    std::chrono::milliseconds pong_timeout{5000};
     std::size_t max_message_size = 16u * 1024u * 1024u;
     std::string ca_file;       // PEM bundle; empty: the system store
     bool verify_hostname = true;

@@ -111,6 +111,19 @@ private:
     bool open_ = false;
 };
 
+// Collects a callback's result.
+template <typename T>
+struct Got {
+    std::optional<Result<T>> value;
+    int calls = 0;
+    Callback<T> cb() {
+        return [this](Result<T> r) {
+            ++calls;
+            value.emplace(std::move(r));
+        };
+    }
+};
+
 struct SentFrame {
     std::string name;
     Json body;

@@ -5,22 +5,6 @@ using namespace ivrapi;
 using namespace ivrapi::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Collects a callback's result.
-template <typename T>
-struct Got {
-    std::optional<Result<T>> value;
-    int calls = 0;
-    Callback<T> cb() {
-        return [this](Result<T> r) {
-            ++calls;
-            value.emplace(std::move(r));
-        };
-    }
-};
-
-}  // namespace
 
 TEST_CASE("connect sends connection_info and subscribe, then reports ready") {
     CoreHarness h;
@@ -190,9 +174,11 @@ TEST_CASE("api_stop mid-component ends every pending operation - later messages 
     h.loop.run_ready();
     const auto oid = h.last_oid();
     h.receive(api_stop("ivr-1", "script"));
+    REQUIRE(link.value);
+    CHECK_FALSE(run.value);  // its stopped event may still come (results of a cut recording)
+    h.loop.advance(h.options.request_timeout);
     REQUIRE(run.value);
     CHECK(run.value->error().is(Errc::session_ended));
-    REQUIRE(link.value);
     CHECK(link.value->error().is(Errc::session_ended));
     REQUIRE(ended);
     CHECK(ended->reason == StopReason::script);
@@ -340,7 +326,7 @@ TEST_CASE("accept: winner gets a session - losing the race or a timeout gives an
     CHECK(late.value->error().is(Errc::session_ended));
 }
 
-TEST_CASE("reconnect: in-flight requests fail, the running component stays, the session is re-claimed") {
+TEST_CASE("reconnect: requests wait for the re-claim, the running component stays, the session is re-claimed") {
     ClientOptions o;
     o.reconnect.initial_delay = 100ms;
     o.reconnect.jitter = 0;
@@ -356,15 +342,15 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
 
     h.transport.drop(Error(Errc::connection_lost, "reset"));
     h.loop.run_ready();
-    REQUIRE(upload.value);
-    CHECK(upload.value->error().is(Errc::connection_lost));
+    CHECK_FALSE(upload.value);  // safe to repeat: it waits for the re-claim
     CHECK_FALSE(run.value);
     CHECK(h.status.state.load() == ConnectionState::reconnecting);
-    // While detached, new requests fail fast.
+    // While detached, new requests wait for the re-claim too.
     Got<void> term;
     s.terminate(term.cb());
     h.loop.run_ready();
-    CHECK(term.value->error().is(Errc::not_connected));
+    CHECK_FALSE(term.value);
+    CHECK(h.count("ivrapi_component_terminate") == 0);
 
     h.loop.advance(100ms);
     CHECK(h.transport.connects == 2);
@@ -375,6 +361,11 @@ TEST_CASE("reconnect: in-flight requests fail, the running component stays, the 
     CHECK(reaccept.find("ivrid")->as_string() == "ivr-1");
     CHECK(reaccept.find("key")->as_string() == "k");
     h.answer("ivrapi_reaccept");
+    CHECK(h.count("ivrapi_file_upload_temp") == 2);  // sent again
+    CHECK(h.count("ivrapi_component_terminate") == 1);
+    h.answer("ivrapi_file_upload_temp", R"("result":":TEMP/y.wav")");
+    REQUIRE(upload.value);
+    CHECK(**upload.value == ":TEMP/y.wav");
     h.stopped(oid, R"("transferKey":"transfer","results":{"nameVar":":TEMP/r.wav"})");
     REQUIRE(run.value);
     CHECK((*run.value)->result("nameVar") == ":TEMP/r.wav");
@@ -509,10 +500,18 @@ TEST_CASE("stop fails everything pending with stopped and ends sessions") {
     Got<ComponentStopped> run;
     s.apply(Play{"x"}, run.cb());
     h.loop.run_ready();
-    h.core->stop();
+    bool done = false;
+    h.core->stop([&] { done = true; });
     REQUIRE(run.value);
     CHECK(run.value->error().is(Errc::stopped));
+    // The session is handed back to its script before the link closes.
+    REQUIRE(h.count("ivrapi_abort") == 1);
+    CHECK_FALSE(done);
+    h.answer("ivrapi_abort");
+    h.loop.run_ready();
     CHECK(s.ended());
+    CHECK(done);
+    CHECK(h.status.handed_back.load() == 1);
     CHECK(h.status.state.load() == ConnectionState::stopped);
 }
 

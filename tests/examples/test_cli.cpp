@@ -208,7 +208,7 @@ TEST_CASE("cli run: a failing step prints an error and hands the session back") 
     Process p(cli_args(server, {"run", "--flow", flow}), token_env(server));
     REQUIRE(subscribed(server));
     auto call = server.start_call();
-    REQUIRE(p.wait(20s) == 0);
+    REQUIRE(p.wait(20s) == 1);  // a failed step: exit status 1
     auto lines = p.lines();
     REQUIRE(lines.size() == 2);
     Json step = parse_line(lines[0]);
@@ -233,7 +233,7 @@ TEST_CASE("cli run: a call that ends mid-flow") {
     mock::CallOptions co;
     co.hangup_after = 300ms;
     server.start_call(co);
-    REQUIRE(p.wait(20s) == 0);
+    REQUIRE(p.wait(20s) == 1);  // a failed step: exit status 1
     auto lines = p.lines();
     INFO(p.stdout_text() << p.stderr_text());
     REQUIRE(lines.size() == 2);
