@@ -43,6 +43,8 @@ Options (anywhere on the line):
   --pong-timeout SEC    no pong within this = dead link (default 5)
   --component-timeout SEC  bound of one component's run (default 900)
   --log-level LVL   trace, debug, info, warn (default), error, off; logs go to stderr
+  --capture FILE    record the connection into a cassette (docs/cassette.md; token
+                    redacted), e.g. to replay it with ivrapi-mock-server --replay FILE
   --help            this text, or a command's help after the command
 
 Output: one JSON object per line on stdout. Exit status: 0 success, 1 failure (the
@@ -134,7 +136,7 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
-        {"url", true}, {"token", true}, {"ca-file", true}, {"timeout", true}, {"log-level", true},
+        {"url", true}, {"token", true}, {"ca-file", true}, {"capture", true}, {"timeout", true}, {"log-level", true},
         {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
         {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
         {"insecure", false}, {"help", false}};
@@ -202,6 +204,7 @@ public:
             o.component_timeout = std::chrono::seconds(args.number("component-timeout", 900, 1));
         }
         o.tls.ca_file = args.get("ca-file");
+        o.capture.file = args.get("capture");
         if (args.insecure) {
             std::cerr << "ivrapi-cli: WARNING: --insecure: the server's certificate is NOT verified\n";
             o.tls.danger_accept_invalid_certificates = true;

@@ -10,6 +10,8 @@
 #include <ivrapi/mock/scenario.hpp>
 #include <ivrapi/mock/server.hpp>
 
+#include "replay_mode.hpp"
+
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -97,6 +99,18 @@ Files
                            not exist (quick demos); by default such a path is refused
                            with an error reply, as the platform does
   --upload-ca FILE         CA (PEM) for https:// upload URLs (default: the system's CAs)
+
+Replay (docs/cassette.md)
+  --replay FILE            play the platform's side of a recorded call (a cassette from
+                           ClientOptions::capture or ivrapi-cli --capture) and check the
+                           bot's requests against it; exits 0 when they all matched, 1 at
+                           the first divergence (printed with both frames)
+  --ivrid ID               the recorded call to replay (default: the cassette's only one)
+  --offer-ivrid ID         offer it under this ivrid instead
+  --speed X                recorded delays divided by X (default 1)
+  --ignore PATH            a request field not compared, e.g. data.url (repeatable)
+  --replay-timeout SEC     give up waiting for the bot after SEC (default 600)
+  (with --replay also: --port, --token (default: any token), --quiet)
 
 Output
   --log-frames             also print every frame received and sent
@@ -237,6 +251,10 @@ int main(int argc, char** argv) {
     CallOptions generated;
 
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (std::find(args.begin(), args.end(), "--replay") != args.end() &&
+        std::find(args.begin(), args.end(), "--help") == args.end()) {
+        return run_replay_mode(args);
+    }
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::string {

@@ -33,9 +33,11 @@ VoicemailResult leave_voicemail(ivrapi::Session& call, const VoicemailConfig& co
         answer.sip_code = 200;
         if (!step(call, answer, "SIP answer 200 (call not in dialog yet)", log)) return out;
     }
-    ivrapi::Play greeting;
-    greeting.file = config.greeting;
-    if (!step(call, greeting, "play greeting", log)) return out;
+    if (!config.greeting.empty()) {
+        ivrapi::Play greeting;
+        greeting.file = config.greeting;
+        if (!step(call, greeting, "play greeting", log)) return out;
+    }
 
     ivrapi::Record record;
     record.max_duration = config.max_message;

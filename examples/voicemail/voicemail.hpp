@@ -11,7 +11,7 @@
 namespace examples {
 
 struct VoicemailConfig {
-    std::string greeting = ":GS_PUB/prompts/leave-a-message.wav";
+    std::string greeting = ":GS_PUB/prompts/leave-a-message.wav";  // empty: no greeting
     std::chrono::seconds max_message{30};
     std::string stop_digits = "#";
 };

@@ -22,9 +22,16 @@
 
 namespace ivrapi {
 
+class Client;
+
 namespace detail {
 class ClientRuntime;
-}
+// Builds a Client on the caller's event loop; use ivrapi::make_client(asio::io_context&,
+// options) from <ivrapi/asio.hpp>, which checks the Asio version at compile time.
+struct ClientFactory {
+    static std::unique_ptr<Client> on_asio_context(void* io_context, ClientOptions options, long asio_version);
+};
+}  // namespace detail
 
 enum class ConnectionState {
     idle,          // not started
@@ -124,6 +131,14 @@ public:
     Future<Json> request(const std::string& name, const Json& body = Json::object());
     void request(const std::string& name, const Json& body, Callback<Json> done);
 
+    // Runs `fn` on the client's I/O thread, after the work queued before it: how code
+    // on another thread hands work to a callback-style bot. False once the client is
+    // stopped (fn never runs). A throwing fn is logged and counted (callback_errors).
+    bool post(std::function<void()> fn);
+    // Runs `fn` on the I/O thread once `delay` has passed (to wait or retry without a
+    // thread of your own). It does not run if the client stops first. False once stopped.
+    bool after(std::chrono::milliseconds delay, std::function<void()> fn);
+
     ConnectionState state() const;
     // The last connection_info reply (empty until the first connect).
     ConnectionInfo connection_info() const;
@@ -132,6 +147,8 @@ public:
     bool wait_ready(std::chrono::milliseconds timeout) const;
 
 private:
+    friend struct detail::ClientFactory;
+    explicit Client(std::shared_ptr<detail::ClientRuntime> runtime);
     std::shared_ptr<detail::ClientRuntime> runtime_{};
 };
 

@@ -38,6 +38,16 @@ struct ReconnectOptions {
     std::chrono::milliseconds reset_after{10000};
 };
 
+// Records the connection into a cassette (docs/cassette.md): every frame both ways, open
+// and close events, one JSON object per line, the token redacted. Replay it with
+// ivrapi::mock::Replay or `ivrapi-mock-server --replay`.
+struct CaptureOptions {
+    std::string file{};  // created (truncated) by the Client's constructor
+    // Receives each line (no newline) on the I/O thread; with `file` too, both get it.
+    std::function<void(const std::string& line)> sink{};
+    bool enabled() const { return !file.empty() || static_cast<bool>(sink); }
+};
+
 struct ClientOptions {
     // "wss://host[:port]/ws/token/v1" (token sent as "Authorization: Bearer") or
     // "wss://host[:port]/ws/token/v1/<TOKEN>" (token in the path). ws:// for plain HTTP.
@@ -75,6 +85,8 @@ struct ClientOptions {
     // NotifyEvent::raw: ~0.5 KiB per session and a copy per event, so off unless you
     // need every byte.
     bool keep_raw_events = false;
+
+    CaptureOptions capture{};            // off unless a file or a sink is set
 
     LogSink log{};                       // none: silent
     LogLevel log_level = LogLevel::info;

@@ -2,11 +2,13 @@
 #include "client/client_core.hpp"
 #include "client/url.hpp"
 #include "client/worker_pool.hpp"
+#include "transport/capture_transport.hpp"
 #include "transport/ws_transport.hpp"
 
 #include <ivrapi/client.hpp>
 
 #include <deque>
+#include <fstream>
 #include <thread>
 
 namespace ivrapi {
@@ -39,6 +41,8 @@ namespace detail {
 
 // Waits longer than this are capped (milliseconds::max() would overflow now() + timeout).
 constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24 * 365 * 100);
+// stop() off the thread of a caller-run io_context waits this long for the shutdown.
+constexpr std::chrono::milliseconds kExternalStopWait{2000};
 
 // Components after which the platform ends control by itself (hang-up, transfers).
 bool ends_the_call(int o_type) { return o_type == 201 || o_type == 203 || o_type == 215 || o_type == 217; }
@@ -55,14 +59,18 @@ std::uint32_t shard_hash(const std::string& s) {
 
 class ClientRuntime : public std::enable_shared_from_this<ClientRuntime> {
 public:
-    explicit ClientRuntime(ClientOptions options)
+    // `external`: the caller's io_context, which the caller runs (ivrapi/asio.hpp); the
+    // runtime then has no thread of its own.
+    explicit ClientRuntime(ClientOptions options, asio::io_context* external = nullptr)
         : options_(std::move(options)),
           target_(make_connect_target(options_)),
           secret_(target_.bearer_token.empty() ? token_from_uri() : target_.bearer_token),
           link_(std::make_shared<ClientLink>()),
-          loop_(make_asio_loop()) {
+          loop_(external ? make_asio_loop_on(*external, &set_current_loop) : make_asio_loop()),
+          external_(external != nullptr) {
         auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
         transport_ = make_ws_transport(*loop_, transport_config(), log);
+        if (options_.capture.enabled()) transport_ = make_capture_transport(std::move(transport_), *loop_, capture_config());
         core_ = std::make_unique<ClientCore>(options_, *loop_, *transport_, link_, status_, log);
         link_->loop = loop_.get();
         link_->core = core_.get();
@@ -83,6 +91,7 @@ public:
         core_->handlers().on_link_gone = [weak = weak_from_this()] {
             if (auto self = weak.lock()) self->stop();
         };
+        if (external_) return;  // the caller runs the loop
         thread_ = std::thread([self = shared_from_this()] {
             set_current_loop(self->loop_.get());
             self->loop_->run();
@@ -106,12 +115,12 @@ public:
         bool on_loop_thread = false;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            on_loop_thread = thread_.get_id() == std::this_thread::get_id();
+            on_loop_thread = external_ ? this->on_loop_thread() : thread_.get_id() == std::this_thread::get_id();
             if (stopped_) {
                 // Asked before (maybe from a callback): off the I/O thread, still wait
                 // until the loop has run its last callbacks, so nothing of the caller's
                 // is called after this returns.
-                if (!on_loop_thread) stopped_cv_.wait(lock, [&] { return finished_; });
+                if (!on_loop_thread) wait_finished(lock);
                 return;
             }
             stopped_ = true;
@@ -123,8 +132,23 @@ public:
         }
         // The core hands controlled sessions back first (bounded by hand_back_timeout);
         // the loop closes once that is over.
-        auto* loop = loop_.get();
-        if (!link_->post([loop](ClientCore& c) { c.stop([loop] { loop->close(); }); })) loop_->close();
+        std::function<void()> close_loop;
+        if (external_) {
+            // The caller's context runs the shutdown; `self` stays alive until websocketpp
+            // let go of the connections there (the runtime cannot go before that).
+            close_loop = [this, self] {
+                loop_->close_then(
+                    [this] {
+                        mark_finished();
+                        after_loop();
+                    },
+                    self);
+            };
+        } else {
+            auto* loop = loop_.get();
+            close_loop = [loop] { loop->close(); };
+        }
+        if (!link_->post([close_loop](ClientCore& c) { c.stop(close_loop); })) close_loop();
         link_->detach();  // handles fail fast from now on
         status_.state.store(ConnectionState::stopped);
         {
@@ -132,6 +156,14 @@ public:
         }
         status_.state_cv.notify_all();
         if (on_loop_thread) return;
+        if (external_) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wait_finished(lock);
+            }
+            if (pool) pool->stop();
+            return;
+        }
         if (thread_.joinable()) thread_.join();
         if (pool) pool->stop();
         mark_finished();
@@ -150,6 +182,14 @@ public:
         // joined by pool->stop() while it waits.
         if (finish) mark_finished();
         if (pool) pool->stop();
+    }
+
+    // Until the loop ran its last callbacks. On the caller's io_context at most
+    // kExternalStopWait: nobody may be running it (the shutdown then completes the next
+    // time it runs).
+    void wait_finished(std::unique_lock<std::mutex>& lock) {
+        if (external_) stopped_cv_.wait_for(lock, kExternalStopWait, [&] { return finished_; });
+        else stopped_cv_.wait(lock, [&] { return finished_; });
     }
 
     void mark_finished() {
@@ -333,6 +373,28 @@ public:
         }
     };
 
+    // Client::post / Client::after: user code on the loop thread, guarded like a callback.
+    bool post_user(std::function<void()> fn) {
+        return loop_->post([this, fn = std::move(fn)] { run_user(fn); });
+    }
+    bool after_user(std::chrono::milliseconds delay, std::function<void()> fn) {
+        return loop_->post([this, delay, fn = std::move(fn)]() mutable {
+            loop_->schedule(std::max(delay, std::chrono::milliseconds(0)), [this, fn = std::move(fn)] { run_user(fn); });
+        });
+    }
+    void run_user(const std::function<void()>& fn) {
+        if (!fn) return;
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            status_.callback_errors.fetch_add(1);
+            write_log(LogLevel::error, std::string("a posted task threw: ") + e.what());
+        } catch (...) {
+            status_.callback_errors.fetch_add(1);
+            write_log(LogLevel::error, "a posted task threw");
+        }
+    }
+
     void write_log(LogLevel level, const std::string& line) const {
         if (!options_.log || level < options_.log_level || options_.log_level == LogLevel::off) return;
         try {
@@ -360,6 +422,31 @@ private:
         return c;
     }
 
+    // Capture: the decorator writes to the file and/or the sink; the token is replaced
+    // by "***" in every line, also where it appears JSON-escaped.
+    CaptureConfig capture_config() const {
+        CaptureConfig c;
+        const CaptureOptions& o = options_.capture;
+        std::shared_ptr<std::ofstream> file;
+        if (!o.file.empty()) {
+            file = std::make_shared<std::ofstream>(o.file, std::ios::out | std::ios::trunc);
+            if (!*file) throw std::invalid_argument("ivrapi::ClientOptions: capture.file '" + o.file + "' cannot be written");
+        }
+        c.write = [file, sink = o.sink](const std::string& line) {
+            if (file) *file << line << '\n' << std::flush;  // a crash keeps every line so far
+            if (sink) sink(line);
+        };
+        const std::string escaped = Json(secret_).dump();
+        c.redact = [secret = secret_, escaped = escaped.substr(1, escaped.size() - 2)](std::string text) {
+            text = redact(std::move(text), secret);
+            return escaped == secret ? text : redact(std::move(text), escaped);
+        };
+        c.url = redact(target_.uri, secret_);
+        c.token_placement = target_.bearer_token.empty() ? "path" : "header";
+        if (!target_.bearer_token.empty()) c.headers.emplace_back("Authorization", "Bearer ***");
+        return c;
+    }
+
     std::string token_from_uri() const {
         const auto pos = target_.uri.find("/ws/token/v1/");
         return pos == std::string::npos ? std::string() : target_.uri.substr(pos + 13);
@@ -371,6 +458,7 @@ private:
     SharedStatus status_;
     std::shared_ptr<ClientLink> link_;
     std::unique_ptr<RunnableLoop> loop_;
+    const bool external_;  // on the caller's io_context: no thread_
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<ClientCore> core_;
     std::thread thread_;
@@ -391,6 +479,19 @@ private:
 
 Client::Client(ClientOptions options) : runtime_(std::make_shared<detail::ClientRuntime>(std::move(options))) {
     runtime_->launch();
+}
+
+Client::Client(std::shared_ptr<detail::ClientRuntime> runtime) : runtime_(std::move(runtime)) { runtime_->launch(); }
+
+std::unique_ptr<Client> detail::ClientFactory::on_asio_context(void* io_context, ClientOptions options,
+                                                               long asio_version) {
+    if (!io_context) throw std::invalid_argument("ivrapi::make_client: no io_context");
+    if (asio_version != built_asio_version()) {
+        throw std::logic_error("ivrapi::make_client: the program uses Asio " + std::to_string(asio_version) +
+                               " but the library was built with Asio " + std::to_string(built_asio_version()));
+    }
+    auto runtime = std::make_shared<ClientRuntime>(std::move(options), static_cast<asio::io_context*>(io_context));
+    return std::unique_ptr<Client>(new Client(std::move(runtime)));
 }
 
 Client::~Client() {
@@ -449,6 +550,11 @@ Future<Json> Client::request(const std::string& name, const Json& body) {
 }
 void Client::request(const std::string& name, const Json& body, Callback<Json> done) {
     detail::start_op<Json>({runtime_->link(), {}}, request_op(name, body), std::move(done));
+}
+
+bool Client::post(std::function<void()> fn) { return runtime_->post_user(std::move(fn)); }
+bool Client::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+    return runtime_->after_user(delay, std::move(fn));
 }
 
 ConnectionState Client::state() const { return runtime_->status().state.load(); }

@@ -7,6 +7,10 @@
 
 #include <asio/ssl/host_name_verification.hpp>
 
+#include <ivrapi/asio.hpp>    // IVRAPI_ASIO_VERSION: checked against this build's Asio
+#include <ivrapi/future.hpp>  // current_loop()
+
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,9 +20,39 @@ namespace {
 
 class AsioLoop final : public RunnableLoop {
 public:
-    AsioLoop() : work_(asio::make_work_guard(io_)) {}
+    // Own mode: a private io_context that run() drives on the owner's thread.
+    AsioLoop() : owned_(std::make_unique<asio::io_context>()), io_(*owned_), work_(asio::make_work_guard(io_)) {}
+    // External mode: the caller's io_context, run by the caller.
+    AsioLoop(asio::io_context& io, ThreadMark mark) : io_(io), work_(asio::make_work_guard(io_)), mark_(mark) {}
 
     asio::io_context& io() { return io_; }
+
+    // External mode: marks the thread as this loop's for as long as one of the client's
+    // handlers runs (in own mode the owner marks its thread once).
+    class Scope {
+    public:
+        Scope(ThreadMark mark, const Loop* loop) : mark_(mark), previous_(mark ? current_loop() : nullptr) {
+            if (mark_) mark_(loop);
+        }
+        ~Scope() {
+            if (mark_) mark_(previous_);
+        }
+        Scope(const Scope&) = delete;
+        Scope& operator=(const Scope&) = delete;
+
+    private:
+        ThreadMark mark_;
+        const void* previous_;
+    };
+    Scope enter() const { return Scope(mark_, this); }
+
+    // The transport's connections: in external mode the loop's owner is kept alive until
+    // websocketpp has let go of all of them (its handlers reference the endpoint).
+    void retain(std::weak_ptr<void> connection) {
+        retained_.erase(std::remove_if(retained_.begin(), retained_.end(), [](const auto& w) { return w.expired(); }),
+                        retained_.end());
+        retained_.push_back(std::move(connection));
+    }
 
     bool post(std::function<void()> task) override {
         {
@@ -27,7 +61,10 @@ public:
             tasks_.push_back(std::move(task));
             if (tasks_.size() > 1) return true;  // a drain is already scheduled
         }
-        asio::post(io_, [this] { drain(); });
+        asio::post(io_, [this] {
+            auto scope = enter();
+            drain();
+        });
         return true;
     }
 
@@ -35,8 +72,9 @@ public:
         const TimerId id = ++next_timer_;
         auto timer = std::make_unique<asio::steady_timer>(io_, delay);
         timer->async_wait([this, id, task = std::move(task)](const std::error_code& ec) {
-            if (ec) return;
+            if (ec) return;  // first: after a cancel `this` may be gone (external mode)
             if (timers_.erase(id) == 0) return;
+            auto scope = enter();
             task();
         });
         timers_.emplace(id, std::move(timer));
@@ -65,17 +103,30 @@ public:
         stop_timer_.reset();
     }
 
-    void close() override {
+    void close() override { close_then({}, {}); }
+
+    void close_then(std::function<void()> finished, std::shared_ptr<void> keep_alive) override {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (closed_) return;
             closed_ = true;
         }
         // Runs after every task posted before close().
-        asio::post(io_, [this] {
-            drain();
+        asio::post(io_, [this, finished = std::move(finished), keep_alive = std::move(keep_alive)]() mutable {
+            {
+                auto scope = enter();
+                drain();
+            }
             for (auto& [id, t] : timers_) t->cancel();
             work_.reset();
+            if (finished) finished();
+            if (!owned_) {
+                // The caller's context is never stopped by us; the owner lives on until
+                // websocketpp has finished with the connections.
+                keep_alive_ = std::move(keep_alive);
+                reap();
+                return;
+            }
             // Let the close frames queued by the last tasks go out: run() returns once
             // nothing is left to do, or after this bound (a peer that never answers).
             stop_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(1000));
@@ -85,7 +136,25 @@ public:
         });
     }
 
+
 private:
+    // External mode, after close: polls until no connection is left, then lets the
+    // owner go (possibly destroying this loop: nothing may follow that).
+    void reap() {
+        retained_.erase(std::remove_if(retained_.begin(), retained_.end(), [](const auto& w) { return w.expired(); }),
+                        retained_.end());
+        if (retained_.empty()) {
+            timers_.clear();
+            auto owner = std::move(keep_alive_);
+            owner.reset();
+            return;
+        }
+        reap_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(10));
+        reap_timer_->async_wait([this](const std::error_code& ec) {
+            if (!ec) reap();
+        });
+    }
+
     void drain() {
         std::deque<std::function<void()>> batch;
         {
@@ -101,14 +170,19 @@ private:
         }
     }
 
-    asio::io_context io_;
+    std::unique_ptr<asio::io_context> owned_;  // own mode only; declared first, destroyed last
+    asio::io_context& io_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
+    const ThreadMark mark_ = nullptr;
     std::mutex mutex_;
     std::deque<std::function<void()>> tasks_;
     bool closed_ = false;
     TimerId next_timer_ = 0;
     std::map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
     std::unique_ptr<asio::steady_timer> stop_timer_;
+    std::vector<std::weak_ptr<void>> retained_;
+    std::shared_ptr<void> keep_alive_;
+    std::unique_ptr<asio::steady_timer> reap_timer_;
 };
 
 Errc classify(const std::error_code& ec) {
@@ -170,6 +244,7 @@ public:
         con->set_pong_timeout(static_cast<long>(config_.pong_timeout.count()));
         const std::uint64_t gen = ++generation_;
         con->set_open_handler([this, gen](websocketpp::connection_hdl) {
+            auto scope = loop_.enter();
             if (gen != generation_) return;
             open_ = true;
             if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
@@ -177,14 +252,17 @@ public:
             if (handlers_.on_open) handlers_.on_open();
         });
         con->set_fail_handler([this, gen](websocketpp::connection_hdl hdl) {
+            auto scope = loop_.enter();
             if (gen != generation_) return;
             fail(describe_failure(hdl));
         });
         con->set_close_handler([this, gen](websocketpp::connection_hdl hdl) {
+            auto scope = loop_.enter();
             if (gen != generation_) return;
             fail(describe_close(hdl));
         });
         con->set_message_handler([this, gen](websocketpp::connection_hdl, MessagePtr msg) {
+            auto scope = loop_.enter();
             if (gen != generation_ || !handlers_.on_message) return;
             try {
                 handlers_.on_message(std::move(msg->get_raw_payload()));
@@ -196,15 +274,18 @@ public:
             }
         });
         con->set_pong_handler([this, gen](websocketpp::connection_hdl, std::string) {
+            auto scope = loop_.enter();
             if (gen == generation_) awaiting_pong_ = false;
         });
         con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
+            auto scope = loop_.enter();
             if (gen != generation_) return;
             log_(LogLevel::warn, "no pong within " + std::to_string(config_.pong_timeout.count()) +
                                      " ms: dropping the link");
             abort_connection(Error(Errc::connection_lost, "pong timeout (dead link)"));
         });
         current_ = con;
+        loop_.retain(con);
         endpoint_.connect(con);
         // websocketpp bounds DNS and TCP connect by its compile-time config (10 s) and
         // the upgrade by the handshake timeout: this timer bounds the whole attempt.
@@ -397,6 +478,12 @@ void WsTransport<transport::TlsClientConfig>::configure_tls() {
 }  // namespace
 
 std::unique_ptr<RunnableLoop> make_asio_loop() { return std::make_unique<AsioLoop>(); }
+
+std::unique_ptr<RunnableLoop> make_asio_loop_on(asio::io_context& io, ThreadMark mark) {
+    return std::make_unique<AsioLoop>(io, mark);
+}
+
+long built_asio_version() noexcept { return ASIO_VERSION; }
 
 std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, TransportConfig config, WireLog log) {
     auto& asio_loop = static_cast<AsioLoop&>(loop);

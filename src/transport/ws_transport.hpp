@@ -14,16 +14,30 @@
 #include <memory>
 #include <string>
 
+namespace asio {
+class io_context;
+}
+
 namespace ivrapi::detail {
 
-// A Loop the owner runs on a thread of its own.
+// A Loop the owner runs on a thread of its own, or one on the caller's io_context.
 class RunnableLoop : public Loop {
 public:
     virtual void run() = 0;    // until close(); tasks posted before close() still run
     virtual void close() = 0;  // any thread
+    // Like close(); then, on the loop, `finished` once the last task ran. On the caller's
+    // io_context (make_asio_loop_on) `keep_alive` (the owner) is held until websocketpp
+    // has let go of every connection, whose handlers still reference the transport.
+    virtual void close_then(std::function<void()> finished, std::shared_ptr<void> keep_alive) = 0;
 };
 
 std::unique_ptr<RunnableLoop> make_asio_loop();
+// The caller runs `io` (one thread). run() must not be called. Every handler of the
+// client runs with `mark(loop)` set on its thread (Future::get's deadlock check).
+using ThreadMark = void (*)(const void* loop) noexcept;
+std::unique_ptr<RunnableLoop> make_asio_loop_on(asio::io_context& io, ThreadMark mark);
+// ASIO_VERSION of the Asio this library was built with (<ivrapi/asio.hpp> checks it).
+long built_asio_version() noexcept;
 
 // Where and how to connect, from ClientOptions (validated by the client).
 struct ConnectTarget {
@@ -48,7 +62,7 @@ struct TransportConfig {
 
 using WireLog = std::function<void(LogLevel, const std::string&)>;
 
-// `loop` must be the RunnableLoop from make_asio_loop().
+// `loop` must be the RunnableLoop from make_asio_loop() or make_asio_loop_on().
 std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, TransportConfig config, WireLog log);
 
 }  // namespace ivrapi::detail
