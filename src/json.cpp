@@ -6,6 +6,12 @@
 
 namespace ivrapi {
 
+Json::Json(const Json& other) = default;
+Json::Json(Json&& other) noexcept = default;
+Json& Json::operator=(const Json& other) = default;
+Json& Json::operator=(Json&& other) noexcept = default;
+Json::~Json() = default;
+
 Json Json::object(std::initializer_list<Member> members) {
     Json j{Object{}};
     for (const auto& m : members) j.set(m.first, m.second);

@@ -39,6 +39,7 @@ Options (anywhere on the line):
   --timeout SEC     connect and request timeout (default 10)
   --log-level LVL   trace, debug, info, warn (default), error, off; logs go to stderr
   --help            this text, or a command's help after the command
+  --version         the SDK version this tool was built with, then exit
 
 Output: one JSON object per line on stdout. Exit status: 0 success, 1 failure (the
 reason on stderr), 2 bad usage.
@@ -103,6 +104,7 @@ struct Args {
     std::map<std::string, std::string> values;  // --name value
     bool insecure = false;
     bool help = false;
+    bool version = false;
 
     std::string get(const std::string& name, const std::string& fallback = {}) const {
         auto it = values.find(name);
@@ -124,7 +126,7 @@ Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
         {"url", true}, {"token", true}, {"ca-file", true}, {"timeout", true}, {"log-level", true},
         {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
-        {"insecure", false}, {"help", false}};
+        {"insecure", false}, {"help", false}, {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -139,7 +141,7 @@ Args parse_args(int argc, char** argv) {
             auto k = known.find(name);
             if (k == known.end()) throw UsageError{"unknown option " + arg};
             if (!k->second) {
-                (name == "help" ? a.help : a.insecure) = true;
+                (name == "help" ? a.help : name == "version" ? a.version : a.insecure) = true;
                 continue;
             }
             if (eq == std::string::npos) {
@@ -433,6 +435,10 @@ int main(int argc, char** argv) {
         const Args args = parse_args(argc, argv);
         const std::map<std::string, const char*> help = {
             {"info", kInfoHelp}, {"watch", kWatchHelp}, {"run", kRunHelp}, {"upload-static", kUploadHelp}};
+        if (args.version) {
+            std::cout << "ivrapi-cli " << ivrapi::version() << "\n";
+            return 0;
+        }
         if (args.help || args.command.empty()) {
             auto it = help.find(args.command);
             std::cout << (it == help.end() ? kUsage : it->second);

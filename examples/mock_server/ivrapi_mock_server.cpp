@@ -7,6 +7,7 @@
 // Prints one line per event on stdout; Ctrl-C (or SIGTERM) exits cleanly.
 #include <ivrapi/json.hpp>
 #include <ivrapi/mock/server.hpp>
+#include <ivrapi/version.hpp>
 
 #include <pthread.h>
 #include <signal.h>
@@ -78,6 +79,7 @@ Output
   --log-frames             also print every frame received and sent
   --quiet                  print nothing but errors
   --help                   this text
+  --version                the SDK version, then exit
 
 Scenario file (JSON; every field optional):
   {
@@ -225,6 +227,9 @@ int main(int argc, char** argv) {
         };
         if (a == "--help" || a == "-h") {
             std::cout << kHelp;
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "ivrapi-mock-server " << ivrapi::version() << "\n";
             return 0;
         } else if (a == "--port") {
             auto p = to_int(a, value());

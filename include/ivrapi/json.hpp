@@ -38,6 +38,15 @@ public:
     Json(Array a) noexcept : v_(std::move(a)) {}               // NOLINT implicit
     Json(Object o) noexcept : v_(std::move(o)) {}              // NOLINT implicit
 
+    // Copy and move are defined in json.cpp: inlined into user code, GCC 12 at -O2
+    // reports the std::variant inside as maybe-uninitialized (e.g. in an
+    // initializer list of `cond ? Json(x) : Json(nullptr)`).
+    Json(const Json& other);
+    Json(Json&& other) noexcept;
+    Json& operator=(const Json& other);
+    Json& operator=(Json&& other) noexcept;
+    ~Json();
+
     static Json array(std::initializer_list<Json> items = {}) { return Json(Array(items)); }
     static Json object(std::initializer_list<Member> members = {});
 
