@@ -53,9 +53,7 @@ std::string digit_list(const std::string& digits) {
 
 }  // namespace
 
-Json Pause::data() const {
-    return DataBuilder(o_type).integer("timeoutMs", duration.count()).done(extra);
-}
+Json Pause::data() const { return DataBuilder(o_type).integer("timeoutMs", duration.count()).done(extra); }
 
 Json Hangup::data() const { return DataBuilder(o_type).done(extra); }
 
@@ -95,9 +93,7 @@ Json CollectDigits::data() const {
         .done(extra);
 }
 
-Json SendDtmf::data() const {
-    return DataBuilder(o_type).str("dtmf", digits).enumeration("proto", proto).done(extra);
-}
+Json SendDtmf::data() const { return DataBuilder(o_type).str("dtmf", digits).enumeration("proto", proto).done(extra); }
 
 Json Record::data() const {
     DataBuilder b(o_type);
@@ -178,8 +174,8 @@ Component::Component(const RawComponent& raw) {
             return;
         }
         if (raw.o_type != 0 && t->as_int() != raw.o_type) {
-            error_ = "RawComponent: o_type " + std::to_string(raw.o_type) +
-                     " differs from the JSON's oType " + std::to_string(t->as_int());
+            error_ = "RawComponent: o_type " + std::to_string(raw.o_type) + " differs from the JSON's oType " +
+                     std::to_string(t->as_int());
             return;
         }
     } else if (raw.o_type == 0) {

@@ -34,9 +34,7 @@ std::string Json::dump() const {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-bool Json::as_bool(bool fallback) const noexcept {
-    return is_bool() ? std::get<bool>(v_) : fallback;
-}
+bool Json::as_bool(bool fallback) const noexcept { return is_bool() ? std::get<bool>(v_) : fallback; }
 
 std::int64_t Json::as_int(std::int64_t fallback) const noexcept {
     if (is_integer()) return std::get<std::int64_t>(v_);

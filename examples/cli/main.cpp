@@ -124,9 +124,9 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
-        {"url", true}, {"token", true}, {"ca-file", true}, {"timeout", true}, {"log-level", true},
-        {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
-        {"insecure", false}, {"help", false}, {"version", false}};
+        {"url", true},   {"token", true},     {"ca-file", true}, {"timeout", true},     {"log-level", true},
+        {"count", true}, {"flow", true},      {"calls", true},   {"concurrency", true}, {"src", true},
+        {"dest", true},  {"insecure", false}, {"help", false},   {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -169,9 +169,9 @@ ivrapi::LogLevel parse_level(const std::string& s) {
 
 Json error_json(const ivrapi::Error& e) {
     const bool ours = e.code.category() == ivrapi::error_category();
-    return Json::object({{"code", ours ? ivrapi::errc_name(static_cast<ivrapi::Errc>(e.code.value()))
-                                       : e.code.category().name()},
-                         {"message", e.message}});
+    return Json::object(
+        {{"code", ours ? ivrapi::errc_name(static_cast<ivrapi::Errc>(e.code.value())) : e.code.category().name()},
+         {"message", e.message}});
 }
 
 // Everything the commands share: the client, and how the process ends.
@@ -330,52 +330,54 @@ int cmd_upload(App& app, const Args& args) {
 void run_flow(ivrapi::Session& s, const std::vector<cli::FlowStep>& flow, Output& out) {
     std::map<std::string, std::string> vars;
     Json latest_results = Json::object();
-    auto line = [&](std::size_t i) { return Json::object({{"ivrid", s.ivrid()}, {"step", static_cast<long long>(i)}}); };
+    auto line = [&](std::size_t i) {
+        return Json::object({{"ivrid", s.ivrid()}, {"step", static_cast<long long>(i)}});
+    };
     for (std::size_t i = 0; i < flow.size(); ++i) {
         const cli::FlowStep& step = flow[i];
         ivrapi::Error error;
         Json result = line(i);
         switch (step.kind) {
-        case cli::FlowStep::Kind::apply: {
-            auto r = s.apply(ivrapi::Component::from_json(cli::substitute(step.data, vars))).get();
-            if (!r) {
-                error = r.error();
+            case cli::FlowStep::Kind::apply: {
+                auto r = s.apply(ivrapi::Component::from_json(cli::substitute(step.data, vars))).get();
+                if (!r) {
+                    error = r.error();
+                    break;
+                }
+                latest_results = r->results;
+                result.set("oType", step.data.find("oType")->as_int());
+                result.set("transferKey", r->transfer_key);
+                result.set("results", r->results.is_object() ? r->results : Json::object());
                 break;
             }
-            latest_results = r->results;
-            result.set("oType", step.data.find("oType")->as_int());
-            result.set("transferKey", r->transfer_key);
-            result.set("results", r->results.is_object() ? r->results : Json::object());
-            break;
-        }
-        case cli::FlowStep::Kind::get_path: {
-            const Json* value = latest_results.find(step.result_name);
-            if (!value || value->to_text().empty()) {
-                error = ivrapi::Error(ivrapi::Errc::invalid_argument,
-                                      "the latest results have no \"" + step.result_name + "\"");
+            case cli::FlowStep::Kind::get_path: {
+                const Json* value = latest_results.find(step.result_name);
+                if (!value || value->to_text().empty()) {
+                    error = ivrapi::Error(ivrapi::Errc::invalid_argument,
+                                          "the latest results have no \"" + step.result_name + "\"");
+                    break;
+                }
+                auto link = s.file_get_path(value->to_text()).get();
+                if (!link) error = link.error();
+                else result.set("link", link->url);
                 break;
             }
-            auto link = s.file_get_path(value->to_text()).get();
-            if (!link) error = link.error();
-            else result.set("link", link->url);
-            break;
-        }
-        case cli::FlowStep::Kind::upload_temp: {
-            auto path = s.upload_temp(cli::substitute(step.url, vars)).get();
-            if (!path) {
-                error = path.error();
+            case cli::FlowStep::Kind::upload_temp: {
+                auto path = s.upload_temp(cli::substitute(step.url, vars)).get();
+                if (!path) {
+                    error = path.error();
+                    break;
+                }
+                vars[step.as] = *path;
+                result.set("path", *path);
                 break;
             }
-            vars[step.as] = *path;
-            result.set("path", *path);
-            break;
-        }
-        case cli::FlowStep::Kind::abort: {
-            auto r = s.abort().get();
-            if (!r) error = r.error();
-            else result.set("abort", "ok");
-            break;
-        }
+            case cli::FlowStep::Kind::abort: {
+                auto r = s.abort().get();
+                if (!r) error = r.error();
+                else result.set("abort", "ok");
+                break;
+            }
         }
         if (error.code) {
             result.set("error", error_json(error));
@@ -411,12 +413,14 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
         [&app, &ended, calls, steps](ivrapi::Session& s) {
             const std::string ivrid = s.ivrid();
             s.on_dtmf([&app, ivrid](const ivrapi::DtmfEvent& e) {
-                app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)},
-                                             {"dtmf", e.dtmf}}));
+                app.out().emit(Json::object(
+                    {{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)}, {"dtmf", e.dtmf}}));
             });
             s.on_end([&app, &ended, calls, ivrid](const ivrapi::SessionEnd& e) {
-                app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "end"},
-                                             {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
+                app.out().emit(
+                    Json::object({{"ivrid", ivrid},
+                                  {"event", "end"},
+                                  {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
                 if (++ended >= calls) app.finish(0);
             });
             run_flow(s, steps, app.out());

@@ -40,7 +40,7 @@ struct Hangup {
 // 202 answer: send a SIP response (1xx, 2xx, 3xx with redirect_to, 4xx-6xx) to the INVITE.
 struct SipAnswer {
     static constexpr int o_type = 202;
-    int sip_code = 200;                // sipCode
+    int sip_code = 200;                  // sipCode
     std::string phrase{};                // phrase
     std::string reason{};                // reason (Reason header)
     std::string remote_party_display{};  // remotePartyDisplay
@@ -53,7 +53,7 @@ struct SipAnswer {
 enum class ReinviteMode { not_used = 0, automatic = 1, sendonly = 2, inactive = 3 };
 struct Transfer {
     static constexpr int o_type = 203;
-    std::string number{};                        // number
+    std::string number{};                         // number
     std::optional<ReinviteMode> reinvite_mode{};  // reinviteMode
     Properties extra{};
     Json data() const;
@@ -72,10 +72,10 @@ enum class PlayMode {
 };
 struct Play {
     static constexpr int o_type = 204;
-    std::string file{};                 // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
-    std::optional<PlayMode> mode{};     // mode (platform default: sync_file)
-    std::string player_id{};            // playerId (platform default "default")
-    std::string interrupt_digits{};     // interruptSymbols, e.g. "#" or "123"
+    std::string file{};              // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
+    std::optional<PlayMode> mode{};  // mode (platform default: sync_file)
+    std::string player_id{};         // playerId (platform default "default")
+    std::string interrupt_digits{};  // interruptSymbols, e.g. "#" or "123"
     Properties extra{};
     Json data() const;
 };
@@ -112,13 +112,13 @@ struct SendDtmf {
 enum class RecordMode { sync_file = 0, growing_raw = 1 };
 struct Record {
     static constexpr int o_type = 208;
-    std::optional<RecordMode> mode{};                   // mode
+    std::optional<RecordMode> mode{};                    // mode
     std::optional<std::chrono::seconds> max_duration{};  // recTimeSec
-    std::optional<int> max_digits{};                    // maxSymbolCount
-    std::string stop_digits{};                          // interruptSymbols: "#" or "456" -> "4, 5, 6"
-    std::optional<bool> abort_on_silence{};             // abortOnSilence
-    std::optional<bool> path_to_var{};                  // pathToVarMode (platform: yes)
-    std::string to_filepath{};                          // toFilepath (growing_raw mode)
+    std::optional<int> max_digits{};                     // maxSymbolCount
+    std::string stop_digits{};                           // interruptSymbols: "#" or "456" -> "4, 5, 6"
+    std::optional<bool> abort_on_silence{};              // abortOnSilence
+    std::optional<bool> path_to_var{};                   // pathToVarMode (platform: yes)
+    std::string to_filepath{};                           // toFilepath (growing_raw mode)
     Properties extra{};
     Json data() const;
 };
@@ -128,8 +128,8 @@ enum class FaxProto { automatic = 0, t30 = 1, t38 = 2 };
 enum class FaxPathMode { dont_save = 0, script_key_path = 1, only_file_name = 2 };
 struct FaxSend {
     static constexpr int o_type = 213;
-    std::string file{};                          // file (TIFF)
-    std::optional<FaxProto> proto{};             // proto
+    std::string file{};                             // file (TIFF)
+    std::optional<FaxProto> proto{};                // proto
     std::optional<std::chrono::seconds> timeout{};  // timeoutSec
     Properties extra{};
     Json data() const;
@@ -149,16 +149,16 @@ struct FaxReceive {
 enum class TtsMode { play = 0, file = 1 };
 struct TtsYandex {
     static constexpr int o_type = 222;
-    std::string text{};              // text
-    std::string account_key{};       // accountKey (platform default "default")
-    std::optional<TtsMode> mode{};   // mode
+    std::string text{};             // text
+    std::string account_key{};      // accountKey (platform default "default")
+    std::optional<TtsMode> mode{};  // mode
     Properties extra{};
     Json data() const;
 };
 struct TtsSber {
     static constexpr int o_type = 226;
-    std::string text{};              // text [inferred]
-    std::string content_type{};      // contentType (platform default TEXT)
+    std::string text{};          // text [inferred]
+    std::string content_type{};  // contentType (platform default TEXT)
     std::string account_key{};
     std::optional<TtsMode> mode{};
     Properties extra{};
@@ -166,8 +166,8 @@ struct TtsSber {
 };
 struct TtsAzure {
     static constexpr int o_type = 230;
-    std::string text{};              // text [inferred]: plain text or SSML body
-    std::string content_type{};      // contentType (platform default SSML)
+    std::string text{};          // text [inferred]: plain text or SSML body
+    std::string content_type{};  // contentType (platform default SSML)
     std::string account_key{};
     std::optional<TtsMode> mode{};
     Properties extra{};
@@ -190,9 +190,9 @@ struct AsrYandex {
 };
 struct AsrSber {
     static constexpr int o_type = 227;
-    std::string account_key{};             // accountKey
-    std::string model{};                   // model (platform default "callcenter")
-    std::optional<AsrSberLang> lang{};     // lang
+    std::string account_key{};               // accountKey
+    std::string model{};                     // model (platform default "callcenter")
+    std::optional<AsrSberLang> lang{};       // lang
     std::optional<bool> profanity_filter{};  // profanityFilter
     std::optional<bool> multi_utterance{};   // multiUtterance
     Properties extra{};
@@ -214,7 +214,7 @@ public:
     template <typename T, typename = decltype(std::declval<const T&>().data()),
               typename = std::enable_if_t<!std::is_same_v<T, Component>>>
     Component(const T& typed) : data_(typed.data()) {}  // NOLINT implicit by design
-    Component(const RawComponent& raw);                  // NOLINT implicit by design
+    Component(const RawComponent& raw);                 // NOLINT implicit by design
     // Already-built component data (must hold an integer "oType").
     static Component from_json(Json data);
 

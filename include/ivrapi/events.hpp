@@ -27,10 +27,10 @@ const char* to_string(DtmfMode m) noexcept;
 
 // Identity of an IVR session, shared by api_start and api_stop.
 struct SessionIdentity {
-    std::string ivrid{};          // addresses the dialog at run time
-    std::string key{};            // must be echoed in every ivrapi request
+    std::string ivrid{};  // addresses the dialog at run time
+    std::string key{};    // must be echoed in every ivrapi request
     std::string callid{};
-    std::string cid{};            // globally unique dialog id (may be empty)
+    std::string cid{};  // globally unique dialog id (may be empty)
     std::string sm_id{};
     std::string componentname{};  // documented as int, sent as string: kept as text
     std::optional<std::int64_t> componentid{};
@@ -41,10 +41,10 @@ struct SessionIdentity {
 // ivrevents.api_start: a session offered for external control.
 struct ApiStartEvent : SessionIdentity {
     CallState state = CallState::unknown;
-    std::string state_text{};            // as received (empty when absent)
-    std::string params{};                // raw, as sent by the script
-    std::optional<Json> params_json{};   // params parsed, when they are JSON
-    std::string raw{};                   // the whole frame, when ClientOptions::keep_raw_events
+    std::string state_text{};           // as received (empty when absent)
+    std::string params{};               // raw, as sent by the script
+    std::optional<Json> params_json{};  // params parsed, when they are JSON
+    std::string raw{};                  // the whole frame, when ClientOptions::keep_raw_events
 };
 
 // ivrevents.api_stop: control is over.

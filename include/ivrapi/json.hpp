@@ -23,20 +23,20 @@ public:
     using Object = std::vector<Member>;  // keeps the order of keys as written
 
     Json() noexcept = default;
-    Json(std::nullptr_t) noexcept {}                         // NOLINT implicit
-    Json(bool b) noexcept : v_(b) {}                           // NOLINT implicit
-    Json(int i) noexcept : v_(std::int64_t{i}) {}              // NOLINT implicit
-    Json(long i) noexcept : v_(std::int64_t{i}) {}             // NOLINT implicit
-    Json(long long i) noexcept : v_(std::int64_t{i}) {}        // NOLINT implicit
-    Json(unsigned i) noexcept : v_(std::int64_t{i}) {}         // NOLINT implicit
-    Json(unsigned long i) noexcept : v_(from_unsigned(i)) {}    // NOLINT implicit
+    Json(std::nullptr_t) noexcept {}                               // NOLINT implicit
+    Json(bool b) noexcept : v_(b) {}                               // NOLINT implicit
+    Json(int i) noexcept : v_(std::int64_t{i}) {}                  // NOLINT implicit
+    Json(long i) noexcept : v_(std::int64_t{i}) {}                 // NOLINT implicit
+    Json(long long i) noexcept : v_(std::int64_t{i}) {}            // NOLINT implicit
+    Json(unsigned i) noexcept : v_(std::int64_t{i}) {}             // NOLINT implicit
+    Json(unsigned long i) noexcept : v_(from_unsigned(i)) {}       // NOLINT implicit
     Json(unsigned long long i) noexcept : v_(from_unsigned(i)) {}  // NOLINT implicit
-    Json(double d) noexcept : v_(d) {}                         // NOLINT implicit
-    Json(const char* s) : v_(std::string(s)) {}                // NOLINT implicit
-    Json(std::string s) noexcept : v_(std::move(s)) {}         // NOLINT implicit
-    Json(std::string_view s) : v_(std::string(s)) {}           // NOLINT implicit
-    Json(Array a) noexcept : v_(std::move(a)) {}               // NOLINT implicit
-    Json(Object o) noexcept : v_(std::move(o)) {}              // NOLINT implicit
+    Json(double d) noexcept : v_(d) {}                             // NOLINT implicit
+    Json(const char* s) : v_(std::string(s)) {}                    // NOLINT implicit
+    Json(std::string s) noexcept : v_(std::move(s)) {}             // NOLINT implicit
+    Json(std::string_view s) : v_(std::string(s)) {}               // NOLINT implicit
+    Json(Array a) noexcept : v_(std::move(a)) {}                   // NOLINT implicit
+    Json(Object o) noexcept : v_(std::move(o)) {}                  // NOLINT implicit
 
     // Copy and move are defined in json.cpp: inlined into user code, GCC 12 at -O2
     // reports the std::variant inside as maybe-uninitialized (e.g. in an
@@ -90,8 +90,8 @@ public:
     friend bool operator!=(const Json& a, const Json& b) noexcept { return !(a == b); }
 
 private:
-    static std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object>
-    from_unsigned(unsigned long long u) noexcept {
+    static std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> from_unsigned(
+        unsigned long long u) noexcept {
         if (u <= static_cast<unsigned long long>(INT64_MAX)) return std::int64_t(u);
         return static_cast<double>(u);
     }

@@ -18,8 +18,7 @@ namespace ivrapi {
 class BadResultAccess : public std::logic_error {
 public:
     /// Carries the Error the Result held, in what().
-    explicit BadResultAccess(const Error& e)
-        : std::logic_error("ivrapi::Result has no value: " + e.to_string()) {}
+    explicit BadResultAccess(const Error& e) : std::logic_error("ivrapi::Result has no value: " + e.to_string()) {}
 };
 
 template <typename T>
@@ -60,11 +59,20 @@ public:
     explicit operator bool() const noexcept { return ok(); }
 
     /// The value; throws BadResultAccess when the result holds an error.
-    T& value() & { check(); return std::get<0>(v_); }
+    T& value() & {
+        check();
+        return std::get<0>(v_);
+    }
     /// The value; throws BadResultAccess when the result holds an error.
-    const T& value() const& { check(); return std::get<0>(v_); }
+    const T& value() const& {
+        check();
+        return std::get<0>(v_);
+    }
     /// The value, moved out; throws BadResultAccess when the result holds an error.
-    T&& value() && { check(); return std::get<0>(std::move(v_)); }
+    T&& value() && {
+        check();
+        return std::get<0>(std::move(v_));
+    }
     /// Member access to the value (throws BadResultAccess on an error).
     T* operator->() { return &value(); }
     /// Member access to the value (throws BadResultAccess on an error).

@@ -87,7 +87,8 @@ TEST_CASE("Result: transform maps the value, keeps the error") {
     CHECK(*Result<void>().transform([] { return 3; }) == 3);
     CHECK(Result<void>(Error(Errc::stopped, "s")).transform([] { return 3; }).error().is(Errc::stopped));
 
-    auto moved = Result<std::unique_ptr<int>>(std::make_unique<int>(9)).transform([](std::unique_ptr<int> p) { return *p; });
+    auto moved =
+        Result<std::unique_ptr<int>>(std::make_unique<int>(9)).transform([](std::unique_ptr<int> p) { return *p; });
     CHECK(*moved == 9);
 }
 

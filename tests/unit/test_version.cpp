@@ -5,8 +5,8 @@
 #include <string>
 
 TEST_CASE("version: the macros, the string and the linked library agree") {
-    const std::string parts = std::to_string(IVRAPI_VERSION_MAJOR) + "." + std::to_string(IVRAPI_VERSION_MINOR) +
-                              "." + std::to_string(IVRAPI_VERSION_PATCH);
+    const std::string parts = std::to_string(IVRAPI_VERSION_MAJOR) + "." + std::to_string(IVRAPI_VERSION_MINOR) + "." +
+                              std::to_string(IVRAPI_VERSION_PATCH);
     CHECK(parts == IVRAPI_VERSION_STRING);
     CHECK(std::string(ivrapi::version()) == IVRAPI_VERSION_STRING);
     CHECK(IVRAPI_VERSION == IVRAPI_VERSION_MAJOR * 10000 + IVRAPI_VERSION_MINOR * 100 + IVRAPI_VERSION_PATCH);
