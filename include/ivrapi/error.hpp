@@ -37,14 +37,16 @@ inline std::error_code make_error_code(Errc e) noexcept {
 // One failure: a code, a human-readable message, and, when the platform answered,
 // the raw reply frame exactly as received (so nothing the server said is lost).
 struct Error {
-    std::error_code code;
-    std::string message;
-    std::string raw_reply;
+    std::error_code code;   // an Errc (category "ivrapi"); empty (0) for no error
+    std::string message;    // human-readable, never contains the token
+    std::string raw_reply;  // the platform's reply frame, when it answered
 
-    Error() = default;
+    Error() = default;  // no error
+    // An error of code `c`.
     Error(Errc c, std::string msg, std::string raw = {})
         : code(make_error_code(c)), message(std::move(msg)), raw_reply(std::move(raw)) {}
 
+    // True when the code is `c`.
     bool is(Errc c) const noexcept { return code == make_error_code(c); }
     // "ivrapi.<code name>: <message>"
     std::string to_string() const;

@@ -9,15 +9,12 @@
 #include <utility>
 #include <variant>
 
-/// @file
-/// @brief ivrapi::Result<T>: how every operation reports its value or its error.
-
 namespace ivrapi {
 
-/// Thrown only when code reads value() of a failed Result: a programmer error.
+// Thrown only when code reads value() of a failed Result: a programmer error.
 class BadResultAccess : public std::logic_error {
 public:
-    /// Carries the Error the Result held, in what().
+    // Carries the Error the Result held, in what().
     explicit BadResultAccess(const Error& e) : std::logic_error("ivrapi::Result has no value: " + e.to_string()) {}
 };
 
@@ -35,72 +32,72 @@ template <typename F, typename... Args>
 using ResultOf = std::remove_cv_t<std::remove_reference_t<std::invoke_result_t<F, Args...>>>;
 }  // namespace detail
 
-/// A value of type T, or an Error saying why there is none.
-///
-/// Test it with `if (r)` or has_value(); read the value with `*r`, `r->` or value()
-/// (which throws BadResultAccess on an error), the error with error(). Chain steps
-/// with and_then(), transform(), or_else() and value_or(), as with std::expected.
+// A value of type T, or an Error saying why there is none.
+//
+// Test it with `if (r)` or has_value(); read the value with `*r`, `r->` or value()
+// (which throws BadResultAccess on an error), the error with error(). Chain steps
+// with and_then(), transform(), or_else() and value_or(), as with std::expected.
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    /// The type of the value.
+    // The type of the value.
     using value_type = T;
 
-    /// A successful result holding `value`.
+    // A successful result holding `value`.
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
-    /// A failed result holding `error`.
+    // A failed result holding `error`.
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
-    /// True when the result holds a value.
+    // True when the result holds a value.
     bool ok() const noexcept { return v_.index() == 0; }
-    /// True when the result holds a value (the std::expected spelling of ok()).
+    // True when the result holds a value (the std::expected spelling of ok()).
     bool has_value() const noexcept { return ok(); }
-    /// True when the result holds a value.
+    // True when the result holds a value.
     explicit operator bool() const noexcept { return ok(); }
 
-    /// The value; throws BadResultAccess when the result holds an error.
+    // The value; throws BadResultAccess when the result holds an error.
     T& value() & {
         check();
         return std::get<0>(v_);
     }
-    /// The value; throws BadResultAccess when the result holds an error.
+    // The value; throws BadResultAccess when the result holds an error.
     const T& value() const& {
         check();
         return std::get<0>(v_);
     }
-    /// The value, moved out; throws BadResultAccess when the result holds an error.
+    // The value, moved out; throws BadResultAccess when the result holds an error.
     T&& value() && {
         check();
         return std::get<0>(std::move(v_));
     }
-    /// Member access to the value (throws BadResultAccess on an error).
+    // Member access to the value (throws BadResultAccess on an error).
     T* operator->() { return &value(); }
-    /// Member access to the value (throws BadResultAccess on an error).
+    // Member access to the value (throws BadResultAccess on an error).
     const T* operator->() const { return &value(); }
-    /// The value (throws BadResultAccess on an error).
+    // The value (throws BadResultAccess on an error).
     T& operator*() & { return value(); }
-    /// The value (throws BadResultAccess on an error).
+    // The value (throws BadResultAccess on an error).
     const T& operator*() const& { return value(); }
 
-    /// The value, or `fallback` converted to T when the result holds an error.
+    // The value, or `fallback` converted to T when the result holds an error.
     template <typename U>
     T value_or(U&& fallback) const& {
         return ok() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
     }
-    /// The value moved out, or `fallback` converted to T when the result holds an error.
+    // The value moved out, or `fallback` converted to T when the result holds an error.
     template <typename U>
     T value_or(U&& fallback) && {
         return ok() ? std::get<0>(std::move(v_)) : static_cast<T>(std::forward<U>(fallback));
     }
 
-    /// The error; an empty Error (code 0) when the result is a value.
+    // The error; an empty Error (code 0) when the result is a value.
     const Error& error() const noexcept {
         static const Error none;
         return ok() ? none : std::get<1>(v_);
     }
 
-    /// Runs `f(value)` when there is a value and returns its Result (of any type);
-    /// otherwise returns this error without calling `f`.
+    // Runs `f(value)` when there is a value and returns its Result (of any type);
+    // otherwise returns this error without calling `f`.
     template <typename F>
     auto and_then(F&& f) const& {
         using R = detail::ResultOf<F, const T&>;
@@ -108,8 +105,8 @@ public:
         if (!ok()) return R(std::get<1>(v_));
         return std::invoke(std::forward<F>(f), std::get<0>(v_));
     }
-    /// Runs `f(std::move(value))` when there is a value and returns its Result;
-    /// otherwise returns this error without calling `f`.
+    // Runs `f(std::move(value))` when there is a value and returns its Result;
+    // otherwise returns this error without calling `f`.
     template <typename F>
     auto and_then(F&& f) && {
         using R = detail::ResultOf<F, T&&>;
@@ -118,8 +115,8 @@ public:
         return std::invoke(std::forward<F>(f), std::get<0>(std::move(v_)));
     }
 
-    /// Result<U> holding `f(value)` when there is a value (Result<void> when `f` returns
-    /// nothing); otherwise this error without calling `f`.
+    // `Result<U>` holding `f(value)` when there is a value (`Result<void>` when `f` returns
+    // nothing); otherwise this error without calling `f`.
     template <typename F>
     auto transform(F&& f) const& {
         using U = std::remove_cv_t<std::remove_reference_t<std::invoke_result_t<F, const T&>>>;
@@ -131,8 +128,8 @@ public:
             return Result<U>(std::invoke(std::forward<F>(f), std::get<0>(v_)));
         }
     }
-    /// Result<U> holding `f(std::move(value))` when there is a value; otherwise this
-    /// error without calling `f`.
+    // `Result<U>` holding `f(std::move(value))` when there is a value; otherwise this
+    // error without calling `f`.
     template <typename F>
     auto transform(F&& f) && {
         using U = std::remove_cv_t<std::remove_reference_t<std::invoke_result_t<F, T&&>>>;
@@ -145,8 +142,8 @@ public:
         }
     }
 
-    /// Runs `f(error)` when there is an error and returns its Result<T> (a recovery or
-    /// another error); otherwise returns a copy of this value without calling `f`.
+    // Runs `f(error)` when there is an error and returns its `Result<T>` (a recovery or
+    // another error); otherwise returns a copy of this value without calling `f`.
     template <typename F>
     Result or_else(F&& f) const& {
         using R = detail::ResultOf<F, const Error&>;
@@ -154,7 +151,7 @@ public:
         if (ok()) return *this;
         return std::invoke(std::forward<F>(f), std::get<1>(v_));
     }
-    /// Runs `f(error)` when there is an error; otherwise returns this value, moved.
+    // Runs `f(error)` when there is an error; otherwise returns this value, moved.
     template <typename F>
     Result or_else(F&& f) && {
         using R = detail::ResultOf<F, const Error&>;
@@ -170,33 +167,33 @@ private:
     std::variant<T, Error> v_;
 };
 
-/// Success without a value, or an Error: the result of operations such as
-/// Session::terminate().
+// Success without a value, or an Error: the result of operations such as
+// Session::terminate().
 template <>
 class [[nodiscard]] Result<void> {
 public:
-    /// The type of the value (none).
+    // The type of the value (none).
     using value_type = void;
 
-    /// A successful result.
+    // A successful result.
     Result() = default;
-    /// A failed result holding `error`.
+    // A failed result holding `error`.
     Result(Error error) : error_(std::move(error)) {}  // NOLINT implicit
 
-    /// True on success.
+    // True on success.
     bool ok() const noexcept { return !error_.code; }
-    /// True on success (the std::expected spelling of ok()).
+    // True on success (the std::expected spelling of ok()).
     bool has_value() const noexcept { return ok(); }
-    /// True on success.
+    // True on success.
     explicit operator bool() const noexcept { return ok(); }
-    /// Throws BadResultAccess when the result holds an error; does nothing otherwise.
+    // Throws BadResultAccess when the result holds an error; does nothing otherwise.
     void value() const {
         if (!ok()) throw BadResultAccess(error_);
     }
-    /// The error; an empty Error (code 0) on success.
+    // The error; an empty Error (code 0) on success.
     const Error& error() const noexcept { return error_; }
 
-    /// Runs `f()` on success and returns its Result; otherwise returns this error.
+    // Runs `f()` on success and returns its Result; otherwise returns this error.
     template <typename F>
     auto and_then(F&& f) const {
         using R = detail::ResultOf<F>;
@@ -204,8 +201,8 @@ public:
         if (!ok()) return R(error_);
         return std::invoke(std::forward<F>(f));
     }
-    /// Result<U> holding `f()` on success (Result<void> when `f` returns nothing);
-    /// otherwise this error without calling `f`.
+    // `Result<U>` holding `f()` on success (`Result<void>` when `f` returns nothing);
+    // otherwise this error without calling `f`.
     template <typename F>
     auto transform(F&& f) const {
         using U = std::remove_cv_t<std::remove_reference_t<std::invoke_result_t<F>>>;
@@ -217,8 +214,8 @@ public:
             return Result<U>(std::invoke(std::forward<F>(f)));
         }
     }
-    /// Runs `f(error)` when there is an error and returns its Result<void>; otherwise
-    /// returns success without calling `f`.
+    // Runs `f(error)` when there is an error and returns its `Result<void>`; otherwise
+    // returns success without calling `f`.
     template <typename F>
     Result or_else(F&& f) const {
         using R = detail::ResultOf<F, const Error&>;

@@ -29,8 +29,8 @@ const char* to_string(CallState state) noexcept;
 // A scripted caller key press: `at` is the time after the call was first ACCEPTED;
 // every character of `digits` is pressed one after the other at that moment.
 struct DtmfAt {
-    std::chrono::milliseconds at{0};
-    std::string digits;
+    std::chrono::milliseconds at{0};  // after the first accept
+    std::string digits;               // pressed one after the other
 };
 
 // How a call is offered (api_start.data) and what its caller does.
@@ -39,10 +39,10 @@ struct CallOptions {
     std::string key = "key";            // api_start.data.key, required in every request
     std::string callid;                 // empty -> generated "mock-<n>@127.0.0.1"
     std::string cid;                    // empty -> a generated UUID
-    std::string componentname = "External management";
+    std::string componentname = "External management";  // api_start.data.componentname
     int componentid = 14;               // api_start.data.componentid
     std::string sm_id;                  // empty -> a generated UUID
-    CallState state = CallState::dialog;
+    CallState state = CallState::dialog;  // api_start.data.state
     std::string params;                 // api_start.data.params, sent as this raw string
 
     std::vector<DtmfAt> caller_dtmf;    // scripted caller keys, relative to the accept
@@ -52,7 +52,7 @@ struct CallOptions {
 
 // One component run by ivrapi_component_apply, as the mock saw it.
 struct ComponentRecord {
-    int o_type = 0;
+    int o_type = 0;             // the component type
     ivrapi::Json data;          // the request's "data" object as received
     std::string transfer_key;   // exit reported in ivrapi_component_stopped ("" while running)
     ivrapi::Json results;       // results reported in ivrapi_component_stopped
@@ -66,6 +66,7 @@ struct ComponentRecord {
 // actions do nothing).
 class Call {
 public:
+    // The call's identity, as offered.
     const std::string& ivrid() const;
     const std::string& key() const;
     const std::string& callid() const;
@@ -94,6 +95,7 @@ public:
     // The caller hangs up now: the running component is abandoned, api_stop "script".
     void hangup();
 
+    // Made by the Server (Server::start_call, find_call, calls).
     Call(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::CallData> data);
 
 private:
