@@ -24,22 +24,26 @@ if(IVRAPI_DEBIAN_PACKAGE)
     file(WRITE "${dir}/changelog.Debian"
 "${pkg} (${PROJECT_VERSION}-${IVRAPI_DEB_RELEASE}) unstable; urgency=medium
 
-  * Upstream release ${PROJECT_VERSION}; see /usr/share/doc/libivrapi-dev/CHANGELOG.md.
+  * Upstream release ${PROJECT_VERSION}; see /usr/share/doc/libivrapi-dev/changelog.gz.
 
  -- ${IVRAPI_DEB_MAINTAINER}  ${_ivrapi_deb_date}
 ")
-    install(CODE "execute_process(COMMAND gzip -9nf \"${dir}/changelog.Debian\" -c
+    install(CODE "execute_process(COMMAND gzip -9nc \"${dir}/changelog.Debian\"
                                   OUTPUT_FILE \"${dir}/changelog.Debian.gz\")" COMPONENT ${comp})
     configure_file(cmake/debian-copyright.in "${dir}/copyright" @ONLY)
     install(FILES "${dir}/copyright" "${dir}/changelog.Debian.gz"
             DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${pkg} COMPONENT ${comp})
     math(EXPR _i "${_i} + 2")
   endwhile()
-  install(FILES CHANGELOG.md README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libivrapi-dev COMPONENT dev)
+  # The upstream changelog as Debian names it; the README as it is.
+  set(_ivrapi_changelog "${CMAKE_CURRENT_BINARY_DIR}/debian/changelog.gz")
+  install(CODE "execute_process(COMMAND gzip -9nc \"${PROJECT_SOURCE_DIR}/CHANGELOG.md\"
+                                OUTPUT_FILE \"${_ivrapi_changelog}\")" COMPONENT dev)
+  install(FILES "${_ivrapi_changelog}" README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libivrapi-dev COMPONENT dev)
   # Man pages, compressed as Debian wants them.
   foreach(page ivrapi-cli.1 ivrapi-mock-server.1)
     set(gz "${CMAKE_CURRENT_BINARY_DIR}/debian/${page}.gz")
-    install(CODE "execute_process(COMMAND gzip -9nf \"${PROJECT_SOURCE_DIR}/docs/man/${page}\" -c
+    install(CODE "execute_process(COMMAND gzip -9nc \"${PROJECT_SOURCE_DIR}/docs/man/${page}\"
                                   OUTPUT_FILE \"${gz}\")" COMPONENT tools)
     install(FILES "${gz}" DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
   endforeach()

@@ -13,7 +13,14 @@ cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-pkg}
 dist=${DIST_DIR:-dist}
 jobs=${JOBS:-$(nproc)}
-args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr
+# Debian's build flags (hardening: stack protector, fortify, relro/now), as
+# dh_auto_configure passes them, without -g (no -dbgsym packages here).
+export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+cxxflags="$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)"
+cxxflags=$(sed -e 's/\(^\| \)-g\( \|$\)/ /g' <<<"$cxxflags")
+ldflags=$(dpkg-buildflags --get LDFLAGS)
+args=(-DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr
+      -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DCMAKE_SHARED_LINKER_FLAGS="$ldflags"
       -DIVRAPI_BUILD_TESTS=OFF -DIVRAPI_BUILD_BENCH=OFF -DIVRAPI_BUILD_EXAMPLES=ON
       -DIVRAPI_DEBIAN_PACKAGE=ON -DIVRAPI_WERROR=ON
       -DIVRAPI_EXAMPLES_INSTALL_DIR=share/doc/libivrapi-dev/examples)

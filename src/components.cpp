@@ -197,8 +197,9 @@ Component Component::from_json(Json data) {
         return c;
     }
     Json ordered = Json::object({{"oType", *t}});
-    for (const auto& [k, v] : data.as_object()) {
-        if (k != "oType") ordered.set(k, v);
+    // `data` is our own copy: move its members instead of copying them.
+    for (auto& [k, v] : data.object_items()) {
+        if (k != "oType") ordered.set(std::move(k), std::move(v));
     }
     c.data_ = std::move(ordered);
     return c;
