@@ -57,8 +57,8 @@ probe "" "mock";                    expect ok "probe: ivrapi $version $kind" "co
 probe "" "nosuch";                  expect fail 'ivrapi has no component "nosuch"' "unknown component"
 probe "" "cluster";                 expect fail 'the component "cluster" was not built' "known component not built"
 probe "$major.$minor" "";           expect ok "probe: ivrapi $version" "same major.minor accepted"
-probe "$major.$((minor + 1))" "";   expect fail "not compatible" "a newer minor refused"
+probe "$major.$((minor + 1))" "";   expect fail "with requested version" "a newer minor refused"
 if [ "$major" -eq 0 ] && [ "$minor" -gt 0 ]; then
-  probe "0.$((minor - 1))" "";      expect fail "not compatible" "an older 0.x minor refused (0.x minors may break)"
+  probe "0.$((minor - 1))" "";      expect fail "with requested version" "an older 0.x minor refused (0.x minors may break)"
 fi
 echo "consumer built and ran against the installed package ($kind)"

@@ -116,7 +116,7 @@ def main():
             print(f"ok   {where}")
     if count == 0:
         sys.exit("no C++ blocks found: is the extractor still reading the right fences?")
-    print(f"{count - failures}/{count} snippets compile")
+    print(f"{count - failures}/{count} snippets pass")
     sys.exit(1 if failures else 0)
 
 
