@@ -40,6 +40,20 @@ if(IVRAPI_DEBIAN_PACKAGE)
   install(CODE "execute_process(COMMAND gzip -9nc \"${PROJECT_SOURCE_DIR}/CHANGELOG.md\"
                                 OUTPUT_FILE \"${_ivrapi_changelog}\")" COMPONENT dev)
   install(FILES "${_ivrapi_changelog}" README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libivrapi-dev COMPONENT dev)
+  # Tags lintian reports that do not apply here, each with its reason.
+  foreach(pkg libivrapi-dev ivrapi-tools)
+    set(comp dev)
+    if(pkg STREQUAL "ivrapi-tools")
+      set(comp tools)
+    endif()
+    file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/debian/${pkg}.lintian-overrides"
+"# Built from the upstream tree with CPack, not uploaded to Debian: there is no ITP bug
+# for the first changelog entry to close.
+${pkg}: initial-upload-closes-no-bugs
+")
+    install(FILES "${CMAKE_CURRENT_BINARY_DIR}/debian/${pkg}.lintian-overrides"
+            DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ${pkg} COMPONENT ${comp})
+  endforeach()
   # Man pages, compressed as Debian wants them.
   foreach(page ivrapi-cli.1 ivrapi-mock-server.1)
     set(gz "${CMAKE_CURRENT_BINARY_DIR}/debian/${page}.gz")
@@ -54,7 +68,6 @@ set(CPACK_PACKAGE_NAME ivrapi)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "ivrapi-cpp authors")
 set(CPACK_PACKAGE_CONTACT "${IVRAPI_DEB_MAINTAINER}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -70,24 +83,28 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # The static libraries link OpenSSL; the CMake and pkg-config files find it.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libssl-dev, pkg-config | pkgconf")
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "ivrapi-tools (= ${PROJECT_VERSION}-${IVRAPI_DEB_RELEASE}), catch2")
-set(CPACK_COMPONENT_DEV_DESCRIPTION
+# First line: the synopsis; CPack indents the rest and turns empty lines into " .".
+# CPackDeb puts CPACK_PACKAGE_DESCRIPTION_SUMMARY before it unless that is CPack's own
+# default text (which it otherwise takes from the project's DESCRIPTION): keep the default.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${CMAKE_PROJECT_NAME} built using CMake")
+set(CPACK_DEBIAN_DEV_DESCRIPTION
 "C++17 client SDK for the Era platform's IVR control API
- ivrapi-cpp drives IVR (phone call) sessions of the Era platform over its
- WebSocket Token API (capability ivrapi): claim offered calls, play, record,
- collect digits, transfer and hang up, with futures or callbacks.
- .
- This package holds the static libraries (libivrapi, and libivrapi_mock, a mock
- platform for tests), the headers, CMake and pkg-config files, and example
- sources that build on their own.")
+ivrapi-cpp drives IVR (phone call) sessions of the Era platform over its
+WebSocket Token API (capability ivrapi): claim offered calls, play, record,
+collect digits, transfer and hang up, with futures or callbacks.
+
+This package holds the static libraries (libivrapi, and libivrapi_mock, a mock
+platform for tests), the headers, CMake and pkg-config files, and example
+sources that build on their own.")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ivrapi-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SHLIBDEPS ON)  # Depends from the binaries' shared libraries
-set(CPACK_COMPONENT_TOOLS_DESCRIPTION
+set(CPACK_DEBIAN_TOOLS_DESCRIPTION
 "command-line client and mock server for the Era platform's IVR control API
- ivrapi-cli connects to the Era platform's WebSocket Token API (capability
- ivrapi) to watch IVR events, claim sessions and run flows of components,
- printing NDJSON. ivrapi-mock-server runs a mock of the platform for testing
- clients in any language.")
+ivrapi-cli connects to the Era platform's WebSocket Token API (capability
+ivrapi) to watch IVR events, claim sessions and run flows of components,
+printing NDJSON. ivrapi-mock-server runs a mock of the platform for testing
+clients in any language.")
 
 include(CPack)
