@@ -14,7 +14,7 @@ arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 dev="$dist/libivrapi-dev_${version}-1_${arch}.deb"
 tools="$dist/ivrapi-tools_${version}-1_${arch}.deb"
-rm -rf "$work"; mkdir -p "$work"
+rm -rf "$work"; mkdir -p "$work"; work=$(cd "$work" && pwd)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 field() { dpkg-deb -f "$1" "$2"; }
