@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks what a shared libivrapi (and libivrapi_mock) exports: a SONAME, and only ivrapi
-# symbols - none of websocketpp, Asio or RapidJSON (compiled in, private).
+# Checks what a shared libivrapi (and libivrapi_mock) exports: a SONAME, and the public
+# API only - nothing of websocketpp, Asio or RapidJSON (compiled in, private), nothing of
+# the SDK's internal namespaces.
 #   check-exports.sh <libivrapi.so> [<libivrapi_mock.so>]
 set -euo pipefail
 status=0
@@ -20,15 +21,20 @@ for lib in "$@"; do
   if [ -n "$third_party" ]; then
     echo "FAIL $name exports third-party symbols:"; printf '%s\n' "$third_party" | head -20; status=1
   fi
-  # Everything exported belongs to ivrapi (functions, vtables, type information).
-  others=$(printf '%s\n' "$exported" | grep -Ev '^((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to )?(std::is_error_code_enum<)?ivrapi::' \
-           | grep -Ev '^(_init|_fini|IVRAPI_[0-9_.]+)$' || true)
+  # Everything exported is public API (functions, vtables, type information): nothing
+  # outside ivrapi::, nothing of its internal namespaces but detail::current_loop().
+  others=$(printf '%s\n' "$exported" | grep -Ev '^((typeinfo|typeinfo name|vtable) for )?ivrapi::' || true)
   if [ -n "$others" ]; then
     echo "FAIL $name exports symbols outside ivrapi::"; printf '%s\n' "$others" | head -20; status=1
+  fi
+  internal=$(printf '%s\n' "$exported" | grep -E 'ivrapi::(protocol|transport|mock::detail)::|ivrapi::detail::' \
+             | grep -v '^ivrapi::detail::current_loop()$' || true)
+  if [ -n "$internal" ]; then
+    echo "FAIL $name exports internal symbols:"; printf '%s\n' "$internal" | head -20; status=1
   fi
   if [ "$count" -lt 20 ]; then
     echo "FAIL $name exports only $count symbols: is the API still exported?"; status=1
   fi
-  [ $status -eq 0 ] && echo "ok   $name: $count symbols exported, all ivrapi::"
+  [ $status -eq 0 ] && echo "ok   $name: $count symbols exported, all public ivrapi API"
 done
 exit $status
