@@ -197,8 +197,8 @@ Rtt raw_round_trip(const Config& cfg, const std::string& url) {
         {url, "bench", cfg.ca}, [&](bench::RawClient& c) { send_next(c); },
         [&](bench::RawClient& c, std::string& payload) {
             rapidjson::Document doc;
-            const bool ok = parse_frame(doc, payload) && name_is(doc[0], "connection_info_result") &&
-                            qid_of(doc[1]) == qid;
+            const bool ok =
+                parse_frame(doc, payload) && name_is(doc[0], "connection_info_result") && qid_of(doc[1]) == qid;
             const auto t1 = Clock::now();
             if (!ok) ++errors;
             if (done >= cfg.rt_warmup) lat.push_back(us_between(t0, t1));
@@ -252,7 +252,8 @@ Dispatch sdk_dispatch(const Config& cfg, const std::string& url, const std::stri
         check(r.ok(), "SDK dispatch: bench_offer failed");
         check(claimed.wait(10s) && static_cast<bool>(session), "SDK dispatch: no session claimed");
     }
-    auto push = client.request("bench_push", ivrapi::Json::object({{"count", n}, {"kind", kind}, {"ivrid", "bench-1"}}));
+    auto push =
+        client.request("bench_push", ivrapi::Json::object({{"count", n}, {"kind", kind}, {"ivrid", "bench-1"}}));
     check(all.wait(std::chrono::milliseconds(60000 + n / 10)),
           "SDK dispatch " + kind + ": " + std::to_string(count) + "/" + std::to_string(n) + " events arrived");
     check(push.get().ok(), "SDK dispatch: bench_push failed");
@@ -312,11 +313,12 @@ struct Claim {
 };
 
 // Fills the figures of a finished claim run (SDK and raw alike).
-void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_point first,
-               Clock::time_point last, const std::vector<double>& lat) {
+void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_point first, Clock::time_point last,
+               const std::vector<double>& lat) {
     c.claimed = claimed;
     c.failed = failed;
-    c.claimed_per_s = static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
+    c.claimed_per_s =
+        static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
     c.p50_us = percentile(lat, 0.5);
     c.p99_us = percentile(lat, 0.99);
     c.max_us = percentile(lat, 1.0);
@@ -383,7 +385,8 @@ Claim sdk_claim(const Config& cfg) {
     check(client.wait_ready(10s), "SDK claim: client not ready");
     Claim c;
     c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
-    check(all.wait(60s), "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
+    check(all.wait(60s),
+          "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
     summarize(c, claimed, failed, first, last, lat);
     return c;
@@ -404,8 +407,9 @@ Claim raw_claim(const Config& cfg) {
     bench::RawClient client(
         {server->url(), server->options().token, cfg.ca},
         [&](bench::RawClient& c) {
-            c.send("[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
-                   "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
+            c.send(
+                "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
+                "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
         },
         [&](bench::RawClient& c, std::string& payload) {
             rapidjson::Document doc;
@@ -444,7 +448,8 @@ Claim raw_claim(const Config& cfg) {
     check(ready.wait(10s), "raw claim: not subscribed");
     Claim c;
     c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
-    check(all.wait(60s), "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
+    check(all.wait(60s),
+          "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
     summarize(c, claimed, failed, first, last, lat);
     return c;
@@ -569,8 +574,8 @@ Scale run_scale(const Config& cfg, bool sdk) {
         std::unique_ptr<ivrapi::Client> client;
         std::unique_ptr<bench::RawClient> raw;
         // raw baseline state: what a minimal hand-written client keeps per session.
-        std::unordered_map<std::uint64_t, std::string> accepting;      // qid -> ivrid
-        std::unordered_map<std::string, std::string> sessions;         // ivrid -> key
+        std::unordered_map<std::uint64_t, std::string> accepting;  // qid -> ivrid
+        std::unordered_map<std::string, std::string> sessions;     // ivrid -> key
         std::uint64_t next_qid = 1;
         auto claimed_one = [&] {
             if (++claimed == n) {
@@ -596,8 +601,9 @@ Scale run_scale(const Config& cfg, bool sdk) {
             raw = std::make_unique<bench::RawClient>(
                 bench::RawClient::Options{mock.url, "test-token", cfg.ca},
                 [&](bench::RawClient& c) {
-                    c.send("[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
-                           "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
+                    c.send(
+                        "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
+                        "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
                 },
                 [&](bench::RawClient& c, std::string& payload) {
                     rapidjson::Document doc;
@@ -662,7 +668,8 @@ Scale run_scale(const Config& cfg, bool sdk) {
     double ms = 0;
     in >> tag >> rss0 >> rss1 >> ms >> claimed >> mock_tag >> plays;
     check(tag == "ok", std::string(sdk ? "SDK" : "raw") + " scale: " + line);
-    check(mock_tag == "ok", std::string(sdk ? "SDK" : "raw") + " scale: the mock saw " + std::to_string(plays) + " plays");
+    check(mock_tag == "ok",
+          std::string(sdk ? "SDK" : "raw") + " scale: the mock saw " + std::to_string(plays) + " plays");
     Scale s;
     s.sessions = claimed;
     s.plays = plays;
@@ -705,7 +712,9 @@ std::string now_text() {
 
 void print_table(std::ostream& os, const std::vector<Row>& rows, bool markdown) {
     const std::vector<std::string> head = {"Bench", "Metric", "SDK", "raw websocketpp", "SDK/raw", "Target", "Met"};
-    auto cells = [](const Row& r) { return std::vector<std::string>{r.bench, r.metric, r.sdk, r.raw, r.ratio, r.target, r.met}; };
+    auto cells = [](const Row& r) {
+        return std::vector<std::string>{r.bench, r.metric, r.sdk, r.raw, r.ratio, r.target, r.met};
+    };
     if (markdown) {
         os << "|";
         for (auto& h : head) os << ' ' << h << " |";
@@ -819,9 +828,10 @@ int main(int argc, char** argv) {
                 Dispatch raw, sdk;
                 raw.per_s = percentile(raws, 0.5), sdk.per_s = percentile(sdks, 0.5);
                 const double ratio = sdk.per_s / raw.per_s;
-                rows.push_back({std::string(tls ? "5. " : "2. ") + "dispatch " + scheme,
-                                (kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify") + std::string(", events/s"),
-                                fmt_int(sdk.per_s), fmt_int(raw.per_s), fmt(ratio, 2), "≥ 0.80", met(ratio >= 0.80)});
+                rows.push_back(
+                    {std::string(tls ? "5. " : "2. ") + "dispatch " + scheme,
+                     (kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify") + std::string(", events/s"),
+                     fmt_int(sdk.per_s), fmt_int(raw.per_s), fmt(ratio, 2), "≥ 0.80", met(ratio >= 0.80)});
                 std::cerr << scheme << " dispatch " << kind << ": SDK " << fmt_int(sdk.per_s) << "/s, raw "
                           << fmt_int(raw.per_s) << "/s\n";
             }
@@ -834,12 +844,14 @@ int main(int argc, char** argv) {
                   "claim: SDK claimed " + std::to_string(sdk.claimed) + ", raw " + std::to_string(raw.claimed) +
                       " of " + std::to_string(cfg.claim_count));
             const std::string b = "3. claim from mock @ " + fmt_int(static_cast<double>(cfg.claim_rate)) + "/s";
-            rows.push_back({b, "calls offered/s (pacer)", fmt_int(sdk.offered_per_s), fmt_int(raw.offered_per_s), "", "", ""});
+            rows.push_back(
+                {b, "calls offered/s (pacer)", fmt_int(sdk.offered_per_s), fmt_int(raw.offered_per_s), "", "", ""});
             rows.push_back({b, "offers claimed/s", fmt_int(sdk.claimed_per_s), fmt_int(raw.claimed_per_s),
                             fmt(sdk.claimed_per_s / raw.claimed_per_s, 2), "", ""});
-            rows.push_back({b, "offer → accepted p50 µs", fmt(sdk.p50_us), fmt(raw.p50_us), fmt(sdk.p50_us / raw.p50_us, 2), "", ""});
-            rows.push_back({b, "offer → accepted p99 µs", fmt(sdk.p99_us), fmt(raw.p99_us), fmt(sdk.p99_us / raw.p99_us, 2),
-                            "≤ 5,000", met(sdk.p99_us <= 5000)});
+            rows.push_back({b, "offer → accepted p50 µs", fmt(sdk.p50_us), fmt(raw.p50_us),
+                            fmt(sdk.p50_us / raw.p50_us, 2), "", ""});
+            rows.push_back({b, "offer → accepted p99 µs", fmt(sdk.p99_us), fmt(raw.p99_us),
+                            fmt(sdk.p99_us / raw.p99_us, 2), "≤ 5,000", met(sdk.p99_us <= 5000)});
             rows.push_back({b, "offer → accepted max µs", fmt(sdk.max_us), fmt(raw.max_us), "", "", ""});
             std::cerr << "claim: SDK p99 " << fmt(sdk.p99_us) << " µs, raw p99 " << fmt(raw.p99_us) << " µs\n";
         }
@@ -847,11 +859,12 @@ int main(int argc, char** argv) {
         if (want("scale")) {
             const Scale raw = run_scale(cfg, false);
             const Scale sdk = run_scale(cfg, true);
-            check(raw.sessions == cfg.scale_count && sdk.sessions == cfg.scale_count &&
-                      raw.plays == cfg.scale_count && sdk.plays == cfg.scale_count,
+            check(raw.sessions == cfg.scale_count && sdk.sessions == cfg.scale_count && raw.plays == cfg.scale_count &&
+                      sdk.plays == cfg.scale_count,
                   "scale: wrong session or play count");
             const std::string b = "4. scale: " + fmt_int(static_cast<double>(cfg.scale_count)) + " sessions playing";
-            rows.push_back({b, "resident bytes per session", fmt_int(sdk.bytes_per_session), fmt_int(raw.bytes_per_session),
+            rows.push_back({b, "resident bytes per session", fmt_int(sdk.bytes_per_session),
+                            fmt_int(raw.bytes_per_session),
                             fmt(sdk.bytes_per_session / std::max(1.0, raw.bytes_per_session), 2), "≤ 2,048",
                             met(sdk.bytes_per_session <= 2048)});
             rows.push_back({b, "time to claim all, ms", fmt(sdk.claim_ms, 0), fmt(raw.claim_ms, 0),

@@ -128,9 +128,11 @@ private:
         send(hdl, "[\"" + name + "_result\",{\"qid\":" + qid + ",\"result\":\"ok\"}]");
         if (name == "bench_offer") {
             const std::string ivrid = str_member(body, "ivrid", "bench-1");
-            send(hdl, "[\"notify\",{\"class\":\"ivrevents\",\"type\":\"api_start\",\"eventts\":1700000000000,"
-                      "\"data\":{\"ivrid\":\"" + ivrid + "\",\"key\":\"k-" + ivrid +
-                      "\",\"callid\":\"c1@127.0.0.1\",\"state\":\"dialog\",\"componentid\":14}}]");
+            send(hdl,
+                 "[\"notify\",{\"class\":\"ivrevents\",\"type\":\"api_start\",\"eventts\":1700000000000,"
+                 "\"data\":{\"ivrid\":\"" +
+                     ivrid + "\",\"key\":\"k-" + ivrid +
+                     "\",\"callid\":\"c1@127.0.0.1\",\"state\":\"dialog\",\"componentid\":14}}]");
         } else if (name == "bench_push") {
             auto c = body.FindMember("count");
             const std::uint64_t count = (c != body.MemberEnd() && c->value.IsUint64()) ? c->value.GetUint64() : 0;
@@ -140,9 +142,10 @@ private:
             const std::string frame =
                 kind == "notify"
                     ? "[\"notify\",{\"class\":\"callevents\",\"type\":\"sm_start\",\"eventts\":1700000000000,"
-                      "\"data\":{\"ivrid\":\"" + ivrid + "\",\"sm_id\":\"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b\"}}]"
+                      "\"data\":{\"ivrid\":\"" +
+                          ivrid + "\",\"sm_id\":\"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b\"}}]"
                     : "[\"ivrapi_dtmf\",{\"key\":\"k-" + ivrid + "\",\"ivrid\":\"" + ivrid +
-                      "\",\"mode\":\"component\",\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
+                          "\",\"mode\":\"component\",\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
             for (std::uint64_t i = 0; i < count; ++i) send(hdl, frame);
         }
     }
@@ -185,7 +188,10 @@ public:
     using MessagePtr = typename Endpoint::message_ptr;
 
     Client(RawClient& owner, RawClient::Options options, RawClient::OpenFn on_open, RawClient::MessageFn on_message)
-        : owner_(owner), options_(std::move(options)), on_open_(std::move(on_open)), on_message_(std::move(on_message)) {
+        : owner_(owner),
+          options_(std::move(options)),
+          on_open_(std::move(on_open)),
+          on_message_(std::move(on_message)) {
         endpoint_.clear_access_channels(websocketpp::log::alevel::all);
         endpoint_.clear_error_channels(websocketpp::log::elevel::all);
         endpoint_.init_asio();
@@ -284,8 +290,7 @@ BenchServer::~BenchServer() = default;
 std::uint16_t BenchServer::port() const { return impl_->server->port(); }
 
 std::string BenchServer::url() const {
-    return std::string(impl_->tls ? "wss://localhost:" : "ws://127.0.0.1:") + std::to_string(port()) +
-           "/ws/token/v1";
+    return std::string(impl_->tls ? "wss://localhost:" : "ws://127.0.0.1:") + std::to_string(port()) + "/ws/token/v1";
 }
 
 struct RawClient::Impl {

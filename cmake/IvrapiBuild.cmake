@@ -34,3 +34,25 @@ if(IVRAPI_SANITIZE)
     add_compile_definitions(ASIO_DISABLE_FENCED_BLOCK)
   endif()
 endif()
+
+# Library settings shared by ivrapi and ivrapi_mock. As shared libraries they carry a
+# SOVERSION of MAJOR.MINOR while the major version is 0 (a 0.x minor release may break
+# the ABI), MAJOR after that; and a linker version script exports the ivrapi:: symbols
+# only, so the websocketpp, Asio and RapidJSON code compiled into them stays private.
+function(ivrapi_library target)
+  if(PROJECT_VERSION_MAJOR EQUAL 0)
+    set(soversion "${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}")
+  else()
+    set(soversion "${PROJECT_VERSION_MAJOR}")
+  endif()
+  set_target_properties(${target} PROPERTIES
+    VERSION ${PROJECT_VERSION} SOVERSION ${soversion}
+    POSITION_INDEPENDENT_CODE ON
+    VISIBILITY_INLINES_HIDDEN ON)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "SHARED_LIBRARY")
+    set(map "${PROJECT_SOURCE_DIR}/cmake/ivrapi.map")
+    target_link_options(${target} PRIVATE "LINKER:--version-script=${map}" "LINKER:--no-undefined")
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${map}")
+  endif()
+endfunction()

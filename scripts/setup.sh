@@ -4,7 +4,9 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libwebsocketpp-dev libasio-dev rapidjson-dev
-          catch2 libssl-dev openssl ccache)
+          catch2 libssl-dev openssl ccache python3
+          # checks, API reference and Debian packages (CI, scripts/docs.sh, scripts/package.sh)
+          clang clang-format clang-tidy doxygen lintian dpkg-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -67,9 +67,7 @@ std::string sequence_list(const std::string& sequences) {
 
 }  // namespace
 
-Json Pause::data() const {
-    return DataBuilder(o_type).integer("timeoutMs", duration.count()).done(extra);
-}
+Json Pause::data() const { return DataBuilder(o_type).integer("timeoutMs", duration.count()).done(extra); }
 
 Json Hangup::data() const { return DataBuilder(o_type).done(extra); }
 
@@ -111,9 +109,7 @@ Json CollectDigits::data() const {
         .done(extra);
 }
 
-Json SendDtmf::data() const {
-    return DataBuilder(o_type).str("dtmf", digits).enumeration("proto", proto).done(extra);
-}
+Json SendDtmf::data() const { return DataBuilder(o_type).str("dtmf", digits).enumeration("proto", proto).done(extra); }
 
 Json Record::data() const {
     DataBuilder b(o_type);
@@ -194,8 +190,8 @@ Component::Component(const RawComponent& raw) {
             return;
         }
         if (raw.o_type != 0 && t->as_int() != raw.o_type) {
-            error_ = "RawComponent: o_type " + std::to_string(raw.o_type) +
-                     " differs from the JSON's oType " + std::to_string(t->as_int());
+            error_ = "RawComponent: o_type " + std::to_string(raw.o_type) + " differs from the JSON's oType " +
+                     std::to_string(t->as_int());
             return;
         }
     } else if (raw.o_type == 0) {
@@ -217,8 +213,9 @@ Component Component::from_json(Json data) {
         return c;
     }
     Json ordered = Json::object({{"oType", *t}});
-    for (const auto& [k, v] : data.as_object()) {
-        if (k != "oType") ordered.set(k, v);
+    // `data` is our own copy: move its members instead of copying them.
+    for (auto& [k, v] : data.object_items()) {
+        if (k != "oType") ordered.set(std::move(k), std::move(v));
     }
     c.data_ = std::move(ordered);
     return c;

@@ -6,6 +6,12 @@
 
 namespace ivrapi {
 
+Json::Json(const Json& other) = default;
+Json::Json(Json&& other) noexcept = default;
+Json& Json::operator=(const Json& other) = default;
+Json& Json::operator=(Json&& other) noexcept = default;
+Json::~Json() = default;
+
 Json Json::object(std::initializer_list<Member> members) {
     Json j{Object{}};
     for (const auto& m : members) j.set(m.first, m.second);
@@ -28,9 +34,7 @@ std::string Json::dump() const {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-bool Json::as_bool(bool fallback) const noexcept {
-    return is_bool() ? std::get<bool>(v_) : fallback;
-}
+bool Json::as_bool(bool fallback) const noexcept { return is_bool() ? std::get<bool>(v_) : fallback; }
 
 std::int64_t Json::as_int(std::int64_t fallback) const noexcept {
     if (is_integer()) return std::get<std::int64_t>(v_);

@@ -13,10 +13,10 @@ namespace cli {
 struct FlowStep {
     enum class Kind { apply, get_path, upload_temp, abort };
     Kind kind = Kind::apply;
-    ivrapi::Json data;       // apply: component data with oType
-    std::string result_name; // get_path: which result of the latest component
-    std::string url;         // upload_temp
-    std::string as;          // upload_temp: variable name for ${as}
+    ivrapi::Json data;        // apply: component data with oType
+    std::string result_name;  // get_path: which result of the latest component
+    std::string url;          // upload_temp
+    std::string as;           // upload_temp: variable name for ${as}
 };
 
 // Validates the whole flow; errors name the position (line:column for JSON syntax,

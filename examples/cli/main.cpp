@@ -46,6 +46,7 @@ Options (anywhere on the line):
   --capture FILE    record the connection into a cassette (docs/cassette.md; token
                     redacted), e.g. to replay it with ivrapi-mock-server --replay FILE
   --help            this text, or a command's help after the command
+  --version         the SDK version this tool was built with, then exit
 
 Output: one JSON object per line on stdout. Exit status: 0 success, 1 failure (the
 reason on stderr; for run: any failed step), 2 bad usage, 130 a second Ctrl-C.
@@ -117,6 +118,7 @@ struct Args {
     std::map<std::string, std::string> values;  // --name value
     bool insecure = false;
     bool help = false;
+    bool version = false;
 
     std::string get(const std::string& name, const std::string& fallback = {}) const {
         auto it = values.find(name);
@@ -139,7 +141,7 @@ Args parse_args(int argc, char** argv) {
         {"url", true}, {"token", true}, {"ca-file", true}, {"capture", true}, {"timeout", true}, {"log-level", true},
         {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
         {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
-        {"insecure", false}, {"help", false}};
+        {"insecure", false}, {"help", false}, {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -154,7 +156,7 @@ Args parse_args(int argc, char** argv) {
             auto k = known.find(name);
             if (k == known.end()) throw UsageError{"unknown option " + arg};
             if (!k->second) {
-                (name == "help" ? a.help : a.insecure) = true;
+                (name == "help" ? a.help : name == "version" ? a.version : a.insecure) = true;
                 continue;
             }
             if (eq == std::string::npos) {
@@ -182,9 +184,9 @@ ivrapi::LogLevel parse_level(const std::string& s) {
 
 Json error_json(const ivrapi::Error& e) {
     const bool ours = e.code.category() == ivrapi::error_category();
-    return Json::object({{"code", ours ? ivrapi::errc_name(static_cast<ivrapi::Errc>(e.code.value()))
-                                       : e.code.category().name()},
-                         {"message", e.message}});
+    return Json::object(
+        {{"code", ours ? ivrapi::errc_name(static_cast<ivrapi::Errc>(e.code.value())) : e.code.category().name()},
+         {"message", e.message}});
 }
 
 // Everything the commands share: the client, and how the process ends.
@@ -380,52 +382,54 @@ int cmd_upload(App& app, const Args& args) {
 bool run_flow(ivrapi::Session& s, const std::vector<cli::FlowStep>& flow, Output& out) {
     std::map<std::string, std::string> vars;
     Json latest_results = Json::object();
-    auto line = [&](std::size_t i) { return Json::object({{"ivrid", s.ivrid()}, {"step", static_cast<long long>(i)}}); };
+    auto line = [&](std::size_t i) {
+        return Json::object({{"ivrid", s.ivrid()}, {"step", static_cast<long long>(i)}});
+    };
     for (std::size_t i = 0; i < flow.size(); ++i) {
         const cli::FlowStep& step = flow[i];
         ivrapi::Error error;
         Json result = line(i);
         switch (step.kind) {
-        case cli::FlowStep::Kind::apply: {
-            auto r = s.apply(ivrapi::Component::from_json(cli::substitute(step.data, vars))).get();
-            if (!r) {
-                error = r.error();
+            case cli::FlowStep::Kind::apply: {
+                auto r = s.apply(ivrapi::Component::from_json(cli::substitute(step.data, vars))).get();
+                if (!r) {
+                    error = r.error();
+                    break;
+                }
+                latest_results = r->results;
+                result.set("oType", step.data.find("oType")->as_int());
+                result.set("transferKey", r->transfer_key);
+                result.set("results", r->results.is_object() ? r->results : Json::object());
                 break;
             }
-            latest_results = r->results;
-            result.set("oType", step.data.find("oType")->as_int());
-            result.set("transferKey", r->transfer_key);
-            result.set("results", r->results.is_object() ? r->results : Json::object());
-            break;
-        }
-        case cli::FlowStep::Kind::get_path: {
-            const Json* value = latest_results.find(step.result_name);
-            if (!value || value->to_text().empty()) {
-                error = ivrapi::Error(ivrapi::Errc::invalid_argument,
-                                      "the latest results have no \"" + step.result_name + "\"");
+            case cli::FlowStep::Kind::get_path: {
+                const Json* value = latest_results.find(step.result_name);
+                if (!value || value->to_text().empty()) {
+                    error = ivrapi::Error(ivrapi::Errc::invalid_argument,
+                                          "the latest results have no \"" + step.result_name + "\"");
+                    break;
+                }
+                auto link = s.file_get_path(value->to_text()).get();
+                if (!link) error = link.error();
+                else result.set("link", link->url);
                 break;
             }
-            auto link = s.file_get_path(value->to_text()).get();
-            if (!link) error = link.error();
-            else result.set("link", link->url);
-            break;
-        }
-        case cli::FlowStep::Kind::upload_temp: {
-            auto path = s.upload_temp(cli::substitute(step.url, vars)).get();
-            if (!path) {
-                error = path.error();
+            case cli::FlowStep::Kind::upload_temp: {
+                auto path = s.upload_temp(cli::substitute(step.url, vars)).get();
+                if (!path) {
+                    error = path.error();
+                    break;
+                }
+                vars[step.as] = *path;
+                result.set("path", *path);
                 break;
             }
-            vars[step.as] = *path;
-            result.set("path", *path);
-            break;
-        }
-        case cli::FlowStep::Kind::abort: {
-            auto r = s.abort().get();
-            if (!r) error = r.error();
-            else result.set("abort", "ok");
-            break;
-        }
+            case cli::FlowStep::Kind::abort: {
+                auto r = s.abort().get();
+                if (!r) error = r.error();
+                else result.set("abort", "ok");
+                break;
+            }
         }
         if (error.code) {
             result.set("error", error_json(error));
@@ -481,8 +485,8 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
             const std::string ivrid = s.ivrid();
             auto mine = std::make_shared<PerSession>();
             s.on_dtmf([&app, ivrid](const ivrapi::DtmfEvent& e) {
-                app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)},
-                                             {"dtmf", e.dtmf}}));
+                app.out().emit(Json::object(
+                    {{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)}, {"dtmf", e.dtmf}}));
             });
             s.on_end([&app, ivrid, mine, count_if_done](const ivrapi::SessionEnd& e) {
                 app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "end"},
@@ -518,6 +522,10 @@ int main(int argc, char** argv) {
         const Args args = parse_args(argc, argv);
         const std::map<std::string, const char*> help = {
             {"info", kInfoHelp}, {"watch", kWatchHelp}, {"run", kRunHelp}, {"upload-static", kUploadHelp}};
+        if (args.version) {
+            std::cout << "ivrapi-cli " << ivrapi::version() << "\n";
+            return 0;
+        }
         if (args.help || args.command.empty()) {
             auto it = help.find(args.command);
             std::cout << (it == help.end() ? kUsage : it->second);

@@ -2,8 +2,8 @@
 // first in main, before any thread starts), then wait for one in main.
 #pragma once
 
-#include <csignal>
 #include <pthread.h>
+#include <csignal>
 
 namespace examples {
 

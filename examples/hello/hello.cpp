@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
     if (!client) return 2;
     client->serve([&](ivrapi::Session& call) {  // runs on a worker thread: blocking is fine
         auto played = call.play(file).get();
-        std::cout << call.ivrid() << " played: "
-                  << (played ? played->transfer_key : played.error().to_string()) << std::endl;
+        std::cout << call.ivrid() << " played: " << (played ? played->transfer_key : played.error().to_string())
+                  << std::endl;
         (void)call.hangup().get();
     });
     ctrl_c.wait();  // then drain; a second Ctrl-C hands every call back at once

@@ -40,7 +40,8 @@ void run_menu(ivrapi::Session& call, const std::string& operator_number) {
         }
         if (key == "2") {
             auto t = call.transfer(operator_number).get();
-            say(call.ivrid(), "transferred to " + operator_number + ": " + (t ? t->transfer_key : t.error().to_string()));
+            say(call.ivrid(),
+                "transferred to " + operator_number + ": " + (t ? t->transfer_key : t.error().to_string()));
             return;  // the call has left the script
         }
     }

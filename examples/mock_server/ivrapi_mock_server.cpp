@@ -9,6 +9,7 @@
 #include <ivrapi/json.hpp>
 #include <ivrapi/mock/scenario.hpp>
 #include <ivrapi/mock/server.hpp>
+#include <ivrapi/version.hpp>
 
 #include "replay_mode.hpp"
 
@@ -116,6 +117,7 @@ Output
   --log-frames             also print every frame received and sent
   --quiet                  print nothing but errors
   --help                   this text
+  --version                the SDK version, then exit
 
 Scenario file (JSON). Every key is optional; an unknown key or a wrong type is an
 error that names its JSON path.
@@ -263,6 +265,9 @@ int main(int argc, char** argv) {
         };
         if (a == "--help" || a == "-h") {
             std::cout << kHelp;
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "ivrapi-mock-server " << ivrapi::version() << "\n";
             return 0;
         } else if (a == "--port") {
             auto p = to_int(a, value());

@@ -19,8 +19,7 @@ namespace {
 
 // Runs `bot` on the next claimed session of a client connected to `server`.
 std::string run_bot_on_next_call(ivrapi::mock::Server& server, const shop::StatusLookup& lookup,
-                                 const ivrapi::mock::CallOptions& caller,
-                                 std::optional<ivrapi::mock::Call>& call_out) {
+                                 const ivrapi::mock::CallOptions& caller, std::optional<ivrapi::mock::Call>& call_out) {
     ivrapi::ClientOptions options;
     options.url = server.url();
     options.token = server.options().token;
@@ -49,14 +48,19 @@ TEST_CASE("testing your bot: the caller types an order number and hears its stat
     std::optional<ivrapi::mock::Call> call;
     std::string looked_up;
     const std::string order = run_bot_on_next_call(
-        server, [&](const std::string& n) { looked_up = n; return "shipped"; }, caller, call);
+        server,
+        [&](const std::string& n) {
+            looked_up = n;
+            return "shipped";
+        },
+        caller, call);
 
     CHECK(order == "1234");
     CHECK(looked_up == "1234");
     REQUIRE(call);
     CHECK(call->wait_ended(5s));
-    CHECK(call->played_files() == std::vector<std::string>{":GS_PUB/shop/enter-order-number.wav",
-                                                           ":GS_PUB/shop/status-shipped.wav"});
+    CHECK(call->played_files() ==
+          std::vector<std::string>{":GS_PUB/shop/enter-order-number.wav", ":GS_PUB/shop/status-shipped.wav"});
     CHECK(call->end_reason() == "script");
     // Every component the bot ran, as the platform received it.
     auto components = call->components();

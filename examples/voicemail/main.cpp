@@ -4,9 +4,9 @@
 //   voicemail --demo                              the whole SDK at work on an embedded
 //                                                 mock platform with a simulated caller
 //   ERA_TOKEN=... voicemail wss://HOST/ws/token/v1   a real platform, until Ctrl-C
-#include "common/http_get.hpp"
 #include "common/client_from_url.hpp"
 #include "common/graceful_shutdown.hpp"
+#include "common/http_get.hpp"
 #include "voicemail/voicemail.hpp"
 
 #include <ivrapi/mock/server.hpp>
@@ -81,8 +81,8 @@ int run_demo() {
     call.wait_ended(5s);
     if (!r.link.empty()) {
         const auto file = examples::http_get(r.link);
-        const bool wav = file.body.size() > 12 && file.body.compare(0, 4, "RIFF") == 0 &&
-                         file.body.compare(8, 4, "WAVE") == 0;
+        const bool wav =
+            file.body.size() > 12 && file.body.compare(0, 4, "RIFF") == 0 && file.body.compare(8, 4, "WAVE") == 0;
         log.line("download", "HTTP " + std::to_string(file.status) + ", " + std::to_string(file.body.size()) +
                                  " bytes" + (wav ? ", a RIFF/WAVE file" : ""));
     }

@@ -45,21 +45,21 @@ const char* to_string(ConnectionState s) noexcept;
 
 // Counters, readable at any time (a consistent-enough snapshot, not a transaction).
 struct ClientStats {
-    std::uint64_t messages_in = 0;
-    std::uint64_t messages_out = 0;
+    std::uint64_t messages_in = 0;      // frames received
+    std::uint64_t messages_out = 0;     // frames sent
     std::uint64_t dropped = 0;          // frames ignored: malformed, unmatched, for ended sessions
     std::uint64_t protocol_errors = 0;  // subset of dropped: frames that failed to decode
     std::uint64_t duplicates = 0;       // duplicate notifications dropped
-    std::uint64_t reconnects = 0;
-    std::uint64_t offers = 0;
-    std::uint64_t active_sessions = 0;
+    std::uint64_t reconnects = 0;       // links re-established
+    std::uint64_t offers = 0;           // api_start offers received
+    std::uint64_t active_sessions = 0;  // sessions controlled now
     std::uint64_t requests = 0;         // replies received to our requests
-    std::uint64_t request_timeouts = 0;
+    std::uint64_t request_timeouts = 0;  // requests without a reply in time
     std::uint64_t callback_errors = 0;  // callbacks of yours that threw (caught and logged)
     std::uint64_t sessions_handed_back = 0;  // by stop()/drain() (ivrapi_abort answered)
     std::uint64_t components_lost = 0;  // applies completed with Errc::component_lost
     double request_latency_avg_us = 0;  // request -> reply
-    double request_latency_max_us = 0;
+    double request_latency_max_us = 0;  // the slowest reply
 };
 
 // What Client::drain() did.
@@ -139,7 +139,7 @@ public:
     // thread of your own). It does not run if the client stops first. False once stopped.
     bool after(std::chrono::milliseconds delay, std::function<void()> fn);
 
-    ConnectionState state() const;
+    ConnectionState state() const;  // the link's state now
     // The last connection_info reply (empty until the first connect).
     ConnectionInfo connection_info() const;
     ClientStats stats() const;

@@ -41,15 +41,17 @@ inline std::error_code make_error_code(Errc e) noexcept {
 // Compares with std::errc conditions too: e.code == std::errc::timed_out holds for
 // Errc::timeout (see error.cpp for the whole mapping).
 struct Error {
-    std::error_code code;
-    std::string message;
-    std::string raw_reply;
+    std::error_code code;   // an Errc (category "ivrapi"); empty (0) for no error
+    std::string message;    // human-readable, never contains the token
+    std::string raw_reply;  // the platform's reply frame, when it answered
     int http_status = 0;  // a refused WebSocket upgrade's HTTP status (401, 403, 503, ...)
 
-    Error() = default;
+    Error() = default;  // no error
+    // An error of code `c`.
     Error(Errc c, std::string msg, std::string raw = {})
         : code(make_error_code(c)), message(std::move(msg)), raw_reply(std::move(raw)) {}
 
+    // True when the code is `c`.
     bool is(Errc c) const noexcept { return code == make_error_code(c); }
     // True when trying again later may succeed (a timeout, a lost or refused link, a
     // 5xx at the upgrade); false for what repeating cannot fix (a refused token, a bad

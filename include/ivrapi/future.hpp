@@ -39,7 +39,8 @@ struct FutureState {
 template <typename T>
 class [[nodiscard]] Future {
 public:
-    Future() = default;
+    Future() = default;  // an empty future: get() returns invalid_argument
+    // Made by the SDK; applications receive futures from its calls.
     explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
     // An already-completed future.
     static Future ready_with(Result<T> r) {
@@ -48,7 +49,8 @@ public:
         return Future(std::move(s));
     }
 
-    bool valid() const noexcept { return state_ != nullptr; }
+    bool valid() const noexcept { return state_ != nullptr; }  // not default-constructed
+    // True once the result is there (get() will not wait).
     bool ready() const {
         if (!state_) return true;
         std::lock_guard<std::mutex> lock(state_->mutex);

@@ -11,3 +11,4 @@
 #include <ivrapi/options.hpp>
 #include <ivrapi/result.hpp>
 #include <ivrapi/session.hpp>
+#include <ivrapi/version.hpp>

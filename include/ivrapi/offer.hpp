@@ -18,11 +18,13 @@ struct ClientLink;
 
 class Offer {
 public:
+    // The offer (api_start) and its identity.
     const ApiStartEvent& info() const { return *info_; }
     const std::string& ivrid() const { return info_->ivrid; }
     const std::string& key() const { return info_->key; }
     CallState state() const { return info_->state; }
 
+    // Claims the session: completes with it, or with lost_race / the platform's error.
     Future<Session> accept();
     void accept(Callback<Session> done);  // done runs on the client's I/O thread
 

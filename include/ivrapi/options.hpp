@@ -19,6 +19,7 @@ const char* to_string(LogLevel level) noexcept;
 // The token never appears in a line.
 using LogSink = std::function<void(LogLevel, const std::string& line)>;
 
+// TLS settings for wss:// URLs.
 struct TlsOptions {
     // Verification is ON by default, against the system trust store.
     std::string ca_file{};           // PEM bundle to trust instead of the system store
@@ -28,6 +29,7 @@ struct TlsOptions {
     bool danger_accept_invalid_certificates = false;
 };
 
+// When and how fast the client reconnects after losing the link.
 struct ReconnectOptions {
     bool enabled = true;                                  // retry until stop()
     std::chrono::milliseconds initial_delay{250};         // first retry
@@ -54,8 +56,8 @@ struct ClientOptions {
     std::string url{};
     std::string token{};  // required unless the URL carries it
 
-    TlsOptions tls{};
-    ReconnectOptions reconnect{};
+    TlsOptions tls{};              // wss:// certificate checks
+    ReconnectOptions reconnect{};  // backoff after a lost link
 
     std::chrono::milliseconds request_timeout{10000};   // every request but a component's run
     std::chrono::milliseconds connect_timeout{10000};   // TCP + TLS + upgrade
@@ -89,7 +91,7 @@ struct ClientOptions {
     CaptureOptions capture{};            // off unless a file or a sink is set
 
     LogSink log{};                       // none: silent
-    LogLevel log_level = LogLevel::info;
+    LogLevel log_level = LogLevel::info;  // lines below this level are not produced
 };
 
 }  // namespace ivrapi

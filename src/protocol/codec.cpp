@@ -86,7 +86,10 @@ public:
     void i64(const char* name, std::optional<std::int64_t>& out) {
         const auto* v = get(name);
         if (!v || v->IsNull()) return;
-        if (v->IsInt64()) { out = v->GetInt64(); return; }
+        if (v->IsInt64()) {
+            out = v->GetInt64();
+            return;
+        }
         if (v->IsDouble()) {
             double d = v->GetDouble();
             if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.2e18) {
@@ -98,8 +101,8 @@ public:
             std::string_view s = view_of(*v);
             bool neg = s[0] == '-';
             std::string_view digits = neg ? s.substr(1) : s;
-            if (!digits.empty() && std::all_of(digits.begin(), digits.end(),
-                                               [](char c) { return c >= '0' && c <= '9'; })) {
+            if (!digits.empty() &&
+                std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
                 out = std::stoll(std::string(s));
                 return;
             }
@@ -108,7 +111,10 @@ public:
     }
     void object(const char* name, Json& out) {
         const auto* v = get(name);
-        if (!v || v->IsNull()) { out = Json::object(); return; }
+        if (!v || v->IsNull()) {
+            out = Json::object();
+            return;
+        }
         if (v->IsObject()) out = to_json(*v);
         else fail(name, "must be an object");
     }
@@ -139,7 +145,7 @@ Error protocol_error(std::string message, std::string_view raw) {
 }
 
 bool is_failure_word(const std::string& lowered) {
-    static const std::unordered_set<std::string> words{"error", "fail", "failed", "failure",
+    static const std::unordered_set<std::string> words{"error", "fail",   "failed",    "failure",
                                                        "false", "denied", "forbidden", "rejected"};
     return words.count(lowered) != 0;
 }
@@ -175,8 +181,8 @@ ReplyKind reply_kind(std::string_view request) {
     if (result_carries_payload(request)) return ReplyKind::payload;
     // The apply's reply may come when the component ends (the spec elides its body):
     // only an explicit error fails it.
-    if (request == kConnectionInfo || request == kSubscribe || request == kAccept ||
-        request == kReaccept || request == kAbort || request == kTerminate) {
+    if (request == kConnectionInfo || request == kSubscribe || request == kAccept || request == kReaccept ||
+        request == kAbort || request == kTerminate) {
         return ReplyKind::ok;
     }
     return ReplyKind::lenient;
@@ -203,8 +209,7 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
     const rapidjson::Value* result = res == body.MemberEnd() ? nullptr : &res->value;
     std::string failure;
     for (const char* name : {"error", "errorcode", "error_code"}) {
-        if (truthy(body.FindMember(name) == body.MemberEnd() ? nullptr
-                                                              : &body.FindMember(name)->value)) {
+        if (truthy(body.FindMember(name) == body.MemberEnd() ? nullptr : &body.FindMember(name)->value)) {
             failure = "error field '" + std::string(name) + "'";
             break;
         }
@@ -216,7 +221,8 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
         if (result && result->IsString()) {
             std::string lowered = lower(r.value);
             if (is_failure_word(lowered)) failure = "result \"" + r.value + "\"";
-            else if (kind == ReplyKind::ok && lowered != "ok") failure = "result \"" + r.value + "\" where \"ok\" was expected";
+            else if (kind == ReplyKind::ok && lowered != "ok")
+                failure = "result \"" + r.value + "\" where \"ok\" was expected";
             else if (kind == ReplyKind::payload && r.value.empty()) failure = "empty result";
         } else if (result && result->IsBool()) {
             if (!result->GetBool()) failure = "result false";
@@ -342,8 +348,7 @@ std::string encode_session_request(std::string_view name, Qid qid, SessionRef se
     return Frame(name, qid).session(session).finish();
 }
 
-std::string encode_component_apply(Qid qid, SessionRef session, const Json& component,
-                                   std::int64_t oid) {
+std::string encode_component_apply(Qid qid, SessionRef session, const Json& component, std::int64_t oid) {
     Frame f(kApply, qid);
     f.session(session);
     auto& w = f.writer();
@@ -368,13 +373,11 @@ std::string encode_file_upload_temp(Qid qid, SessionRef session, std::string_vie
     return Frame(kFileUploadTemp, qid).session(session).field("url", url).finish();
 }
 
-std::string encode_file_upload_static(Qid qid, SessionRef session, std::string_view url,
-                                      std::string_view destpath) {
+std::string encode_file_upload_static(Qid qid, SessionRef session, std::string_view url, std::string_view destpath) {
     return Frame(kFileUploadStatic, qid).session(session).field("url", url).field("destpath", destpath).finish();
 }
 
-std::string encode_sessionless_upload_static(Qid qid, std::string_view url,
-                                             std::string_view destpath) {
+std::string encode_sessionless_upload_static(Qid qid, std::string_view url, std::string_view destpath) {
     return Frame(kSessionlessUploadStatic, qid).field("url", url).field("destpath", destpath).finish();
 }
 
@@ -420,17 +423,15 @@ QidField read_qid(const rapidjson::Value* v) {
 }
 
 bool result_carries_payload(std::string_view request_name) noexcept {
-    return request_name == kFileGetPath || request_name == kFileUploadTemp ||
-           request_name == kFileUploadStatic || request_name == kSessionlessUploadStatic ||
-           request_name == "callrecord_get_path";
+    return request_name == kFileGetPath || request_name == kFileUploadTemp || request_name == kFileUploadStatic ||
+           request_name == kSessionlessUploadStatic || request_name == "callrecord_get_path";
 }
 
 Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     if (frame.empty()) return protocol_error("empty frame", frame);
     if (frame.size() > limits.max_bytes) {
-        return Error(Errc::message_too_large,
-                     "message of " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
-                         std::to_string(limits.max_bytes));
+        return Error(Errc::message_too_large, "message of " + std::to_string(frame.size()) +
+                                                  " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
     }
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
@@ -501,7 +502,10 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
 
 ConnectionInfo decode_connection_info(const Json& body) {
     ConnectionInfo info;
-    auto text = [&](const char* k) { const Json* v = body.find(k); return v ? v->to_text() : std::string(); };
+    auto text = [&](const char* k) {
+        const Json* v = body.find(k);
+        return v ? v->to_text() : std::string();
+    };
     auto list = [&](const char* k) {
         std::vector<std::string> out;
         if (const Json* v = body.find(k)) {

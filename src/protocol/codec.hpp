@@ -49,14 +49,11 @@ std::string encode_unsubscribe(Qid qid, std::string_view id);
 // ivrapi_accept / ivrapi_reaccept / ivrapi_abort / ivrapi_component_terminate.
 std::string encode_session_request(std::string_view name, Qid qid, SessionRef session);
 // `component` must be an object with oType; oId is set (overriding any given).
-std::string encode_component_apply(Qid qid, SessionRef session, const Json& component,
-                                   std::int64_t oid);
+std::string encode_component_apply(Qid qid, SessionRef session, const Json& component, std::int64_t oid);
 std::string encode_file_get_path(Qid qid, SessionRef session, std::string_view path);
 std::string encode_file_upload_temp(Qid qid, SessionRef session, std::string_view url);
-std::string encode_file_upload_static(Qid qid, SessionRef session, std::string_view url,
-                                      std::string_view destpath);
-std::string encode_sessionless_upload_static(Qid qid, std::string_view url,
-                                             std::string_view destpath);
+std::string encode_file_upload_static(Qid qid, SessionRef session, std::string_view url, std::string_view destpath);
+std::string encode_sessionless_upload_static(Qid qid, std::string_view url, std::string_view destpath);
 // Any other request: `body` (an object, or null for none) with qid set first.
 std::string encode_request(std::string_view name, Qid qid, const Json& body);
 
@@ -79,14 +76,14 @@ struct Reply {
     std::string request;  // name without "_result"
     QidField qid;
     bool success = false;
-    std::string value;    // `result` as text ("ok", a path, a link), empty when absent
-    Error error;          // when !success: server_error (or lost_race for accept)
+    std::string value;  // `result` as text ("ok", a path, a link), empty when absent
+    Error error;        // when !success: server_error (or lost_race for accept)
     Json body;
     std::string raw;
 };
 
-using Inbound = std::variant<Reply, ApiStartEvent, ApiStopEvent, NotifyEvent, ComponentStopped,
-                             DtmfEvent, GenericMessage>;
+using Inbound =
+    std::variant<Reply, ApiStartEvent, ApiStopEvent, NotifyEvent, ComponentStopped, DtmfEvent, GenericMessage>;
 
 // Decodes one frame. Errors are protocol_error (or message_too_large) with a message
 // naming the offending field; nothing throws.

@@ -31,8 +31,8 @@ int json_depth(std::string_view text, int limit) noexcept {
     return max_depth;
 }
 
-bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
-                   std::string& why, std::string* scratch) {
+bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc, std::string& why,
+                   std::string* scratch) {
     if (text.size() > limits.max_bytes) {
         why = "message of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
               std::to_string(limits.max_bytes);
@@ -48,8 +48,7 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
     // A raw NUL byte is never valid JSON, and RapidJSON reads it as the end of input
     // (it would accept "1\0garbage"): reject it here.
     if (const void* nul = std::memchr(text.data(), 0, text.size())) {
-        why = "not JSON: a NUL byte at offset " +
-              std::to_string(static_cast<const char*>(nul) - text.data());
+        why = "not JSON: a NUL byte at offset " + std::to_string(static_cast<const char*>(nul) - text.data());
         return false;
     }
     // The depth pre-scan above bounds the recursion, so the (faster) recursive parser is
@@ -67,8 +66,8 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
         doc.Parse<base>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
-        why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-              " at offset " + std::to_string(doc.GetErrorOffset());
+        why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+              std::to_string(doc.GetErrorOffset());
         return false;
     }
     return true;
@@ -76,64 +75,64 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
 
 Json to_json(const rapidjson::Value& v) {
     switch (v.GetType()) {
-    case rapidjson::kNullType: return Json();
-    case rapidjson::kFalseType: return Json(false);
-    case rapidjson::kTrueType: return Json(true);
-    case rapidjson::kStringType: return Json(std::string(v.GetString(), v.GetStringLength()));
-    case rapidjson::kNumberType:
-        if (v.IsInt64()) return Json(static_cast<long long>(v.GetInt64()));
-        if (v.IsUint64()) return Json(static_cast<unsigned long long>(v.GetUint64()));
-        return Json(v.GetDouble());
-    case rapidjson::kArrayType: {
-        Json::Array items;
-        items.reserve(v.Size());
-        for (const auto& item : v.GetArray()) items.push_back(to_json(item));
-        return Json(std::move(items));
-    }
-    case rapidjson::kObjectType: {
-        // A repeated key keeps its first value, as RapidJSON's FindMember (and so every
-        // typed field) sees it; Json objects never hold a key twice.
-        Json::Object members;
-        members.reserve(v.MemberCount());
-        std::optional<std::unordered_set<std::string_view>> seen;  // only for big objects
-        if (v.MemberCount() > 16) seen.emplace();
-        for (const auto& m : v.GetObject()) {
-            const std::string_view key(m.name.GetString(), m.name.GetStringLength());
-            const bool repeated =
-                seen ? !seen->insert(key).second
-                     : std::any_of(members.begin(), members.end(), [&](const Json::Member& e) { return e.first == key; });
-            if (!repeated) members.emplace_back(std::string(key), to_json(m.value));
+        case rapidjson::kNullType: return Json();
+        case rapidjson::kFalseType: return Json(false);
+        case rapidjson::kTrueType: return Json(true);
+        case rapidjson::kStringType: return Json(std::string(v.GetString(), v.GetStringLength()));
+        case rapidjson::kNumberType:
+            if (v.IsInt64()) return Json(static_cast<long long>(v.GetInt64()));
+            if (v.IsUint64()) return Json(static_cast<unsigned long long>(v.GetUint64()));
+            return Json(v.GetDouble());
+        case rapidjson::kArrayType: {
+            Json::Array items;
+            items.reserve(v.Size());
+            for (const auto& item : v.GetArray()) items.push_back(to_json(item));
+            return Json(std::move(items));
         }
-        return Json(std::move(members));
-    }
+        case rapidjson::kObjectType: {
+            // A repeated key keeps its first value, as RapidJSON's FindMember (and so every
+            // typed field) sees it; Json objects never hold a key twice.
+            Json::Object members;
+            members.reserve(v.MemberCount());
+            std::optional<std::unordered_set<std::string_view>> seen;  // only for big objects
+            if (v.MemberCount() > 16) seen.emplace();
+            for (const auto& m : v.GetObject()) {
+                const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+                const bool repeated = seen ? !seen->insert(key).second
+                                           : std::any_of(members.begin(), members.end(),
+                                                         [&](const Json::Member& e) { return e.first == key; });
+                if (!repeated) members.emplace_back(std::string(key), to_json(m.value));
+            }
+            return Json(std::move(members));
+        }
     }
     return Json();
 }
 
 void write_json(JsonWriter& w, const Json& value) {
     switch (value.type()) {
-    case Json::Type::null: w.Null(); break;
-    case Json::Type::boolean: w.Bool(value.as_bool()); break;
-    case Json::Type::integer: w.Int64(value.as_int()); break;
-    case Json::Type::number:
-        // JSON has no NaN/Infinity; RapidJSON would leave a dangling key.
-        if (std::isfinite(value.as_double())) w.Double(value.as_double());
-        else w.Null();
-        break;
-    case Json::Type::string: write_string(w, value.as_string()); break;
-    case Json::Type::array:
-        w.StartArray();
-        for (const auto& item : value.as_array()) write_json(w, item);
-        w.EndArray();
-        break;
-    case Json::Type::object:
-        w.StartObject();
-        for (const auto& [k, v] : value.as_object()) {
-            write_key(w, k);
-            write_json(w, v);
-        }
-        w.EndObject();
-        break;
+        case Json::Type::null: w.Null(); break;
+        case Json::Type::boolean: w.Bool(value.as_bool()); break;
+        case Json::Type::integer: w.Int64(value.as_int()); break;
+        case Json::Type::number:
+            // JSON has no NaN/Infinity; RapidJSON would leave a dangling key.
+            if (std::isfinite(value.as_double())) w.Double(value.as_double());
+            else w.Null();
+            break;
+        case Json::Type::string: write_string(w, value.as_string()); break;
+        case Json::Type::array:
+            w.StartArray();
+            for (const auto& item : value.as_array()) write_json(w, item);
+            w.EndArray();
+            break;
+        case Json::Type::object:
+            w.StartObject();
+            for (const auto& [k, v] : value.as_object()) {
+                write_key(w, k);
+                write_json(w, v);
+            }
+            w.EndObject();
+            break;
     }
 }
 

@@ -16,7 +16,7 @@ namespace ivrapi::protocol {
 
 struct ParseLimits {
     std::size_t max_bytes = 16u * 1024u * 1024u;  // larger frames are rejected unparsed
-    int max_depth = 64;                            // arrays/objects nested deeper are rejected
+    int max_depth = 64;                           // arrays/objects nested deeper are rejected
     // Reject invalid UTF-8. The client turns it off for WebSocket text frames, which
     // websocketpp has already validated (RFC 6455 requires it).
     bool validate_utf8 = true;
@@ -31,8 +31,8 @@ int json_depth(std::string_view text, int limit) noexcept;
 // and sets `why` to a one-line reason.
 // `scratch`: parse in situ on a copy of `text` in this buffer (faster: strings are not
 // copied again); `doc` then refers into `scratch`, which must outlive it unchanged.
-bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc,
-                   std::string& why, std::string* scratch = nullptr);
+bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc, std::string& why,
+                   std::string* scratch = nullptr);
 
 Json to_json(const rapidjson::Value& v);
 
@@ -45,8 +45,6 @@ inline void write_string(JsonWriter& w, std::string_view s) {
 inline void write_key(JsonWriter& w, std::string_view s) {
     w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline std::string_view view_of(const rapidjson::Value& v) {
-    return {v.GetString(), v.GetStringLength()};
-}
+inline std::string_view view_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 }  // namespace ivrapi::protocol

@@ -70,7 +70,8 @@ public:
                 stdout_.erase(0, nl + 1);
                 return l;
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0 || !pump(left)) return std::nullopt;
         }
     }
@@ -78,7 +79,8 @@ public:
     std::optional<std::string> line_with(const std::string& needle, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return std::nullopt;
             auto l = line(left);
             if (!l) return std::nullopt;
@@ -102,7 +104,8 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (out_ >= 0 || err_ >= 0) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0 || !pump(left)) break;
         }
         if (out_ >= 0 || err_ >= 0) return std::nullopt;

@@ -204,7 +204,8 @@ TEST_CASE("cli run: a flow on each session, over ws and wss") {
 TEST_CASE("cli run: a failing step prints an error and hands the session back") {
     mock::Server server(quick());
     server.fail_reply("ivrapi_component_apply", "no such file");
-    const std::string flow = write_flow("flow_fail.json", R"([{"apply":{"oType":204,"file":"missing.wav"}},{"apply":{"oType":201}}])");
+    const std::string flow =
+        write_flow("flow_fail.json", R"([{"apply":{"oType":204,"file":"missing.wav"}},{"apply":{"oType":201}}])");
     Process p(cli_args(server, {"run", "--flow", flow}), token_env(server));
     REQUIRE(subscribed(server));
     auto call = server.start_call();
@@ -227,7 +228,8 @@ TEST_CASE("cli run: a call that ends mid-flow") {
     mock::ServerOptions o = quick();
     o.default_play_duration = 5s;
     mock::Server server(o);
-    const std::string flow = write_flow("flow_long.json", R"([{"apply":{"oType":204,"file":"long.wav"}},{"apply":{"oType":201}}])");
+    const std::string flow =
+        write_flow("flow_long.json", R"([{"apply":{"oType":204,"file":"long.wav"}},{"apply":{"oType":201}}])");
     Process p(cli_args(server, {"run", "--flow", flow}), token_env(server));
     REQUIRE(subscribed(server));
     mock::CallOptions co;
@@ -271,14 +273,16 @@ TEST_CASE("cli run: an invalid flow file is rejected before connecting, with its
 TEST_CASE("cli upload-static prints the stored path") {
     mock::Server server(quick());
     server.add_http_resource("/files/prompt.wav", "RIFF....WAVE", "audio/wav");
-    Process p(cli_args(server, {"upload-static", "--src", server.http_url("/files/prompt.wav"), "--dest", ":GS_PUB/prompts"}),
-              token_env(server));
+    Process p(
+        cli_args(server, {"upload-static", "--src", server.http_url("/files/prompt.wav"), "--dest", ":GS_PUB/prompts"}),
+        token_env(server));
     REQUIRE(p.wait(20s) == 0);
     auto lines = p.lines();
     REQUIRE(lines.size() == 1);
     CHECK(parse_line(lines[0]).find("path")->as_string().rfind(":GS_PUB/prompts", 0) == 0);
-    Process missing(cli_args(server, {"upload-static", "--src", server.http_url("/files/none.wav"), "--dest", ":GS_PUB/x"}),
-                    token_env(server));
+    Process missing(
+        cli_args(server, {"upload-static", "--src", server.http_url("/files/none.wav"), "--dest", ":GS_PUB/x"}),
+        token_env(server));
     CHECK(missing.wait(20s) == 1);
     CHECK_FALSE(missing.stderr_text().empty());
 }

@@ -43,9 +43,9 @@ TEST_CASE("example voicemail --demo: the README's main job") {
     Process demo({IVRAPI_EXAMPLE_VOICEMAIL, "--demo"});
     REQUIRE(demo.wait(60s) == 0);
     const std::string& out = demo.stdout_text();
-    for (const char* expected : {"claimed", "202 SIP answer 200", "204 play greeting", "caller pressed #",
-                                 "\"nameVar\":\":TEMP/", "link       http://127.0.0.1:", "201 hang up",
-                                 "reason script", "HTTP 200", "a RIFF/WAVE file"}) {
+    for (const char* expected :
+         {"claimed", "202 SIP answer 200", "204 play greeting", "caller pressed #", "\"nameVar\":\":TEMP/",
+          "link       http://127.0.0.1:", "201 hang up", "reason script", "HTTP 200", "a RIFF/WAVE file"}) {
         INFO(expected);
         CHECK(out.find(expected) != std::string::npos);
     }

@@ -44,7 +44,9 @@ TEST_CASE("202 SIP answer, every field") {
     a.reason = "Q.850;cause=16";
     a.remote_party_display = "Desk";
     a.redirect_to = "100";
-    CHECK(wire(a) == R"({"oType":202,"sipCode":302,"phrase":"Moved","reason":"Q.850;cause=16","remotePartyDisplay":"Desk","redirectTo":"100"})");
+    CHECK(
+        wire(a) ==
+        R"({"oType":202,"sipCode":302,"phrase":"Moved","reason":"Q.850;cause=16","remotePartyDisplay":"Desk","redirectTo":"100"})");
 }
 
 TEST_CASE("203 transfer") {
@@ -62,9 +64,12 @@ TEST_CASE("204 play, every mode id") {
     p.player_id = "bg";
     p.interrupt_digits = "#*";
     p.mode = PlayMode::sync_file_extra;
-    CHECK(wire(p) == R"({"oType":204,"mode":2,"file":":GS_PUB/a \"b\".wav","playerId":"bg","interruptSymbols":"#, *"})");
-    const std::pair<PlayMode, int> ids[] = {{PlayMode::sync_file, 0}, {PlayMode::sync_file_limit, 1},
-                                            {PlayMode::sync_file_extra, 2}, {PlayMode::async_start, 3},
+    CHECK(wire(p) ==
+          R"({"oType":204,"mode":2,"file":":GS_PUB/a \"b\".wav","playerId":"bg","interruptSymbols":"#, *"})");
+    const std::pair<PlayMode, int> ids[] = {{PlayMode::sync_file, 0},
+                                            {PlayMode::sync_file_limit, 1},
+                                            {PlayMode::sync_file_extra, 2},
+                                            {PlayMode::async_start, 3},
                                             {PlayMode::sync_files, 7}};
     for (auto [mode, id] : ids) {
         p.mode = mode;
@@ -111,7 +116,9 @@ TEST_CASE("208 record sends script-style strings like the spec") {
     r.abort_on_silence = true;
     r.path_to_var = true;
     r.to_filepath = ":TEMP/stream.raw";
-    CHECK(wire(r) == R"({"oType":208,"mode":1,"recTimeSec":"30","maxSymbolCount":"2","interruptSymbols":"4, 5, 6","abortOnSilence":1,"pathToVarMode":1,"toFilepath":":TEMP/stream.raw"})");
+    CHECK(
+        wire(r) ==
+        R"({"oType":208,"mode":1,"recTimeSec":"30","maxSymbolCount":"2","interruptSymbols":"4, 5, 6","abortOnSilence":1,"pathToVarMode":1,"toFilepath":":TEMP/stream.raw"})");
 }
 
 TEST_CASE("213/214 fax") {

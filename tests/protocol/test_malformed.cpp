@@ -11,8 +11,8 @@ using namespace ivrapi::protocol;
 namespace {
 
 // Decoding must fail with `code` and a message containing `needle`.
-void expect_error(const std::string& frame, const std::string& needle,
-                  Errc code = Errc::protocol_error, ParseLimits limits = {}) {
+void expect_error(const std::string& frame, const std::string& needle, Errc code = Errc::protocol_error,
+                  ParseLimits limits = {}) {
     INFO("frame: " << frame.substr(0, 120));
     auto r = decode(frame, limits);
     REQUIRE_FALSE(r.ok());
@@ -65,7 +65,8 @@ TEST_CASE("huge and negative numbers") {
     auto neg = decode(R"(["ivrapi_component_stopped",{"oId":-5}])");
     REQUIRE(neg.ok());
     CHECK(std::get<ComponentStopped>(*neg).oid == -5);
-    auto big = decode(R"(["notify",{"class":"ivrevents","type":"api_start","eventts":9007199254740993,"data":{"ivrts":-1}}])");
+    auto big =
+        decode(R"(["notify",{"class":"ivrevents","type":"api_start","eventts":9007199254740993,"data":{"ivrts":-1}}])");
     REQUIRE(big.ok());
     CHECK(std::get<ApiStartEvent>(*big).eventts == 9007199254740993LL);  // 64-bit exact
     CHECK(std::get<ApiStartEvent>(*big).ivrts == -1);
@@ -83,8 +84,8 @@ TEST_CASE("qid of every odd type is reported, not matched") {
     CHECK(qid_of("17.0").state == QidField::State::valid);
     CHECK(qid_of("\"17\"").value == 17);
     CHECK(qid_of("\"17\"").state == QidField::State::valid);
-    for (const char* odd : {"0.1234", "-1", "1e300", "\"\"", "\"17a\"", "\"-17\"", "null", "true",
-                            "[17]", "{\"q\":17}", "18446744073709551615", "\"99999999999999999999\""}) {
+    for (const char* odd : {"0.1234", "-1", "1e300", "\"\"", "\"17a\"", "\"-17\"", "null", "true", "[17]", "{\"q\":17}",
+                            "18446744073709551615", "\"99999999999999999999\""}) {
         INFO(odd);
         auto q = qid_of(odd);
         CHECK(q.state == QidField::State::invalid);
@@ -173,13 +174,15 @@ TEST_CASE("a fuzz-like sweep over truncations of valid frames never crashes") {
 }
 
 TEST_CASE("api_start params sent as JSON rather than a string are accepted") {
-    auto r = decode(R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":{"lang":"en","n":[1,2]}}}])");
+    auto r = decode(
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":{"lang":"en","n":[1,2]}}}])");
     REQUIRE(r.ok());
     const auto& e = std::get<ApiStartEvent>(*r);
     CHECK(e.params == R"({"lang":"en","n":[1,2]})");
     REQUIRE(e.params_json);
     CHECK(e.params_json->find("lang")->as_string() == "en");
-    auto text = decode(R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":"free text"}}])");
+    auto text =
+        decode(R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"r","params":"free text"}}])");
     REQUIRE(text.ok());
     CHECK(std::get<ApiStartEvent>(*text).params == "free text");
     CHECK_FALSE(std::get<ApiStartEvent>(*text).params_json);

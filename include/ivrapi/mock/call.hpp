@@ -32,8 +32,8 @@ const char* to_string(CallState state) noexcept;
 // of `o_type` when it is not 0 ("press 1 two seconds after the first 204 starts":
 // {2000ms, "1", 1, 204}).
 struct DtmfAt {
-    std::chrono::milliseconds at{0};
-    std::string digits;
+    std::chrono::milliseconds at{0};  // after the first accept (or the component start, below)
+    std::string digits;               // pressed one after the other
     std::optional<int> component{};
     int o_type = 0;
 };
@@ -44,10 +44,10 @@ struct CallOptions {
     std::string key = "key";            // api_start.data.key, required in every request
     std::string callid;                 // empty -> generated "mock-<n>@127.0.0.1"
     std::string cid;                    // empty -> a generated UUID
-    std::string componentname = "External management";
+    std::string componentname = "External management";  // api_start.data.componentname
     int componentid = 14;               // api_start.data.componentid
     std::string sm_id;                  // empty -> a generated UUID
-    CallState state = CallState::dialog;
+    CallState state = CallState::dialog;  // api_start.data.state
     std::string params;                 // api_start.data.params, sent as this raw string
 
     std::vector<DtmfAt> caller_dtmf;    // scripted caller keys (see DtmfAt)
@@ -63,7 +63,7 @@ struct CallOptions {
 
 // One component run by ivrapi_component_apply, as the mock saw it.
 struct ComponentRecord {
-    int o_type = 0;
+    int o_type = 0;             // the component type
     ivrapi::Json data;          // the request's "data" object as received
     std::string transfer_key;   // exit reported in ivrapi_component_stopped ("" while running)
     ivrapi::Json results;       // results reported in ivrapi_component_stopped
@@ -77,6 +77,7 @@ struct ComponentRecord {
 // actions do nothing).
 class Call {
 public:
+    // The call's identity, as offered.
     const std::string& ivrid() const;
     const std::string& key() const;
     const std::string& callid() const;
@@ -109,6 +110,7 @@ public:
     // The caller hangs up now: the running component is abandoned, api_stop "script".
     void hangup();
 
+    // Made by the Server (Server::start_call, find_call, calls).
     Call(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::CallData> data);
 
 private:

@@ -64,10 +64,13 @@ using Clock = std::function<std::chrono::steady_clock::time_point()>;
 class TestClock {
 public:
     TestClock() : offset_(std::make_shared<std::atomic<std::int64_t>>(0)) {}
+    // Moves this clock (and every copy) forward by `d`.
     void advance(std::chrono::milliseconds d) { offset_->fetch_add(d.count()); }
+    // Real time plus the offset.
     std::chrono::steady_clock::time_point now() const {
         return std::chrono::steady_clock::now() + std::chrono::milliseconds(offset_->load());
     }
+    // This clock as a ServerOptions::clock.
     Clock clock() const {
         auto o = offset_;
         return [o] { return std::chrono::steady_clock::now() + std::chrono::milliseconds(o->load()); };
@@ -77,16 +80,19 @@ private:
     std::shared_ptr<std::atomic<std::int64_t>> offset_;
 };
 
+// Everything a mock Server can be configured with: connection, control life cycle,
+// simulated components and files.
 struct ServerOptions {
     // --- connection ---
     std::string token = "test-token";     // accepted in the path or as "Authorization: Bearer"
     bool tls = false;                     // wss with cert_file/key_file (PEM)
+    // PEM certificate chain and private key, for tls.
     std::string cert_file, key_file;
     std::uint16_t port = 0;               // 0 = ephemeral
     // Address to listen on: loopback by default; "0.0.0.0" or "::" for bots in containers.
     std::string listen_address = "127.0.0.1";
     int refuse_status = 401;              // HTTP status of a refused upgrade (wrong/no token)
-    std::vector<std::string> capabilities = {"ivrapi", "subscr", "rest"};
+    std::vector<std::string> capabilities = {"ivrapi", "subscr", "rest"};  // in connection_info_result
     // connection_info_result fields
     std::string site = "main_site", domain = "mock.era.local", integration_point_type = "public";
     std::vector<std::string> roles = {"admin"};
@@ -113,10 +119,10 @@ struct ServerOptions {
     std::chrono::milliseconds default_play_duration{1000};
     std::map<std::string, std::chrono::milliseconds> play_durations;  // per file
     std::chrono::milliseconds record_duration{1000};  // how long the caller speaks (capped by recTimeSec)
-    std::chrono::milliseconds tts_duration{1000};
-    std::chrono::milliseconds asr_duration{1000};
+    std::chrono::milliseconds tts_duration{1000};     // 222/226/230 speaking time
+    std::chrono::milliseconds asr_duration{1000};     // 223/227 listening time
     std::string asr_text = "mock recognition result";  // 223/227 results {"text": ...} (CallOptions::asr_texts per call)
-    std::chrono::milliseconds fax_duration{1000};
+    std::chrono::milliseconds fax_duration{1000};     // 213/214
     std::chrono::milliseconds dtmf_send_duration{100}; // 207: per digit (',' = 1 s pause)
     // Per oType: members merged over (and replacing) the simulated results.
     std::map<int, ivrapi::Json> component_results;
@@ -164,6 +170,8 @@ struct ReceivedRequest {
     int connection = 0;    // id of the connection it came on (1, 2, ...)
 };
 
+// The mock Era platform: a real WebSocket server on 127.0.0.1 that behaves like the
+// platform's Token API (see docs/mock.md). Not copyable; every method is thread-safe.
 class Server {
 public:
     // Starts listening on its own thread. Throws std::runtime_error when it cannot
@@ -178,8 +186,8 @@ public:
     // without the token (send it as "Authorization: Bearer <token>").
     std::string url() const;
     std::string url_with_token() const;          // token as the last path segment
-    std::uint16_t port() const;
-    const ServerOptions& options() const;
+    std::uint16_t port() const;                  // the port it listens on
+    const ServerOptions& options() const;        // the options it runs with
     // "http(s)://<host>:<port><path>": for links returned by ivrapi_file_get_path and
     // resources added with add_http_resource.
     std::string http_url(const std::string& path) const;
