@@ -122,6 +122,12 @@ public:
     // returns and the session is still controlled, control is handed back (abort).
     // Starts the client if it is not started.
     void serve(std::function<void(Session&)> handler, ServeOptions options = {});
+    // The same claim policy without the worker pool, for callback-style apps: offers
+    // are claimed under `options` (filter, shards, max_concurrent, max_sessions,
+    // wait_for_capacity; workers is ignored; max_concurrent 0 = no limit) and each
+    // claimed session is handed to `on_session` on the I/O thread (use the callback
+    // forms there). A slot frees when its session ends. Replaces on_offer.
+    void claim(std::function<void(Session)> on_session, ServeOptions options = {});
 
     // The sessionless file_upload_static: returns the stored path.
     Future<std::string> upload_static(const std::string& url, const std::string& destpath);

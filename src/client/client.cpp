@@ -8,6 +8,8 @@
 #include <ivrapi/client.hpp>
 
 #include <deque>
+#include <limits>
+#include <unordered_set>
 #include <fstream>
 #include <thread>
 
@@ -279,6 +281,23 @@ public:
         start();
     }
 
+    void claim(std::function<void(Session)> on_session, ServeOptions opts) {
+        if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count) {
+            throw std::invalid_argument("ivrapi::ServeOptions: shard_index must be below shard_count");
+        }
+        auto state = std::make_shared<ServeState>();
+        state->runtime = weak_from_this();
+        state->link = link_;
+        state->direct = std::move(on_session);
+        state->limit = opts.max_concurrent ? opts.max_concurrent : std::numeric_limits<std::size_t>::max();
+        state->options = std::move(opts);
+        with_core([state](ClientCore& c) {
+            c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); };
+            c.handlers().on_session_ended = [state](const std::string& ivrid) { state->session_ended(ivrid); };
+        });
+        start();
+    }
+
     // Claim policy + worker hand-off of serve(). Its methods other than finished() run
     // on the loop thread.
     struct ServeState : std::enable_shared_from_this<ServeState> {
@@ -294,6 +313,18 @@ public:
         };
         std::deque<Waiting> waiting;
         std::size_t claimed = 0;  // claims in flight or won (for max_sessions)
+        // claim(): no pool; each claimed session goes to `direct` on the I/O thread, and
+        // its slot frees when it ends (`mine` tracks them).
+        std::function<void(Session)> direct;
+        std::atomic<std::size_t> own_active{0};
+        std::unordered_set<std::string> mine;
+        std::atomic<std::size_t>& active() { return pool ? pool->active : own_active; }
+
+        void session_ended(const std::string& ivrid) {
+            if (mine.erase(ivrid) == 0) return;
+            active().fetch_sub(1);
+            next();
+        }
 
         void log(LogLevel level, const std::string& line) {
             if (auto rt = runtime.lock()) rt->write_log(level, line);
@@ -305,7 +336,7 @@ public:
                 return;
             }
             if (options.max_sessions && claimed >= options.max_sessions) return;
-            if (pool->active.load() < limit) {
+            if (active().load() < limit) {
                 claim(std::move(offer));
             } else if (options.wait_for_capacity.count() > 0 && waiting.size() < 100000) {
                 waiting.push_back({std::move(offer), Loop::Clock::now() + options.wait_for_capacity});
@@ -316,20 +347,29 @@ public:
         }
 
         void claim(Offer offer) {
-            pool->active.fetch_add(1);
+            active().fetch_add(1);
             ++claimed;
             auto self = shared_from_this();
             offer.accept([self](Result<Session> r) {
                 if (!r) {
                     --self->claimed;
-                    self->pool->active.fetch_sub(1);
+                    self->active().fetch_sub(1);
                     self->log(LogLevel::info, "serve: claim failed: " + r.error().message);
                     self->next();
                     return;
                 }
                 Session session = std::move(*r);
+                if (!self->pool) {
+                    self->mine.insert(session.ivrid());
+                    if (session.ended()) {
+                        self->session_ended(session.ivrid());
+                        return;
+                    }
+                    self->direct(session);  // on the I/O thread; a throw is caught and counted
+                    return;
+                }
                 auto hand_back = [self, session]() mutable {
-                    self->pool->active.fetch_sub(1);
+                    self->active().fetch_sub(1);
                     session.abort([](Result<void>) {});  // no worker will drive it: hand it back
                 };
                 if (!self->pool->submit([self, session]() mutable { self->run(session); }, hand_back)) hand_back();
@@ -352,7 +392,7 @@ public:
                 (void)session.wait_ended(std::chrono::seconds(2));
             }
             if (!session.ended()) (void)session.abort().get_for(std::chrono::seconds(10));
-            pool->active.fetch_sub(1);
+            active().fetch_sub(1);
             auto self = shared_from_this();
             link->post([self](ClientCore&) { self->next(); });
         }
@@ -360,7 +400,7 @@ public:
         // Claims held offers while there is room.
         void next() {
             const auto now = Loop::Clock::now();
-            while (!waiting.empty() && pool->active.load() < limit) {
+            while (!waiting.empty() && active().load() < limit) {
                 Waiting w = std::move(waiting.front());
                 waiting.pop_front();
                 if (w.deadline < now) continue;
@@ -527,6 +567,9 @@ void Client::on_unknown_message(std::function<void(const GenericMessage&)> handl
 
 void Client::serve(std::function<void(Session&)> handler, ServeOptions options) {
     runtime_->serve(std::move(handler), std::move(options));
+}
+void Client::claim(std::function<void(Session)> on_session, ServeOptions options) {
+    runtime_->claim(std::move(on_session), std::move(options));
 }
 
 namespace {

@@ -55,6 +55,8 @@ struct CoreHandlers {
     std::function<void(const GenericMessage&)> on_unknown;
     // The link is gone and reconnects are off: the owner stops the client.
     std::function<void()> on_link_gone;
+    // A session of this client ended (the claim policy frees its slot).
+    std::function<void(const std::string& ivrid)> on_session_ended;
 };
 
 class ClientCore {

@@ -103,7 +103,8 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
         SessionEnd end;
         end.reason_text = "reaccept failed: " + why.message;
         const Errc code = why.is(Errc::lost_race) ? Errc::lost_race : Errc::session_ended;
-        end_session(s, std::move(end), Error(code, end.reason_text, why.raw_reply));
+        Error error(code, end.reason_text, why.raw_reply);  // before `end` is moved from
+        end_session(s, std::move(end), error);
         return;
     }
 
@@ -344,6 +345,11 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     if (auto h = std::move(s->on_end)) {
         s->on_end = nullptr;
         deliveries_.push([s, h = std::move(h)] { h(*s->final_end); });
+    }
+    if (handlers_.on_session_ended) {
+        deliveries_.push([this, ivrid = s->info->ivrid] {
+            if (handlers_.on_session_ended) handlers_.on_session_ended(ivrid);
+        });
     }
     maybe_finish_stop();
 }

@@ -876,3 +876,37 @@ TEST_CASE("integration: a refused token stops the client after max_auth_failures
     CHECK(logs.contains("not retrying"));
     CHECK_FALSE(logs.contains("wrong-token"));
 }
+
+TEST_CASE("integration: claim() applies the policy without a worker pool; a slot frees when its session ends") {
+    mock::ServerOptions mo = fast_mock();
+    mo.default_play_duration = 300ms;
+    mock::Server server(mo);
+    Client client(options_for(server));
+    std::mutex m;
+    std::vector<std::string> claimed;
+    ServeOptions so;
+    so.max_concurrent = 1;
+    so.wait_for_capacity = 10s;
+    client.claim(
+        [&](Session s) {  // I/O thread: callback forms only
+            {
+                std::lock_guard<std::mutex> lock(m);
+                claimed.push_back(s.ivrid());
+            }
+            Play prompt;
+            prompt.file = "prompt.wav";  // 300 ms on this mock
+            s.apply(prompt, [s](Result<ComponentStopped>) mutable { s.apply(Hangup{}, [](Result<ComponentStopped>) {}); });
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    auto first = server.start_call();
+    REQUIRE(server.wait_for([](const mock::Server& s) { return s.request_count("ivrapi_accept") == 1; }, 10s));
+    auto second = server.start_call();
+    // Held while the first runs: one at a time.
+    CHECK_FALSE(server.wait_for([](const mock::Server& s) { return s.request_count("ivrapi_accept") == 2; }, 150ms));
+    CHECK(first.wait_ended(10s));
+    CHECK(second.wait_ended(10s));
+    CHECK(server.request_count("ivrapi_accept") == 2);
+    std::lock_guard<std::mutex> lock(m);
+    CHECK(claimed.size() == 2);
+}
