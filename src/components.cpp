@@ -51,6 +51,20 @@ std::string digit_list(const std::string& digits) {
     return out;
 }
 
+// "#" / "#,*0" / "#, *0" -> "#, *0": terminator sequences (each may be several digits).
+std::string sequence_list(const std::string& sequences) {
+    std::string out, cur;
+    for (char c : sequences + ",") {
+        if (c == ',') {
+            if (!cur.empty()) out += (out.empty() ? "" : ", ") + cur;
+            cur.clear();
+        } else if (!std::isspace(static_cast<unsigned char>(c))) {
+            cur += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 Json Pause::data() const {
@@ -79,6 +93,8 @@ Json Play::data() const {
         .str("file", file)
         .str("playerId", player_id)
         .str("interruptSymbols", digit_list(interrupt_digits))
+        .flag("clearDtmfBuffer", clear_buffer)
+        .flag("clearInterrupt", clear_interrupt)
         .done(extra);
 }
 
@@ -89,7 +105,7 @@ Json CollectDigits::data() const {
         .seconds("timeoutSec", timeout)
         .seconds("symbolTimeoutSec", inter_digit_timeout)
         .integer("maxSymbolCount", max)
-        .str("terminateSymbols", digit_list(terminators))
+        .str("interruptSymbols", sequence_list(terminators))
         .flag("clearDtmfBuffer", clear_buffer)
         .enumeration("inband", inband)
         .done(extra);

@@ -2,6 +2,7 @@
 // while integrating (like wscat, but speaking the protocol). Output on stdout is NDJSON
 // (one JSON object per line); logs and errors go to stderr; exit status 0 on success.
 #include "cli/flow.hpp"
+#include "common/graceful_shutdown.hpp"
 #include "common/shutdown_signal.hpp"
 
 #include <ivrapi/ivrapi.hpp>
@@ -292,27 +293,10 @@ public:
         if (done()) return end();
         signal.wait();
         if (done()) return end();  // the work finished (finish() woke us)
-        std::cerr << "ivrapi-cli: draining (" << drain_timeout.count()
-                  << " s): no new calls; Ctrl-C again to hand every call back now\n";
-        std::atomic<bool> drained{false};
-        ivrapi::DrainResult result;
-        std::thread drainer([&] {
-            result = client_->drain(drain_timeout);
-            drained = true;
-            examples::ShutdownSignal::raise_now();
-        });
-        signal.wait();
-        if (!drained) {
-            client_->stop();  // hands back what is still controlled
-            drainer.join();
-            std::cerr << "ivrapi-cli: stopped\n";
-            return 130;
-        }
-        drainer.join();
-        if (result.handed_back + result.not_handed_back > 0) {
-            std::cerr << "ivrapi-cli: " << result.handed_back << " call(s) handed back at the drain deadline\n";
-        }
-        return any_failed() || result.handed_back + result.not_handed_back > 0 ? 1 : 0;
+        const auto outcome = examples::drain_or_stop(*client_, signal, drain_timeout, "ivrapi-cli");
+        if (outcome.interrupted_twice) return 130;
+        const auto& r = outcome.drained;
+        return any_failed() || r.handed_back + r.not_handed_back > 0 ? 1 : 0;
     }
 
     int end() {

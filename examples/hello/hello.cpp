@@ -3,7 +3,7 @@
 #include <ivrapi/ivrapi.hpp>
 
 #include "common/client_from_url.hpp"
-#include "common/shutdown_signal.hpp"
+#include "common/graceful_shutdown.hpp"
 
 #include <iostream>
 
@@ -22,7 +22,6 @@ int main(int argc, char** argv) {
                   << (played ? played->transfer_key : played.error().to_string()) << std::endl;
         (void)call.hangup().get();
     });
-    ctrl_c.wait();
-    client->stop();
-    return 0;
+    ctrl_c.wait();  // then drain; a second Ctrl-C hands every call back at once
+    return examples::drain_or_stop(*client, ctrl_c, std::chrono::seconds(10), "hello").interrupted_twice ? 130 : 0;
 }

@@ -5,7 +5,7 @@
 #include <ivrapi/ivrapi.hpp>
 
 #include "common/client_from_url.hpp"
-#include "common/shutdown_signal.hpp"
+#include "common/graceful_shutdown.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     if (!owned) return 2;
     ivrapi::Client& client = *owned;
     client.serve([&](ivrapi::Session& call) { run_menu(call, operator_number); });
-    ctrl_c.wait();
-    client.stop();
+    ctrl_c.wait();  // then drain; a second Ctrl-C hands every call back at once
+    if (examples::drain_or_stop(client, ctrl_c, std::chrono::seconds(10), "menu").interrupted_twice) return 130;
     return 0;
 }

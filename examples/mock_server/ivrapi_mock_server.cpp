@@ -4,8 +4,10 @@
 //   ivrapi-mock-server --port 8765 --token secret --calls-per-second 0.5
 //   ivrapi-mock-server --scenario calls.json --exit-when-done
 //
-// Prints one line per event on stdout; Ctrl-C (or SIGTERM) exits cleanly.
+// Prints one line per event on stdout; Ctrl-C (or SIGTERM) exits cleanly. Tests in any
+// language drive it over its control channel (POST /control/<command>, docs/mock.md).
 #include <ivrapi/json.hpp>
+#include <ivrapi/mock/scenario.hpp>
 #include <ivrapi/mock/server.hpp>
 
 #include "replay_mode.hpp"
@@ -20,6 +22,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -43,13 +46,17 @@ const char* kHelp = R"(ivrapi-mock-server - a mock Era platform for the WebSocke
 Usage: ivrapi-mock-server [options]
 
 Connection
-  --port N                 TCP port on 127.0.0.1 (default 8765; 0 = pick a free one)
+  --port N                 TCP port (default 8765; 0 = pick a free one)
+  --listen ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 or :: for
+                           bots in containers)
   --token T                accepted token (default "test-token"), either in the path
                            /ws/token/v1/<T> or as "Authorization: Bearer <T>" on /ws/token/v1
   --tls-cert FILE          serve wss:// with this PEM certificate chain ...
   --tls-key FILE           ... and this PEM private key
   --refuse-status N        HTTP status of a refused upgrade (default 401)
   --capabilities a,b,c     connection_info capabilities (default ivrapi,subscr,rest)
+  --no-control             turn the control channel off (POST /control/<command> on the
+                           same port with "Authorization: Bearer <token>"; docs/mock.md)
 
 Calls
   --calls-per-second X     offer X calls per second (e.g. 0.2 = one every 5 s; default 0)
@@ -58,12 +65,19 @@ Calls
   --state S                dialog | early | ringing | incoming (default dialog)
   --params TEXT            api_start params of generated calls
   --caller-dtmf MS:DIGITS  the caller presses DIGITS MS after the accept (repeatable)
+  --caller-dtmf-component N:MS:DIGITS
+                           ... MS after the start of the N-th component (repeatable)
   --hangup-after MS        the caller hangs up MS after the accept
+  --hangup-after-offer MS  the caller hangs up MS after the offer, accepted or not
   --scenario FILE          offer the calls described in a JSON file (format below)
+  --wait-for-subscriber    offer scenario and generated calls only once a client has
+                           subscribed (times count from then)
   --exit-when-done         exit once every scenario / --calls call has ended
 
 Behaviour
   --accept-timeout MS      api_stop "timeout" without an accept (default 30000)
+  --detach-timeout MS      api_stop "timeout" when a controller's connection is gone this
+                           long without a reaccept (default: wait forever)
   --play-ms MS             duration of every played file (default 1000)
   --record-ms MS           how long the caller speaks into a record (default 1000)
   --tts-ms MS, --asr-ms MS durations of TTS and speech recognition stubs (default 1000)
@@ -75,6 +89,16 @@ Behaviour
   --strict-sip             refuse media before answer and bye/refer before 2xx
   --temp-dir DIR           where recordings and uploads go (default: a fresh /tmp dir,
                            removed on exit)
+
+Files
+  --static-dir DIR         seed static storage from DIR, whose folders are named after
+                           storages (DIR/GS_PUB/menu.wav is :GS_PUB/menu.wav)
+  --static-dir :PREFIX=DIR map one storage onto DIR (e.g. :GS_PUB=./prompts); repeatable
+  --script-dir DIR         files named without a storage prefix ("menu.wav")
+  --any-path-plays         play (204) and fax (213) any static path, also one that does
+                           not exist (quick demos); by default such a path is refused
+                           with an error reply, as the platform does
+  --upload-ca FILE         CA (PEM) for https:// upload URLs (default: the system's CAs)
 
 Replay (docs/cassette.md)
   --replay FILE            play the platform's side of a recorded call (a cassette from
@@ -93,20 +117,35 @@ Output
   --quiet                  print nothing but errors
   --help                   this text
 
-Scenario file (JSON; every field optional):
+Scenario file (JSON). Every key is optional; an unknown key or a wrong type is an
+error that names its JSON path.
   {
+    "options": {
+      "accept_timeout_ms": 30000, "detached_timeout_ms": 60000,
+      "play_ms": 1000, "play_durations_ms": {":GS_PUB/hello.wav": 2500},
+      "record_ms": 1000, "tts_ms": 1000, "asr_ms": 1000, "asr_text": "yes",
+      "fax_ms": 1000, "dtmf_send_ms": 100,
+      "apply_ack": "immediate",            // before_stopped | after_stopped
+      "stopped_event_carries_ids": true, "terminate_reply_first": false,
+      "stopped_event_on_hangup": false, "strict_sip_rules": false,
+      "any_path_plays": false,
+      "component_results": {"223": {"text": "yes"}},       // merged into results
+      "component_transfer_keys": {"206": "transferTimeout"}
+    },
     "calls": [
-      { "at_ms": 0,                      // when to offer it, after start
+      { "at_ms": 0,                        // when to offer it, after start
+        "repeat": 1, "every_ms": 1000,     // offer it `repeat` times (ivrid gets "-<n>")
         "ivrid": "rDlg-demo-1", "key": "abc", "callid": "...", "cid": "...",
-        "state": "dialog", "params": {"lang": "en"},   // a string or any JSON
-        "dtmf": [ {"at_ms": 1500, "digits": "12#"} ],  // after the accept
-        "hangup_after_ms": 20000,
-        "repeat": 1, "every_ms": 1000 }  // offer it `repeat` times (ivrid gets "-<n>")
-    ],
-    "options": { "accept_timeout_ms": 30000, "play_ms": 1000,
-                 "play_durations_ms": {":GS_PUB/hello.wav": 2500},
-                 "record_ms": 1000, "asr_text": "yes", "apply_ack": "immediate",
-                 "stopped_event_carries_ids": true }
+        "componentname": "External management", "componentid": 14, "sm_id": "...",
+        "state": "dialog",                 // early | ringing | incoming
+        "params": {"lang": "en"},          // a string, or any JSON (sent as its text)
+        "dtmf": [ {"at_ms": 1500, "digits": "12#"},          // after the accept
+                  {"at_ms": 2000, "digits": "1",             // after the start of the
+                   "after_component": 1, "o_type": 204} ],   // 1st 204 (o_type 0 = any)
+        "hangup_after_ms": 20000,          // after the accept
+        "hangup_after_offer_ms": 5000,     // after the offer, accepted or not
+        "asr_text": ["yes", "no"] }        // per ASR component of this call
+    ]
   }
 
 Wire behaviour (see docs/mock.md): replies ["<name>_result", {"qid": <as sent>,
@@ -149,67 +188,46 @@ ivrapi::mock::ApplyAck to_ack(const std::string& s) {
     usage_error("unknown --apply-ack mode '" + s + "'");
 }
 
-struct ScheduledCall {
-    ms at{0};
-    CallOptions options;
-};
-
-std::vector<ScheduledCall> load_scenario(const std::string& path, ServerOptions& so) {
+std::vector<ivrapi::mock::ScheduledCall> load_scenario(const std::string& path, ServerOptions& so) {
     std::ifstream in(path);
     if (!in) usage_error("cannot read scenario " + path);
     std::stringstream ss;
     ss << in.rdbuf();
     auto parsed = Json::parse(ss.str());
     if (!parsed) usage_error("scenario " + path + ": " + parsed.error().message);
-    const Json& doc = *parsed;
-    if (!doc.is_object()) usage_error("scenario " + path + ": top level must be an object");
-    if (const auto* o = doc.find("options")) {
-        if (const auto* v = o->find("accept_timeout_ms")) so.accept_timeout = ms(v->as_int(30000));
-        if (const auto* v = o->find("play_ms")) so.default_play_duration = ms(v->as_int(1000));
-        if (const auto* v = o->find("record_ms")) so.record_duration = ms(v->as_int(1000));
-        if (const auto* v = o->find("tts_ms")) so.tts_duration = ms(v->as_int(1000));
-        if (const auto* v = o->find("asr_ms")) so.asr_duration = ms(v->as_int(1000));
-        if (const auto* v = o->find("asr_text")) so.asr_text = v->to_text();
-        if (const auto* v = o->find("apply_ack")) so.apply_ack = to_ack(v->to_text());
-        if (const auto* v = o->find("stopped_event_carries_ids")) so.stopped_event_carries_ids = v->as_bool(true);
-        if (const auto* v = o->find("play_durations_ms")) {
-            for (const auto& [file, d] : v->as_object()) so.play_durations[file] = ms(d.as_int(1000));
+    try {
+        return ivrapi::mock::parse_scenario(*parsed, so);
+    } catch (const ivrapi::mock::ScenarioError& e) {
+        usage_error("scenario " + path + ": " + e.what());
+    }
+}
+
+// --static-dir DIR: every folder of DIR named after a storage (GS_PUB or
+// GLOBALSHARE_PUBLIC, ...) seeds it; --static-dir :PREFIX=DIR maps one storage.
+void add_static_dir(ServerOptions& so, const std::string& value) {
+    namespace fs = std::filesystem;
+    if (!value.empty() && value[0] == ':') {
+        auto eq = value.find('=');
+        if (eq == std::string::npos || eq + 1 == value.size()) usage_error("--static-dir expects :PREFIX=DIR or DIR");
+        so.static_dirs[value.substr(0, eq)] = value.substr(eq + 1);
+        return;
+    }
+    std::error_code ec;
+    if (!fs::is_directory(value, ec)) usage_error("--static-dir: " + value + " is not a directory");
+    std::size_t mapped = 0;
+    for (const auto& e : fs::directory_iterator(value, ec)) {
+        if (!e.is_directory(ec)) continue;
+        const std::string name = e.path().filename().string();
+        static const char* storages[] = {"SYNC_COMMON", "SYN_MEDIA", "SYNC_DOMAIN_DATA", "SYN_DOM",
+                                         "SYNC_DOMAIN_COMMON", "SYN_DOM_MEDIA", "SITESHARE_PUBLIC", "SS_PUB",
+                                         "SITESHARE_DOMAIN_DATA", "SS_DOM", "GLOBALSHARE_PUBLIC", "GS_PUB",
+                                         "GLOBALSHARE_DOMAIN_DATA", "GS_DOM"};
+        if (std::find(std::begin(storages), std::end(storages), name) != std::end(storages)) {
+            so.static_dirs[":" + name] = e.path().string();
+            ++mapped;
         }
     }
-    std::vector<ScheduledCall> out;
-    const auto* calls = doc.find("calls");
-    if (!calls) return out;
-    if (!calls->is_array()) usage_error("scenario " + path + ": \"calls\" must be an array");
-    for (const auto& c : calls->as_array()) {
-        ScheduledCall sc;
-        sc.at = ms(c.find("at_ms") ? c.find("at_ms")->as_int(0) : 0);
-        auto text = [&](const char* k) { return c.find(k) ? c.find(k)->to_text() : std::string(); };
-        sc.options.ivrid = text("ivrid");
-        if (c.find("key")) sc.options.key = text("key");
-        sc.options.callid = text("callid");
-        sc.options.cid = text("cid");
-        if (c.find("componentname")) sc.options.componentname = text("componentname");
-        if (c.find("state")) sc.options.state = to_state(text("state"));
-        sc.options.params = text("params");  // a JSON value is sent as its text
-        if (const auto* d = c.find("dtmf")) {
-            for (const auto& step : d->as_array()) {
-                sc.options.caller_dtmf.push_back(
-                    DtmfAt{ms(step.find("at_ms") ? step.find("at_ms")->as_int(0) : 0),
-                           step.find("digits") ? step.find("digits")->to_text() : ""});
-            }
-        }
-        if (const auto* h = c.find("hangup_after_ms")) sc.options.hangup_after = ms(h->as_int(0));
-        auto repeat = c.find("repeat") ? c.find("repeat")->as_int(1) : 1;
-        auto every = ms(c.find("every_ms") ? c.find("every_ms")->as_int(1000) : 1000);
-        for (std::int64_t i = 0; i < std::max<std::int64_t>(1, repeat); ++i) {
-            ScheduledCall copy = sc;
-            copy.at = sc.at + every * i;
-            if (repeat > 1 && !copy.options.ivrid.empty()) copy.options.ivrid += "-" + std::to_string(i + 1);
-            out.push_back(std::move(copy));
-        }
-    }
-    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-    return out;
+    if (mapped == 0) usage_error("--static-dir: " + value + " holds no storage folder (GS_PUB, SYN_DOM, ...)");
 }
 
 }  // namespace
@@ -224,10 +242,12 @@ int main(int argc, char** argv) {
 
     ServerOptions so;
     so.port = 8765;
+    so.control_channel = true;
+    so.any_path_plays = false;  // as the platform: a file that is not there is refused
     std::string scenario;
     double cps = 0;
     long long max_calls = -1;
-    bool quiet = false, exit_when_done = false;
+    bool quiet = false, exit_when_done = false, wait_for_subscriber = false;
     CallOptions generated;
 
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -248,6 +268,34 @@ int main(int argc, char** argv) {
             auto p = to_int(a, value());
             if (p < 0 || p > 65535) usage_error("--port out of range");
             so.port = static_cast<std::uint16_t>(p);
+        } else if (a == "--listen") {
+            so.listen_address = value();
+        } else if (a == "--no-control") {
+            so.control_channel = false;
+        } else if (a == "--caller-dtmf-component") {
+            auto v = value();
+            auto c1 = v.find(':');
+            auto c2 = c1 == std::string::npos ? c1 : v.find(':', c1 + 1);
+            if (c2 == std::string::npos) usage_error("--caller-dtmf-component expects N:MS:DIGITS");
+            DtmfAt d{ms(to_int(a, v.substr(c1 + 1, c2 - c1 - 1))), v.substr(c2 + 1)};
+            auto n = to_int(a, v.substr(0, c1));
+            if (n < 1) usage_error("--caller-dtmf-component: N counts from 1");
+            d.component = static_cast<int>(n);
+            generated.caller_dtmf.push_back(d);
+        } else if (a == "--hangup-after-offer") {
+            generated.hangup_after_offer = ms(to_int(a, value()));
+        } else if (a == "--wait-for-subscriber") {
+            wait_for_subscriber = true;
+        } else if (a == "--detach-timeout") {
+            so.detached_timeout = ms(to_int(a, value()));
+        } else if (a == "--static-dir") {
+            add_static_dir(so, value());
+        } else if (a == "--script-dir") {
+            so.script_dir = value();
+        } else if (a == "--any-path-plays") {
+            so.any_path_plays = true;
+        } else if (a == "--upload-ca") {
+            so.upload_ca_file = value();
         } else if (a == "--token") {
             so.token = value();
         } else if (a == "--tls-cert") {
@@ -318,7 +366,7 @@ int main(int argc, char** argv) {
     if (so.tls && (so.cert_file.empty() || so.key_file.empty())) {
         usage_error("--tls-cert and --tls-key go together");
     }
-    std::vector<ScheduledCall> scheduled;
+    std::vector<ivrapi::mock::ScheduledCall> scheduled;
     if (!scenario.empty()) scheduled = load_scenario(scenario, so);
     if (exit_when_done && scheduled.empty() && (cps <= 0 || max_calls < 0)) {
         usage_error("--exit-when-done needs a scenario, or --calls-per-second with --calls");
@@ -341,11 +389,16 @@ int main(int argc, char** argv) {
         return 1;
     }
     {
+        // The token itself is never printed (a shared terminal or CI log).
         std::lock_guard<std::mutex> lock(*out_mutex);
         std::fprintf(stdout,
                      "ivrapi-mock-server listening\n  url:          %s  (Authorization: Bearer <token>)\n"
-                     "  token in URL: %s\n  files:        %s\n",
-                     server->url().c_str(), server->url_with_token().c_str(), server->temp_dir().c_str());
+                     "  token in URL: %s/<token>\n  files:        %s\n",
+                     server->url().c_str(), server->url().c_str(), server->temp_dir().c_str());
+        if (so.control_channel) {
+            std::fprintf(stdout, "  control:      POST %s  (Authorization: Bearer <token>)\n",
+                         server->http_url("/control/<command>").c_str());
+        }
         std::fflush(stdout);
     }
 
@@ -354,6 +407,20 @@ int main(int argc, char** argv) {
     std::condition_variable cv;
     bool stopping = false;
     std::thread offerer([&] {
+        if (wait_for_subscriber) {
+            {
+                std::lock_guard<std::mutex> lock(*out_mutex);
+                std::fprintf(stdout, "waiting for a client to subscribe before offering calls\n");
+                std::fflush(stdout);
+            }
+            for (;;) {
+                if (server->wait_for([](const ivrapi::mock::Server& s) { return s.subscription_count() > 0; }, 200ms)) {
+                    break;
+                }
+                std::lock_guard<std::mutex> lock(m);
+                if (stopping) return;
+            }
+        }
         const auto start = std::chrono::steady_clock::now();
         std::vector<ivrapi::mock::Call> offered;
         std::size_t next = 0;

@@ -6,7 +6,7 @@
 //   ERA_TOKEN=... voicemail wss://HOST/ws/token/v1   a real platform, until Ctrl-C
 #include "common/http_get.hpp"
 #include "common/client_from_url.hpp"
-#include "common/shutdown_signal.hpp"
+#include "common/graceful_shutdown.hpp"
 #include "voicemail/voicemail.hpp"
 
 #include <ivrapi/mock/server.hpp>
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
         const auto r = examples::leave_voicemail(call, examples::VoicemailConfig{}, log);
         log.line("done", call.ivrid() + (r.link.empty() ? " no recording " + r.error : " recording " + r.link));
     });
-    ctrl_c.wait();
-    client.stop();
+    ctrl_c.wait();  // then drain; a second Ctrl-C hands every call back at once
+    if (examples::drain_or_stop(client, ctrl_c, std::chrono::seconds(10), "voicemail").interrupted_twice) return 130;
     return 0;
 }

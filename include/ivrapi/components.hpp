@@ -59,10 +59,11 @@ struct Transfer {
     Json data() const;
 };
 
-// 204 play. Documented codes: playerId, mode, file (from the spec's examples).
-// Codes of the time limit, the extra pause and the file list of syncPlayFiles are
-// unknown: pass them in `extra`. interrupt_digits uses "interruptSymbols", inferred
-// from the spec's record example.
+// 204 play. Documented codes: playerId, mode, file (from the spec's examples), and
+// interruptSymbols, clearDtmfBuffer, clearInterrupt as a stored 204 shows them
+// (components-addendum §0). Codes of the time limit, the extra pause and the file list
+// of syncPlayFiles are unknown: pass them in `extra`. A stored script keeps `file` as
+// {"selectMode":0,"localFile":"x.wav"}: send that form through RawComponent or `extra`.
 enum class PlayMode {
     sync_file = 0,        // syncPlayFile: play the whole file and wait
     sync_file_limit = 1,  // syncPlayFileLimit: with a time limit
@@ -76,19 +77,25 @@ struct Play {
     std::optional<PlayMode> mode{};     // mode (platform default: sync_file)
     std::string player_id{};            // playerId (platform default "default")
     std::string interrupt_digits{};     // interruptSymbols, e.g. "#" or "123"
+    std::optional<bool> clear_buffer{};    // clearDtmfBuffer: drop typed-ahead digits first
+    // clearInterrupt: value 1 in the stored example, meaning not documented [unconfirmed:
+    // probably "the interrupting digit leaves the DTMF buffer", as 206 documents].
+    std::optional<bool> clear_interrupt{};
     Properties extra{};
     Json data() const;
 };
 
 // 206 dtmf: collect digits; the digits come back as results "dtmfBuffer".
-// max_digits ("maxSymbolCount") and terminators ("terminateSymbols") are inferred codes.
+// max_digits ("maxSymbolCount") and terminators ("interruptSymbols": comma-separated
+// sequences ending the input) are the codes of the platform's 206 page (addendum).
+// The keep-terminators switch and both exits: codes unknown.
 enum class InbandDetector { disable = 0, enable = 1, turn = 2 };
 struct CollectDigits {
     static constexpr int o_type = 206;
     std::optional<std::chrono::seconds> timeout{};              // timeoutSec
     std::optional<std::chrono::seconds> inter_digit_timeout{};  // symbolTimeoutSec
-    std::optional<int> max_digits{};                            // maxSymbolCount [inferred]
-    std::string terminators{};                                  // terminateSymbols [inferred]
+    std::optional<int> max_digits{};                            // maxSymbolCount
+    std::string terminators{};                                  // interruptSymbols: "#" or "#, *0"
     std::optional<bool> clear_buffer{};                         // clearDtmfBuffer (platform: yes)
     std::optional<InbandDetector> inband{};                     // inband
     Properties extra{};

@@ -20,7 +20,7 @@ bool is_dtmf(char c) {
 // "4, 5, 6", "456", "#" or ["4", "5"] -> {'4','5','6'}.
 std::set<char> digit_set(const rapidjson::Value& d, const char* key) {
     std::set<char> out;
-    const auto* v = member(d, key);
+    const auto* v = prop(d, key);
     if (!v) return out;
     auto add = [&](const std::string& s) {
         for (char c : s) {
@@ -41,7 +41,7 @@ std::set<char> digit_set(const rapidjson::Value& d, const char* key) {
 // "#" or "#, *0" or ["#", "*0"] -> {"#", "*0"}: comma-separated sequences.
 std::vector<std::string> sequences(const rapidjson::Value& d, const char* key) {
     std::vector<std::string> out;
-    const auto* v = member(d, key);
+    const auto* v = prop(d, key);
     if (!v) return out;
     auto add = [&](const std::string& s) {
         std::string cur;
@@ -77,13 +77,24 @@ std::optional<ms> duration_prop(const rapidjson::Value& d,
     return std::nullopt;
 }
 
+// A file as a stored script keeps it: {"selectMode": 0, "localFile": "x.wav"}, or an
+// argument object {"argType": .., "value": "x.wav"}; anything else as is.
+const rapidjson::Value* file_value(const rapidjson::Value& v) {
+    if (!v.IsObject()) return &v;
+    if (const auto* local = member(v, "localFile")) return local;
+    if (const auto* value = member(v, "value")) return value;
+    return &v;
+}
+
 std::vector<std::string> file_list(const rapidjson::Value& d, bool split) {
     std::vector<std::string> out;
     for (const char* key : {"file", "files"}) {
         const auto* v = member(d, key);
         if (!v) continue;
+        v = file_value(*v);
         if (v->IsArray()) {
-            for (const auto& e : v->GetArray()) {
+            for (const auto& item : v->GetArray()) {
+                const auto& e = *file_value(item);
                 if (e.IsString() && e.GetStringLength() > 0) out.emplace_back(e.GetString(), e.GetStringLength());
             }
         } else if (v->IsString()) {
@@ -110,6 +121,21 @@ std::vector<std::string> file_list(const rapidjson::Value& d, bool split) {
 
 }  // namespace
 
+bool Core::check_file(const CallData& call, const std::string& path, std::string& why) const {
+    const bool temp = storage_of(path) == "TEMP";
+    if (options_.any_path_plays && !temp) return true;
+    const std::string local = local_path_of(storage_, path, call.temp_dir);
+    if (playable_file(local)) return true;
+    if (temp) {
+        why = "file not found: " + path + " (not in this script's temp folder)";
+    } else if (path[0] != ':' && storage_.script_dir.empty()) {
+        why = "file not found: " + path + " (no storage prefix and no script files)";
+    } else {
+        why = "file not found: " + path;
+    }
+    return false;
+}
+
 bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, std::string& why) {
     const int t = run.o_type;
     static const std::set<int> media = {204, 206, 208, 213, 214, 222, 223, 226, 227, 230};
@@ -135,6 +161,13 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
                 return false;
             }
             if (mode != 7 && run.files.size() > 1) run.files.resize(1);
+            for (const auto& f : run.files) {
+                if (!check_file(call, f, why)) return false;
+            }
+            // Documented for 206 (buffer cleared before the start; platform default yes);
+            // a stored 204 carries the same switch, off here when absent [guess].
+            if (prop_bool(d, "clearDtmfBuffer").value_or(false)) call.dtmf_buffer.clear();
+            run.clear_interrupt = prop_bool(d, "clearInterrupt").value_or(false);
             for (const auto& f : run.files) {
                 auto it = options_.play_durations.find(f);
                 run.durations.push_back(it == options_.play_durations.end() ? options_.default_play_duration
@@ -186,8 +219,14 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
                 duration_prop(d, {{"symbolTimeoutSec", 1000}, {"symbolTimeoutMs", 1}}).value_or(ms(0));
             auto max = prop_int(d, "maxSymbolCount").value_or(0);
             run.max_digits = max > 0 ? static_cast<std::size_t>(max) : 0;
-            run.terminators = sequences(d, "terminateSymbols");
-            run.keep_terminator = prop_bool(d, "keepTerminateSymbols").value_or(false);
+            // 206's documented terminators are "interruptSymbols"; "terminateSymbols" was
+            // the mock's earlier guess and still works.
+            run.terminators = sequences(d, "interruptSymbols");
+            for (auto& t : sequences(d, "terminateSymbols")) run.terminators.push_back(std::move(t));
+            // The documented switch keeps terminators (code unknown): "keepTerminateSymbols",
+            // or "clearInterrupt": 0 as a stored 204 names its sibling switch [guesses].
+            run.keep_terminator = prop_bool(d, "keepTerminateSymbols").value_or(false) ||
+                                  !prop_bool(d, "clearInterrupt").value_or(true);
             if (prop_bool(d, "clearDtmfBuffer").value_or(true)) call.dtmf_buffer.clear();
             break;
         }
@@ -225,7 +264,8 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             break;
         }
         case 202: {
-            auto code = prop_int(d, "sipCode");
+            // A stored 202 may carry no sipCode (components-addendum §0): 200 then [guess].
+            auto code = member(d, "sipCode") ? prop_int(d, "sipCode") : std::optional<std::int64_t>(200);
             if (!code || *code < 100 || *code > 699) {
                 why = "'sipCode' must be 100..699";
                 return false;
@@ -258,6 +298,7 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
                 why = "'file' is required";
                 return false;
             }
+            if (!check_file(call, file_list(d, false).front(), why)) return false;
             run.planned = options_.fax_duration;
             break;
         case 214:
@@ -346,9 +387,15 @@ void Core::begin_component(CallData& call, Run& run) {
             return finish(call, "transfer", ivrapi::Json::object(), false, true);
         case 223:
         case 227:
-            return arm(call, run.planned, [this](CallData& c, Run&) {
-                finish(c, "transfer", ivrapi::Json::object({{"text", options_.asr_text}}), false);
+        {
+            // The caller's words for this call: its n-th ASR text, the last one repeating.
+            std::string text = options_.asr_text;
+            if (!call.asr_texts.empty()) text = call.asr_texts[std::min(call.asr_count, call.asr_texts.size() - 1)];
+            ++call.asr_count;
+            return arm(call, run.planned, [this, text](CallData& c, Run&) {
+                finish(c, "transfer", ivrapi::Json::object({{"text", text}}), false);
             });
+        }
         default:
             return arm(call, run.planned, done);
     }
@@ -396,6 +443,24 @@ void Core::press(CallData& call, char digit) {
     const std::string d(1, digit);
     log(call.ivrid + ": caller pressed " + d);
     const bool controlled = call.phase == CallData::Phase::controlled;
+    // callevents.dtmf for subscribers that asked for it, after ivrapi_dtmf (the spec:
+    // ivrapi_dtmf "duplicates callevents.dtmf but arrives earlier"). Its fields are a
+    // guess: the call's identity plus the digit.
+    auto call_event = [&] {
+        rapidjson::StringBuffer sb;
+        Writer w(sb);
+        auto kv = [&](const char* k, const std::string& v) {
+            w.Key(k);
+            w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+        };
+        w.StartObject();
+        kv("callid", call.callid);
+        kv("cid", call.cid);
+        kv("dtmf", d);
+        kv("ivrid", call.ivrid);
+        w.EndObject();
+        notify("callevents", "dtmf", std::string(sb.GetString(), sb.GetSize()), call);
+    };
     if (!controlled || !call.run) {
         call.dtmf_buffer += digit;
         if (controlled) {
@@ -403,6 +468,7 @@ void Core::press(CallData& call, char digit) {
             f.key("key").str(call.key).key("ivrid").str(call.ivrid).key("mode").str("idle").key("dtmf").str(d);
             to_controller(call, f.finish(), false);
         }
+        call_event();
         return;
     }
     Run& run = *call.run;
@@ -412,6 +478,7 @@ void Core::press(CallData& call, char digit) {
         f.key("oId").raw(run.oid).key("dtmf").str(d);
         to_controller(call, f.finish(), false);
     }
+    call_event();
     switch (run.o_type) {
         case 204:
         case 222:
@@ -420,8 +487,11 @@ void Core::press(CallData& call, char digit) {
             if (run.in_pause) {
                 return finish(call, "transfer", ivrapi::Json::object({{"dtmfBuffer", d}}), false);
             }
-            call.dtmf_buffer += digit;  // type-ahead for a following collect
+            // Every digit joins the call's DTMF buffer, which a following 206 with
+            // clearDtmfBuffer 0 reads; an interrupting digit too unless clearInterrupt.
+            call.dtmf_buffer += digit;
             if (run.interrupt.count(digit)) {
+                if (run.clear_interrupt) call.dtmf_buffer.pop_back();
                 log(call.ivrid + ": play interrupted by " + d);
                 return finish(call, "transfer", ivrapi::Json::object({{"interruptSymbol", d}}), false);
             }
@@ -462,7 +532,7 @@ void Core::finish(CallData& call, const std::string& transfer_key, ivrapi::Json 
         }
     }
     if (!run->out_path.empty()) {
-        std::string local = local_path_of(root_, run->out_path);
+        std::string local = local_path_of(storage_, run->out_path, call.temp_dir);
         std::string bytes;
         if (run->o_type == 214) {
             bytes = make_tiff();

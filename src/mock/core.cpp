@@ -56,6 +56,17 @@ Core::Core(ServerOptions options) : options_(std::move(options)), started_at_(st
     } else {
         root_ = options_.temp_dir;
     }
+    storage_.root = root_;
+    storage_.script_dir = options_.script_dir;
+    for (const auto& [prefix, dir] : options_.static_dirs) {
+        std::string name = storage_of(prefix.empty() || prefix[0] == ':' ? prefix : ":" + prefix);
+        if (name.empty() || name == "TEMP") {
+            if (own_root_) remove_tree(root_);
+            throw std::invalid_argument("mock server: static_dirs: '" + prefix +
+                                        "' is not a static storage (:GS_PUB, :SYNC_DOMAIN_DATA, ...)");
+        }
+        storage_.mapped[name] = dir;
+    }
 }
 
 Core::~Core() {
@@ -144,6 +155,11 @@ void Core::log(const std::string& line) {
 
 void Core::on_log(const std::string& line) { log(line); }
 
+bool Core::is_stopped() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopped_;
+}
+
 void Core::changed() {
     {
         std::lock_guard<std::mutex> lock(change_mutex_);
@@ -225,6 +241,8 @@ void Core::to_controller(CallData& call, const std::string& frame, bool queue_if
     auto it = call.controller >= 0 ? connections_.find(call.controller) : connections_.end();
     if (it != connections_.end() && !it->second.dropping) {
         send_to(call.controller, frame);
+    } else if (queue_if_detached && options_.lose_events_while_detached) {
+        log(call.ivrid + ": no controller connected, event LOST (lose_events_while_detached)");
     } else if (queue_if_detached) {
         call.queued.push_back(frame);
         log(call.ivrid + ": no controller connected, event queued until reaccept");
@@ -259,8 +277,8 @@ std::string Core::call_identity_json(const CallData& call, bool with_offer) cons
     return {sb.GetString(), sb.GetSize()};
 }
 
-void Core::notify(const std::string& type, const std::string& data_json, const CallData& call) {
-    const std::string cls = "ivrevents";
+void Core::notify(const std::string& cls, const std::string& type, const std::string& data_json,
+                  const CallData& call) {
     auto t = now();
     FrameWriter f("notify");
     f.key("class").str(cls).key("type").str(type).key("eventts").num(wall_ms());
@@ -292,7 +310,9 @@ void Core::notify(const std::string& type, const std::string& data_json, const C
             ++it;
         }
     }
-    log(call.ivrid + ": notify ivrevents." + type + " to " + std::to_string(sent) + " subscription(s)");
+    if (sent > 0 || cls == "ivrevents") {
+        log(call.ivrid + ": notify " + cls + "." + type + " to " + std::to_string(sent) + " subscription(s)");
+    }
 }
 
 // ---------------------------------------------------------------------------- transport callbacks
@@ -409,6 +429,7 @@ void Core::process_message(int connection, std::string text) {
             rr.name.assign(doc[0].GetString(), doc[0].GetStringLength());
         }
         requests_.push_back(rr);
+        ++requests_seen_;
         while (requests_.size() > options_.request_log_limit && !requests_.empty()) requests_.pop_front();
         ++request_counts_[rr.name];
 
@@ -441,9 +462,22 @@ void Core::process_message(int connection, std::string text) {
     }
 }
 
-HttpReply Core::on_http(const std::string& method, const std::string& resource) {
+void Core::on_http(const HttpRequest& request, HttpRespond respond) {
+    const std::string path = strip_query(request.resource);
+    const std::string control = "/control/";
+    if (options_.control_channel && path.compare(0, control.size(), control) == 0) {
+        // Not under the lock: commands go through the public API, and waits block.
+        return handle_control(path.substr(control.size()), request, std::move(respond));
+    }
+    HttpReply reply = serve_file(request);
+    reply.head = request.method == "HEAD";
+    respond(std::move(reply));
+}
+
+HttpReply Core::serve_file(const HttpRequest& request) {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string path = strip_query(resource);
+    const std::string& method = request.method;
+    std::string path = strip_query(request.resource);
     if (method != "GET" && method != "HEAD") return {405, "method not allowed\n", "text/plain"};
     if (auto it = http_resources_.find(path); it != http_resources_.end()) {
         log("http GET " + path + " -> 200");
@@ -458,6 +492,7 @@ HttpReply Core::on_http(const std::string& method, const std::string& resource) 
         }
         if (now() >= it->second.expires_at) {
             log("http GET " + path + " -> 404 (link expired)");
+            remove_file(it->second.local);
             links_.erase(it);
             return {404, "link expired\n", "text/plain"};
         }
@@ -489,7 +524,7 @@ void Core::dispatch(const ReplyTo& to, const rapidjson::Value& body) {
     }
     if (name == "file_upload_static") {
         if (!capability(options_, "ivrapi")) return reply_error(to, "capability 'ivrapi' not allowed");
-        return handle_upload(to, body, true);
+        return handle_upload(to, nullptr, body, true);
     }
     if (name.compare(0, 7, "ivrapi_") != 0) return reply_error(to, "unknown request '" + name + "'");
     if (!capability(options_, "ivrapi")) return reply_error(to, "capability 'ivrapi' not allowed");
@@ -506,9 +541,9 @@ void Core::dispatch(const ReplyTo& to, const rapidjson::Value& body) {
     if (name == "ivrapi_abort") return handle_abort(to, *call);
     if (name == "ivrapi_component_apply") return handle_apply(to, *call, body);
     if (name == "ivrapi_component_terminate") return handle_terminate(to, *call);
-    if (name == "ivrapi_file_get_path") return handle_get_path(to, body);
-    if (name == "ivrapi_file_upload_temp") return handle_upload(to, body, false);
-    return handle_upload(to, body, true);
+    if (name == "ivrapi_file_get_path") return handle_get_path(to, *call, body);
+    if (name == "ivrapi_file_upload_temp") return handle_upload(to, call, body, false);
+    return handle_upload(to, call, body, true);
 }
 
 void Core::handle_connection_info(const ReplyTo& to) {
@@ -670,21 +705,44 @@ void Core::take_control(CallData& call, int connection) {
     // The scripted caller starts with the first accept.
     auto c = call_ptr(call);
     for (const auto& d : call.caller_dtmf) {
-        std::string digits = d.digits;
-        after(d.at, [this, c, digits] {
-            for (char ch : digits) press(*c, ch);
-        });
+        if (!d.component) schedule_press(call, d.at, d.digits);
     }
     if (call.hangup_after) {
         after(*call.hangup_after, [this, c] {
             if (c->phase == CallData::Phase::ended) return;
             log(c->ivrid + ": caller hangs up (script)");
-            if (options_.stopped_event_on_hangup && c->run) {
-                finish(*c, "transfer", ivrapi::Json::object(), true);
-            }
-            abandon(*c);
-            end_call(*c, "script");
+            hang_up_by_caller(*c);
         });
+    }
+}
+
+void Core::hang_up_by_caller(CallData& call) {
+    if (options_.stopped_event_on_hangup && call.run && call.phase == CallData::Phase::controlled) {
+        finish(call, "transfer", ivrapi::Json::object(), true);
+    }
+    abandon(call);
+    end_call(call, "script");
+}
+
+void Core::schedule_press(CallData& call, ms delay, const std::string& digits) {
+    auto c = call_ptr(call);
+    if (!c) return;
+    after(delay, [this, c, digits] {
+        for (char ch : digits) press(*c, ch);
+    });
+}
+
+void Core::component_started(CallData& call, int o_type) {
+    // Scripted keys relative to a component: "the n-th component (of this oType)".
+    std::size_t seen = 0;
+    for (const auto& r : call.records) {
+        if (o_type == r.o_type) ++seen;
+    }
+    const std::size_t all = call.records.size();
+    for (const auto& d : call.caller_dtmf) {
+        if (!d.component) continue;
+        const std::size_t nth = d.o_type == 0 ? all : (d.o_type == o_type ? seen : 0);
+        if (nth != 0 && nth == static_cast<std::size_t>(*d.component)) schedule_press(call, d.at, d.digits);
     }
 }
 
@@ -754,6 +812,7 @@ void Core::handle_apply(const ReplyTo& to, CallData& call, const rapidjson::Valu
     }
     run->record = call.records.size();
     call.records.push_back(std::move(rec));
+    component_started(call, run->o_type);
     log(call.ivrid + ": component " + std::to_string(run->o_type) + " started (oId " + run->oid + ")");
 
     if (options_.apply_ack == ApplyAck::immediate) {
@@ -766,10 +825,10 @@ void Core::handle_apply(const ReplyTo& to, CallData& call, const rapidjson::Valu
     begin_component(call, *call.run);
 }
 
-void Core::handle_get_path(const ReplyTo& to, const rapidjson::Value& body) {
+void Core::handle_get_path(const ReplyTo& to, CallData& call, const rapidjson::Value& body) {
     auto path = prop_string(body, "path");
     if (!path || path->empty()) return reply_error(to, "'path' is required");
-    std::string local = local_path_of(root_, *path);
+    std::string local = local_path_of(storage_, *path, call.temp_dir);
     if (local.empty()) return reply_error(to, "invalid path '" + *path + "'");
     if (!file_exists(local)) return reply_error(to, "file not found: " + *path);
     std::string ext;
@@ -780,12 +839,24 @@ void Core::handle_get_path(const ReplyTo& to, const rapidjson::Value& body) {
     std::string name;
     for (int i = 0; i < 27; ++i) name += alphabet[rng_() % 36];
     name += ext;
-    links_[name] = Link{local, now() + options_.file_link_ttl};
+    // Expired links go now; each link serves its own copy, which outlives the script.
+    const auto t = now();
+    for (auto it = links_.begin(); it != links_.end();) {
+        if (t >= it->second.expires_at) {
+            remove_file(it->second.local);
+            it = links_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    std::string copy = root_ + "/links/" + name;
+    if (!link_or_copy(local, copy)) return reply_error(to, "cannot publish " + *path);
+    links_[name] = Link{copy, t + options_.file_link_ttl};
     log("file link /temp/" + name + " -> " + *path);
     reply_result(to, "/temp/" + name);
 }
 
-void Core::handle_upload(const ReplyTo& to, const rapidjson::Value& body, bool is_static) {
+void Core::handle_upload(const ReplyTo& to, CallData* session, const rapidjson::Value& body, bool is_static) {
     auto url = prop_string(body, "url");
     if (!url || url->empty()) return reply_error(to, "'url' is required");
     std::string name = file_name_of_url(*url);
@@ -802,23 +873,21 @@ void Core::handle_upload(const ReplyTo& to, const rapidjson::Value& body, bool i
     } else {
         result = ":TEMP/" + name;
     }
-    std::string local = local_path_of(root_, result);
+    std::string local = local_path_of(storage_, result, session ? session->temp_dir : std::string());
     if (local.empty()) return reply_error(to, "invalid destination path '" + result + "'");
     log("upload " + *url + " -> " + result + " (fetching)");
 
     std::weak_ptr<Core> weak = shared_from_this();
-    auto done = std::make_shared<std::atomic<bool>>(false);
     auto timeout = options_.upload_timeout;
     std::string u = *url;
-    std::thread worker([weak, to, u, local, result, timeout, done] {
+    std::string ca = options_.upload_ca_file;
+    // A temp upload belongs to its script: not stored when the call ended meanwhile.
+    std::shared_ptr<CallData> owner = !is_static && session ? call_ptr(*session) : nullptr;
+    start_worker([weak, to, u, ca, local, result, timeout, owner] {
         std::string bytes, why;
         bool ok = false;
         try {
-            ok = fetch_url(u, timeout, bytes, why);
-            if (ok && !write_file(local, bytes)) {
-                ok = false;
-                why = "cannot store the file";
-            }
+            ok = fetch_url(u, timeout, ca, bytes, why);
         } catch (const std::exception& e) {
             why = e.what();
         } catch (...) {
@@ -827,6 +896,13 @@ void Core::handle_upload(const ReplyTo& to, const rapidjson::Value& body, bool i
         if (auto self = weak.lock()) {
             {
                 std::lock_guard<std::mutex> lock(self->mutex_);
+                if (ok && owner && owner->phase == CallData::Phase::ended) {
+                    ok = false;
+                    why = "session ended";
+                } else if (ok && !write_file(local, bytes)) {
+                    ok = false;
+                    why = "cannot store the file";
+                }
                 if (!self->stopped_) {
                     if (ok) {
                         self->log("upload done: " + result + " (" + std::to_string(bytes.size()) + " bytes)");
@@ -838,18 +914,7 @@ void Core::handle_upload(const ReplyTo& to, const rapidjson::Value& body, bool i
             }
             self->changed();
         }
-        done->store(true);
     });
-    std::lock_guard<std::mutex> lock(workers_mutex_);
-    for (auto it = workers_.begin(); it != workers_.end();) {
-        if (it->done->load()) {
-            it->thread.join();
-            it = workers_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    workers_.push_back(Worker{std::move(worker), done});
 }
 
 // ---------------------------------------------------------------------------- call life cycle
@@ -862,7 +927,10 @@ void Core::end_call(CallData& call, const std::string& reason) {
     ++call.control_gen;
     call.queued.clear();
     log(call.ivrid + ": ended, api_stop reason " + reason);
-    notify("api_stop", call_identity_json(call, false), call);
+    notify("ivrevents", "api_stop", call_identity_json(call, false), call);
+    // The script's temp folder goes with it (spec: the file "will be deleted
+    // automatically after the script completes"); file links keep their own copy.
+    remove_tree(call.temp_dir);
     ended_order_.push_back(call.ivrid);
     while (ended_order_.size() > 10000) {
         calls_.erase(ended_order_.front());
@@ -896,9 +964,22 @@ std::shared_ptr<CallData> Core::start_call(CallOptions o) {
         c->sip_state = to_string(o.state);
         c->caller_dtmf = o.caller_dtmf;
         c->hangup_after = o.hangup_after;
+        c->hangup_after_offer = o.hangup_after_offer;
+        c->asr_texts = o.asr_texts;
+        std::string safe;
+        for (char ch : c->ivrid) safe += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+        c->temp_dir = root_ + "/TEMP/" + std::to_string(n) + "-" + safe.substr(0, 64);
         calls_[c->ivrid] = c;
         log(c->ivrid + ": call offered (key '" + c->key + "', state " + c->sip_state + ")");
-        notify("api_start", call_identity_json(*c, true), *c);
+        notify("ivrevents", "api_start", call_identity_json(*c, true), *c);
+        if (c->hangup_after_offer) {
+            after(*c->hangup_after_offer, [this, c] {
+                if (c->phase == CallData::Phase::ended) return;
+                log(c->ivrid + ": caller hangs up (script, " +
+                    (c->phase == CallData::Phase::offered ? "before any accept)" : "after the offer)"));
+                hang_up_by_caller(*c);
+            });
+        }
         after(options_.accept_timeout, [this, c] {
             if (c->phase == CallData::Phase::offered) {
                 log(c->ivrid + ": not accepted within " +
@@ -965,7 +1046,17 @@ void Core::add_http_resource(const std::string& path, HttpResource r) {
 }
 
 std::string Core::local_path(const std::string& platform_path) const {
-    return local_path_of(root_, platform_path);
+    return local_path_of(storage_, platform_path, "");
+}
+
+std::string Core::call_local_path(const CallData& call, const std::string& platform_path) const {
+    return local_path_of(storage_, platform_path, call.temp_dir);
+}
+
+void Core::answer_pings(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (transport_) transport_->answer_pings(on);
+    log(on ? "answering pings" : "not answering pings (fault)");
 }
 
 void Core::caller_dtmf(const std::shared_ptr<CallData>& call, const std::string& digits) {
@@ -982,11 +1073,7 @@ void Core::caller_hangup(const std::shared_ptr<CallData>& call) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_ || !call || call->phase == CallData::Phase::ended) return;
         log(call->ivrid + ": caller hangs up");
-        if (options_.stopped_event_on_hangup && call->run && call->phase == CallData::Phase::controlled) {
-            finish(*call, "transfer", ivrapi::Json::object(), true);
-        }
-        abandon(*call);
-        end_call(*call, "script");
+        hang_up_by_caller(*call);
     }
     changed();
 }

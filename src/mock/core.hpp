@@ -5,6 +5,7 @@
 
 #include <ivrapi/mock/server.hpp>
 
+#include "mock/files.hpp"
 #include "mock/transport.hpp"
 
 #include <rapidjson/document.h>
@@ -56,6 +57,7 @@ struct Run {
     ms pause{0};                 // play mode 2/7: extra pause for DTMF after the files
     bool in_pause = false;
     std::set<char> interrupt;    // digits that stop play/record/TTS
+    bool clear_interrupt = false; // 204 clearInterrupt: the interrupting digit leaves the buffer
     // collect / record
     std::string digits;
     std::size_t max_digits = 0;  // 0 = no limit
@@ -78,7 +80,9 @@ struct CallData {
     int componentid = 0;
     std::int64_t ivrts = 0;
     std::vector<DtmfAt> caller_dtmf;
-    std::optional<ms> hangup_after;
+    std::optional<ms> hangup_after, hangup_after_offer;
+    std::vector<std::string> asr_texts;
+    std::string temp_dir;            // the script's :TEMP folder, removed when the call ends
 
     // Guarded by Core::mutex_.
     enum class Phase { offered, controlled, ended } phase = Phase::offered;
@@ -94,6 +98,7 @@ struct CallData {
     std::string dtmf_buffer;         // digits not consumed by a component
     std::unique_ptr<Run> run;
     std::vector<std::string> queued; // controller frames produced while detached
+    std::size_t asr_count = 0;       // ASR components run so far
 };
 
 struct Subscription {
@@ -113,7 +118,7 @@ struct HttpResource {
 };
 
 struct Link {
-    std::string local;
+    std::string local;       // a private copy: the link outlives the script's temp folder
     TimePoint expires_at{};
 };
 
@@ -133,7 +138,7 @@ public:
     void on_open(int connection) override;
     void on_close(int connection) override;
     void on_message(int connection, std::string text) override;
-    HttpReply on_http(const std::string& method, const std::string& resource) override;
+    void on_http(const HttpRequest& request, HttpRespond respond) override;
     void on_log(const std::string& line) override;
 
     // Public API (each takes the lock).
@@ -147,6 +152,8 @@ public:
     std::vector<int> connections() const;
     void add_http_resource(const std::string& path, HttpResource r);
     std::string local_path(const std::string& platform_path) const;
+    std::string call_local_path(const CallData& call, const std::string& platform_path) const;
+    void answer_pings(bool on);
     void caller_dtmf(const std::shared_ptr<CallData>& call, const std::string& digits);
     void caller_hangup(const std::shared_ptr<CallData>& call);
     void drop_connections();
@@ -169,6 +176,7 @@ public:
     mutable std::mutex mutex_;
     const ServerOptions& options() const { return options_; }
     const std::string& root() const { return root_; }
+    bool is_stopped() const;
 
 private:
     friend class ComponentRunner;
@@ -186,7 +194,9 @@ private:
     void reply_error(const ReplyTo& to, const std::string& reason);
     void reply_result(const ReplyTo& to, const std::string& result);
     void to_controller(CallData& call, const std::string& frame, bool queue_if_detached);
-    void notify(const std::string& type, const std::string& data_json, const CallData& call);
+    void notify(const std::string& cls, const std::string& type, const std::string& data_json,
+                const CallData& call);
+    HttpReply serve_file(const HttpRequest& request);
 
     // requests
     void process_message(int connection, std::string text);
@@ -198,18 +208,22 @@ private:
     void handle_abort(const ReplyTo& to, CallData& call);
     void handle_apply(const ReplyTo& to, CallData& call, const rapidjson::Value& body);
     void handle_terminate(const ReplyTo& to, CallData& call);
-    void handle_get_path(const ReplyTo& to, const rapidjson::Value& body);
-    void handle_upload(const ReplyTo& to, const rapidjson::Value& body, bool is_static);
+    void handle_get_path(const ReplyTo& to, CallData& call, const rapidjson::Value& body);
+    void handle_upload(const ReplyTo& to, CallData* session, const rapidjson::Value& body, bool is_static);
 
     // call life cycle
     std::shared_ptr<CallData> call_ptr(const CallData& call) const;
     void take_control(CallData& call, int connection);
+    void hang_up_by_caller(CallData& call);
+    void schedule_press(CallData& call, ms delay, const std::string& digits);
     void end_call(CallData& call, const std::string& reason);
     std::string call_identity_json(const CallData& call, bool with_offer) const;
 
     // components (components.cpp)
     bool start_component(CallData& call, Run& run, const rapidjson::Value& data,
                          std::string& why);
+    bool check_file(const CallData& call, const std::string& path, std::string& why) const;
+    void component_started(CallData& call, int o_type);
     void component_digit(CallData& call, char digit);
     void finish(CallData& call, const std::string& transfer_key, ivrapi::Json results,
                 bool terminated, bool ends_call = false);
@@ -223,8 +237,13 @@ private:
     std::string uuid();
     std::int64_t wall_ms() const;
 
+    // control channel (control.cpp); runs without the lock, through the public API
+    void handle_control(const std::string& command, const HttpRequest& request, HttpRespond respond);
+    void start_worker(std::function<void()> fn);
+
     ServerOptions options_;
     std::string root_;
+    Storage storage_;
     bool own_root_ = false;
     std::shared_ptr<Transport> transport_;
     bool stopped_ = false;
@@ -234,9 +253,11 @@ private:
     std::map<std::string, std::shared_ptr<CallData>> calls_;
     std::deque<std::string> ended_order_;
     std::deque<ReceivedRequest> requests_;
+    std::size_t requests_seen_ = 0;  // frames received in all (requests_ keeps the newest)
     std::map<std::string, std::size_t> request_counts_;
     std::map<std::string, HttpResource> http_resources_;
     std::map<std::string, Link> links_;
+    std::atomic<int> control_waits_{0};
     std::uint64_t next_seq_ = 0;
     std::uint64_t next_call_ = 0;
     std::uint64_t next_file_ = 0;

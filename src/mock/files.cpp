@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -15,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -60,24 +65,73 @@ std::string storage_of(const std::string& path) {
     return {};
 }
 
-std::string local_path_of(const std::string& root, const std::string& platform_path) {
-    if (root.empty() || platform_path.empty() || platform_path[0] != ':') return {};
-    std::string storage = storage_of(platform_path);
-    if (storage.empty()) return {};
-    auto slash = platform_path.find('/');
-    std::string rest = slash == std::string::npos ? "" : platform_path.substr(slash + 1);
-    // Refuse anything that could leave the storage directory.
+namespace {
+// The parts of a relative path, or nullopt when one could leave its directory.
+std::optional<fs::path> safe_relative(const std::string& rest) {
     std::stringstream parts(rest);
     std::string part;
-    fs::path local = fs::path(root) / (storage == "TEMP" ? "TEMP" : "static/" + storage);
+    fs::path out;
     while (std::getline(parts, part, '/')) {
         if (part.empty() || part == ".") continue;
         if (part == ".." || part.find('\0') != std::string::npos || part.find('\\') != std::string::npos) {
-            return {};
+            return std::nullopt;
         }
-        local /= part;
+        out /= part;
     }
-    return local.string();
+    return out;
+}
+}  // namespace
+
+std::string local_path_of(const Storage& storage, const std::string& platform_path,
+                          const std::string& call_temp) {
+    if (platform_path.empty()) return {};
+    if (platform_path[0] != ':') {  // a file attached to the script
+        if (storage.script_dir.empty()) return {};
+        auto rel = safe_relative(platform_path);
+        return rel && !rel->empty() ? (fs::path(storage.script_dir) / *rel).string() : std::string();
+    }
+    std::string name = storage_of(platform_path);
+    if (name.empty()) return {};
+    auto slash = platform_path.find('/');
+    auto rel = safe_relative(slash == std::string::npos ? "" : platform_path.substr(slash + 1));
+    if (!rel) return {};
+    fs::path base;
+    if (name == "TEMP") {
+        if (call_temp.empty()) return {};
+        base = call_temp;
+    } else if (auto it = storage.mapped.find(name); it != storage.mapped.end()) {
+        base = it->second;
+    } else {
+        if (storage.root.empty()) return {};
+        base = fs::path(storage.root) / "static" / name;
+    }
+    return (base / *rel).string();
+}
+
+bool playable_file(const std::string& local) {
+    std::error_code ec;
+    if (local.empty()) return false;
+    if (fs::is_regular_file(local, ec)) return true;
+    if (!fs::is_directory(local, ec)) return false;
+    for (const auto& e : fs::directory_iterator(local, ec)) {
+        if (e.is_regular_file(ec)) return true;
+    }
+    return false;
+}
+
+bool link_or_copy(const std::string& from, const std::string& to) {
+    std::error_code ec;
+    fs::create_directories(fs::path(to).parent_path(), ec);
+    fs::remove(to, ec);
+    fs::create_hard_link(from, to, ec);
+    if (!ec) return true;
+    ec.clear();
+    return fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec) && !ec;
+}
+
+void remove_file(const std::string& path) {
+    std::error_code ec;
+    if (!path.empty()) fs::remove(path, ec);
 }
 
 bool write_file(const std::string& path, const std::string& bytes) {
@@ -216,13 +270,6 @@ std::string percent_decode(const std::string& s) {
     return out;
 }
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 bool wait_fd(int fd, short events, std::chrono::milliseconds timeout) {
     pollfd p{fd, events, 0};
     for (;;) {
@@ -232,14 +279,144 @@ bool wait_fd(int fd, short events, std::chrono::milliseconds timeout) {
     }
 }
 
-bool fetch_http(const std::string& url, std::chrono::milliseconds timeout, std::string& body,
-                std::string& why) {
-    std::string rest = url.substr(7);  // after "http://"
+// One connected socket, plain or TLS; every step bounded by `timeout`.
+class Stream {
+public:
+    Stream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
+    ~Stream() {
+        if (ssl_) SSL_free(ssl_);
+        if (ctx_) SSL_CTX_free(ctx_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+
+    bool start_tls(const std::string& host, const std::string& ca_file, std::string& why) {
+        ctx_ = SSL_CTX_new(TLS_client_method());
+        if (!ctx_) return fail_tls("cannot create a TLS context", why);
+        SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        const int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_)
+                                           : SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+        if (loaded != 1) return fail_tls("cannot load the CA file '" + ca_file + "'", why);
+        ssl_ = SSL_new(ctx_);
+        if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return fail_tls("cannot create a TLS session", why);
+        in6_addr a6{};
+        in_addr a4{};
+        const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+        if (is_ip) {
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+        } else {
+            SSL_set_tlsext_host_name(ssl_, host.c_str());
+            SSL_set1_host(ssl_, host.c_str());
+        }
+        for (;;) {
+            int rc = SSL_connect(ssl_);
+            if (rc == 1) return true;
+            if (!wait_tls(rc)) {
+                long verify = SSL_get_verify_result(ssl_);
+                if (verify != X509_V_OK) {
+                    why = std::string("TLS: certificate not trusted: ") + X509_verify_cert_error_string(verify);
+                    return false;
+                }
+                return fail_tls("TLS handshake failed", why);
+            }
+        }
+    }
+
+    bool write_all(const std::string& data, std::string& why) {
+        std::size_t sent = 0;
+        while (sent < data.size()) {
+            if (ssl_) {
+                int n = SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
+                if (n > 0) {
+                    sent += static_cast<std::size_t>(n);
+                } else if (!wait_tls(n)) {
+                    return fail_tls("TLS write failed", why);
+                }
+                continue;
+            }
+            if (!wait_fd(fd_, POLLOUT, timeout_)) {
+                why = "timeout sending the request";
+                return false;
+            }
+            ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                why = std::string("send failed: ") + std::strerror(errno);
+                return false;
+            }
+            sent += static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+
+    // Reads to the end of the stream (HTTP/1.0 with "Connection: close").
+    bool read_all(std::string& out, std::size_t max, std::string& why) {
+        char buf[16384];
+        for (;;) {
+            if (ssl_) {
+                int n = SSL_read(ssl_, buf, sizeof buf);
+                if (n > 0) {
+                    out.append(buf, static_cast<std::size_t>(n));
+                } else {
+                    int err = SSL_get_error(ssl_, n);
+                    if (err == SSL_ERROR_ZERO_RETURN) return true;
+                    if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return true;  // closed without close_notify
+                    if (!wait_tls(n)) return fail_tls("TLS read failed", why);
+                }
+            } else {
+                if (!wait_fd(fd_, POLLIN, timeout_)) {
+                    why = "timeout reading the response";
+                    return false;
+                }
+                ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+                if (n < 0) {
+                    if (errno == EINTR || errno == EAGAIN) continue;
+                    why = std::string("read failed: ") + std::strerror(errno);
+                    return false;
+                }
+                if (n == 0) return true;
+                out.append(buf, static_cast<std::size_t>(n));
+            }
+            if (out.size() > max) {
+                why = "response too large";
+                return false;
+            }
+        }
+    }
+
+private:
+    // After an SSL call returned rc <= 0: waits for the socket when OpenSSL asks to.
+    bool wait_tls(int rc) {
+        int err = SSL_get_error(ssl_, rc);
+        if (err == SSL_ERROR_WANT_READ) return wait_fd(fd_, POLLIN, timeout_);
+        if (err == SSL_ERROR_WANT_WRITE) return wait_fd(fd_, POLLOUT, timeout_);
+        return false;
+    }
+    static bool fail_tls(const std::string& what, std::string& why) {
+        char buf[256] = {0};
+        unsigned long e = ERR_get_error();
+        if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
+        ERR_clear_error();
+        why = what + (e != 0 ? std::string(": ") + buf : std::string());
+        return false;
+    }
+
+    int fd_ = -1;
+    std::chrono::milliseconds timeout_;
+    SSL_CTX* ctx_ = nullptr;
+    SSL* ssl_ = nullptr;
+};
+
+bool fetch_http(const std::string& url, bool tls, std::chrono::milliseconds timeout, const std::string& ca_file,
+                std::string& body, std::string& why) {
+    std::string rest = url.substr(tls ? 8 : 7);  // after "https://" / "http://"
     auto slash = rest.find('/');
     std::string hostport = rest.substr(0, slash);
     std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
     path = path.substr(0, path.find('#'));
-    std::string host = hostport, port = "80";
+    std::string host = hostport, port = tls ? "443" : "80";
     if (!hostport.empty() && hostport[0] == '[') {
         auto close = hostport.find(']');
         if (close == std::string::npos) {
@@ -264,7 +441,7 @@ bool fetch_http(const std::string& url, std::chrono::milliseconds timeout, std::
         why = std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc);
         return false;
     }
-    Fd sock;
+    int connected = -1;
     std::string last_error = "no address";
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
         int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -284,54 +461,24 @@ bool fetch_http(const std::string& url, std::chrono::milliseconds timeout, std::
             }
         }
         if (rc == 0) {
-            sock.fd = fd;
+            connected = fd;
             break;
         }
         last_error = std::strerror(errno);
         ::close(fd);
     }
     ::freeaddrinfo(res);
-    if (sock.fd < 0) {
+    if (connected < 0) {
         why = "cannot connect to " + hostport + ": " + last_error;
         return false;
     }
+    Stream stream(connected, timeout);
+    if (tls && !stream.start_tls(host, ca_file, why)) return false;
     std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + hostport +
                           "\r\nUser-Agent: ivrapi-mock\r\nConnection: close\r\n\r\n";
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-        if (!wait_fd(sock.fd, POLLOUT, timeout)) {
-            why = "timeout sending the request";
-            return false;
-        }
-        ssize_t n = ::send(sock.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            why = std::string("send failed: ") + std::strerror(errno);
-            return false;
-        }
-        sent += static_cast<std::size_t>(n);
-    }
+    if (!stream.write_all(request, why)) return false;
     std::string response;
-    char buf[16384];
-    constexpr std::size_t kMax = 64u * 1024u * 1024u;
-    for (;;) {
-        if (!wait_fd(sock.fd, POLLIN, timeout)) {
-            why = "timeout reading the response";
-            return false;
-        }
-        ssize_t n = ::recv(sock.fd, buf, sizeof buf, 0);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            why = std::string("read failed: ") + std::strerror(errno);
-            return false;
-        }
-        if (n == 0) break;
-        response.append(buf, static_cast<std::size_t>(n));
-        if (response.size() > kMax) {
-            why = "response too large";
-            return false;
-        }
-    }
+    if (!stream.read_all(response, 64u * 1024u * 1024u, why)) return false;
     auto header_end = response.find("\r\n\r\n");
     if (header_end == std::string::npos || response.compare(0, 5, "HTTP/") != 0) {
         why = "malformed HTTP response";
@@ -349,8 +496,8 @@ bool fetch_http(const std::string& url, std::chrono::milliseconds timeout, std::
 
 }  // namespace
 
-bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, std::string& body,
-               std::string& why) {
+bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file,
+               std::string& body, std::string& why) {
     if (url.compare(0, 7, "file://") == 0) {
         std::string path = percent_decode(url.substr(7));
         if (path.compare(0, 9, "localhost") == 0) path = path.substr(9);
@@ -364,8 +511,9 @@ bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, std::s
         }
         return true;
     }
-    if (url.compare(0, 7, "http://") == 0) return fetch_http(url, timeout, body, why);
-    why = "unsupported URL scheme (the mock fetches http:// and file:// only)";
+    if (url.compare(0, 7, "http://") == 0) return fetch_http(url, false, timeout, ca_file, body, why);
+    if (url.compare(0, 8, "https://") == 0) return fetch_http(url, true, timeout, ca_file, body, why);
+    why = "unsupported URL scheme (the mock fetches http://, https:// and file:// only)";
     return false;
 }
 

@@ -106,8 +106,17 @@ const rapidjson::Value* member(const rapidjson::Value& obj, const char* key) {
     return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
-std::optional<std::string> prop_string(const rapidjson::Value& obj, const char* key) {
+const rapidjson::Value* prop(const rapidjson::Value& obj, const char* key) {
     const auto* v = member(obj, key);
+    if (!v || !v->IsObject()) return v;
+    // A stored script keeps arguments as {"argType": 1, "varType": 2, "value": "700"}.
+    const auto* value = member(*v, "value");
+    if (value && (member(*v, "argType") || member(*v, "varType"))) return value;
+    return v;
+}
+
+std::optional<std::string> prop_string(const rapidjson::Value& obj, const char* key) {
+    const auto* v = prop(obj, key);
     if (!v) return std::nullopt;
     if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
     if (v->IsNumber()) {
@@ -132,7 +141,7 @@ std::optional<double> parse_number(std::string s) {
 }  // namespace
 
 std::optional<double> prop_number(const rapidjson::Value& obj, const char* key) {
-    const auto* v = member(obj, key);
+    const auto* v = prop(obj, key);
     if (!v) return std::nullopt;
     if (v->IsNumber()) return v->GetDouble();
     if (v->IsBool()) return v->GetBool() ? 1.0 : 0.0;
@@ -141,7 +150,7 @@ std::optional<double> prop_number(const rapidjson::Value& obj, const char* key) 
 }
 
 std::optional<std::int64_t> prop_int(const rapidjson::Value& obj, const char* key) {
-    const auto* v = member(obj, key);
+    const auto* v = prop(obj, key);
     if (v && v->IsInt64()) return v->GetInt64();
     auto d = prop_number(obj, key);
     if (!d || *d < -9.2e18 || *d > 9.2e18) return std::nullopt;
@@ -149,7 +158,7 @@ std::optional<std::int64_t> prop_int(const rapidjson::Value& obj, const char* ke
 }
 
 std::optional<bool> prop_bool(const rapidjson::Value& obj, const char* key) {
-    const auto* v = member(obj, key);
+    const auto* v = prop(obj, key);
     if (!v) return std::nullopt;
     if (v->IsBool()) return v->GetBool();
     if (v->IsNumber()) return v->GetDouble() != 0.0;

@@ -28,7 +28,10 @@ std::string value_text(const rapidjson::Value& v);
 std::string json_text(const ivrapi::Json& j);
 
 const rapidjson::Value* member(const rapidjson::Value& obj, const char* key);
-// A string property, or a number written as text.
+// A component property: member(), with a stored script's argument object
+// {"argType": .., "varType": .., "value": v} read as its value v.
+const rapidjson::Value* prop(const rapidjson::Value& obj, const char* key);
+// The prop_* readers go through prop(). A string property, or a number written as text.
 std::optional<std::string> prop_string(const rapidjson::Value& obj, const char* key);
 // A number, or a string holding a number ("10", " 2.5 "), or a bool (0/1).
 std::optional<double> prop_number(const rapidjson::Value& obj, const char* key);

@@ -507,11 +507,11 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
         check_passed();
     }
 
-    detail::HttpReply on_http(const std::string&, const std::string&) override {
+    void on_http(const detail::HttpRequest&, detail::HttpRespond respond) override {
         detail::HttpReply r;
         r.status = 404;
         r.body = "replay: no files are served";
-        return r;
+        respond(std::move(r));
     }
 
     void on_log(const std::string& line) override { log(line); }

@@ -93,6 +93,10 @@ bool Call::wait_ended(std::chrono::milliseconds timeout) const {
     }
 }
 
+std::string Call::local_path(const std::string& platform_path) const {
+    return core_->call_local_path(*data_, platform_path);
+}
+
 void Call::send_dtmf(const std::string& digits) { core_->caller_dtmf(data_, digits); }
 
 void Call::hangup() { core_->caller_hangup(data_); }
@@ -113,6 +117,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
     }
     impl_->core = std::make_shared<detail::Core>(options);
     detail::TransportOptions t;
+    t.address = options.listen_address;
     t.tls = options.tls;
     t.cert_file = options.cert_file;
     t.key_file = options.key_file;
@@ -137,9 +142,22 @@ void Server::stop() {
     impl_->transport.reset();
 }
 
+namespace {
+// Host for URLs: loopback for a wildcard or loopback listen address ("localhost" with
+// TLS, so that the test certificate verifies), else the address itself.
+std::string url_host(const ServerOptions& o) {
+    const std::string& a = o.listen_address;
+    if (a.empty() || a == "0.0.0.0" || a == "::" || a == "127.0.0.1" || a == "::1") {
+        return o.tls ? "localhost" : "127.0.0.1";
+    }
+    return a.find(':') != std::string::npos ? "[" + a + "]" : a;
+}
+}  // namespace
+
 std::string Server::url() const {
-    return std::string(impl_->core->options().tls ? "wss://localhost:" : "ws://127.0.0.1:") +
-           std::to_string(impl_->port) + "/ws/token/v1";
+    const auto& o = impl_->core->options();
+    return std::string(o.tls ? "wss://" : "ws://") + url_host(o) + ":" + std::to_string(impl_->port) +
+           "/ws/token/v1";
 }
 
 std::string Server::url_with_token() const { return url() + "/" + impl_->core->options().token; }
@@ -149,8 +167,9 @@ std::uint16_t Server::port() const { return impl_->port; }
 const ServerOptions& Server::options() const { return impl_->core->options(); }
 
 std::string Server::http_url(const std::string& path) const {
-    return std::string(impl_->core->options().tls ? "https://localhost:" : "http://127.0.0.1:") +
-           std::to_string(impl_->port) + (path.empty() || path[0] != '/' ? "/" : "") + path;
+    const auto& o = impl_->core->options();
+    return std::string(o.tls ? "https://" : "http://") + url_host(o) + ":" + std::to_string(impl_->port) +
+           (path.empty() || path[0] != '/' ? "/" : "") + path;
 }
 
 void Server::add_http_resource(const std::string& path, std::string body, std::string content_type) {
@@ -223,8 +242,6 @@ void Server::clear_faults() { impl_->core->clear_faults(); }
 void Server::send_raw(const std::string& frame) { impl_->core->send_raw(frame); }
 void Server::duplicate_notifications(bool on) { impl_->core->duplicate_notifications(on); }
 void Server::stall(bool on) { impl_->core->stall(on); }
-void Server::answer_pings(bool on) {
-    if (impl_->transport) impl_->transport->answer_pings(on);
-}
+void Server::answer_pings(bool on) { impl_->core->answer_pings(on); }
 
 }  // namespace ivrapi::mock

@@ -11,11 +11,20 @@
 
 namespace ivrapi::mock::detail {
 
+struct HttpRequest {
+    std::string method, resource, body, authorization;
+};
+
 struct HttpReply {
     int status = 404;
     std::string body;
     std::string content_type = "text/plain";
+    bool head = false;  // a HEAD request: headers (with the body's length) only
 };
+
+// Sends the reply to one HTTP request; callable once, from any thread (also after the
+// transport stopped: then it does nothing).
+using HttpRespond = std::function<void(HttpReply)>;
 
 // Implemented by the platform logic. Called on the transport's I/O thread.
 class TransportHandler {
@@ -26,11 +35,14 @@ public:
     virtual void on_open(int connection) = 0;
     virtual void on_close(int connection) = 0;
     virtual void on_message(int connection, std::string text) = 0;
-    virtual HttpReply on_http(const std::string& method, const std::string& resource) = 0;
+    // A plain HTTP request on the WebSocket port; `respond` must be called exactly once,
+    // now or later from any thread.
+    virtual void on_http(const HttpRequest& request, HttpRespond respond) = 0;
     virtual void on_log(const std::string& line) = 0;
 };
 
 struct TransportOptions {
+    std::string address = "127.0.0.1";
     bool tls = false;
     std::string cert_file, key_file;
     std::uint16_t port = 0;
@@ -55,7 +67,7 @@ public:
     virtual void stop() = 0;
 };
 
-// Starts listening on 127.0.0.1 and runs the I/O thread. Throws std::runtime_error.
+// Starts listening on options.address and runs the I/O thread. Throws std::runtime_error.
 std::shared_ptr<Transport> make_transport(const TransportOptions& options,
                                           std::shared_ptr<TransportHandler> handler);
 

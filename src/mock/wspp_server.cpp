@@ -64,6 +64,7 @@ public:
         endpoint_.init_asio(&io_);
         endpoint_.set_reuse_addr(true);
         endpoint_.set_open_handshake_timeout(5000);
+        endpoint_.set_max_http_body_size(1024 * 1024);  // control commands are small
         endpoint_.set_close_handshake_timeout(1000);
         endpoint_.set_tcp_pre_init_handler([this](Hdl hdl) {
             std::error_code ec;
@@ -86,11 +87,14 @@ public:
             [this](Hdl hdl, MessagePtr msg) { on_message(hdl, std::move(msg)); });
 
         std::error_code ec;
-        endpoint_.listen(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                                 options_.port),
-                         ec);
-        if (ec) throw std::runtime_error("mock server: cannot listen on 127.0.0.1:" +
-                                         std::to_string(options_.port) + ": " + ec.message());
+        asio::error_code address_ec;
+        auto address = asio::ip::make_address(options_.address, address_ec);
+        const std::string where = options_.address + ":" + std::to_string(options_.port);
+        if (address_ec) {
+            throw std::runtime_error("mock server: cannot listen on " + where + ": not an IP address");
+        }
+        endpoint_.listen(asio::ip::tcp::endpoint(address, options_.port), ec);
+        if (ec) throw std::runtime_error("mock server: cannot listen on " + where + ": " + ec.message());
         asio::error_code aec;
         port_ = endpoint_.get_local_endpoint(aec).port();
         endpoint_.start_accept(ec);
@@ -292,15 +296,38 @@ private:
     void on_http(Hdl hdl) {
         auto con = con_of(hdl);
         if (!con) return;
-        HttpReply reply;
+        HttpRequest request;
+        request.method = con->get_request().get_method();
+        request.resource = con->get_resource();
+        request.body = con->get_request_body();
+        request.authorization = con->get_request_header("Authorization");
+        // Always deferred: a reply may come later from another thread (control waits).
+        con->defer_http_response();
+        // A deferred connection has no pending operation that would keep it alive: the
+        // reply closure holds it until the reply is written.
+        std::weak_ptr<WsppTransport> weak = this->shared_from_this();
+        auto respond = [weak, con](HttpReply reply) {
+            auto self = weak.lock();
+            if (!self || self->stopping_) return;
+            asio::post(self->io_, [con, reply = std::move(reply)]() mutable {
+                con->set_status(static_cast<websocketpp::http::status_code::value>(reply.status));
+                con->replace_header("Content-Type", reply.content_type);
+                // websocketpp closes the connection after every HTTP response: say so,
+                // or a keep-alive client reuses a dead socket for its next request.
+                con->replace_header("Connection", "close");
+                const std::size_t length = reply.body.size();
+                if (reply.head) reply.body.clear();
+                con->set_body(std::move(reply.body));
+                if (reply.head) con->replace_header("Content-Length", std::to_string(length));
+                std::error_code ec;
+                con->send_http_response(ec);
+            });
+        };
         try {
-            reply = handler_->on_http(con->get_request().get_method(), con->get_resource());
+            handler_->on_http(request, respond);
         } catch (...) {
-            reply = HttpReply{500, "internal error\n", "text/plain"};
+            respond(HttpReply{500, "internal error\n", "text/plain"});
         }
-        con->set_status(static_cast<websocketpp::http::status_code::value>(reply.status));
-        con->replace_header("Content-Type", reply.content_type);
-        con->set_body(std::move(reply.body));
     }
 
     void on_open(Hdl hdl) {

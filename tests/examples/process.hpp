@@ -89,6 +89,15 @@ public:
     void signal(int sig) {
         if (pid_ > 0) kill(pid_, sig);
     }
+    // Reads until stderr contains `needle` (false on timeout or exit).
+    bool wait_stderr_contains(const std::string& needle, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (stderr_.find(needle) == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !pump(left)) return false;
+        }
+        return true;
+    }
     // Waits for the exit (reading the rest of the output); nullopt on timeout.
     std::optional<int> wait(std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -282,3 +282,78 @@ TEST_CASE("cli upload-static prints the stored path") {
     CHECK(missing.wait(20s) == 1);
     CHECK_FALSE(missing.stderr_text().empty());
 }
+
+// ---------------------------------------------------------------- Ctrl-C contract (issue 10)
+
+TEST_CASE("cli run: the first Ctrl-C drains: the running flow finishes, nothing new is claimed, exit 0") {
+    mock::ServerOptions o = quick();
+    o.default_play_duration = 1500ms;
+    mock::Server server(o);
+    const std::string flow = write_flow("flow_drain.json", R"([{"apply":{"oType":204,"file":"a.wav"}},{"apply":{"oType":201}}])");
+    Process p(cli_args(server, {"run", "--flow", flow, "--calls", "5", "--drain-timeout", "20"}), token_env(server));
+    REQUIRE(subscribed(server));
+    auto call = server.start_call();
+    REQUIRE(server.wait_for_request("ivrapi_component_apply", 10s));
+    p.signal(SIGINT);
+    // Offered after the Ctrl-C: never claimed.
+    REQUIRE(server.wait_for([](const mock::Server& s) { return s.request_count("ivrapi_accept") == 1; }, 1s));
+    REQUIRE(p.wait(20s) == 0);
+    CHECK(call.wait_ended(1s));
+    CHECK(call.end_reason() == "script");  // hung up by the flow, not handed back
+    CHECK(server.request_count("ivrapi_accept") == 1);
+    CHECK(server.request_count("ivrapi_abort") == 0);
+}
+
+TEST_CASE("cli run: at the drain deadline a call still running is handed back (exit 1)") {
+    mock::ServerOptions o = quick();
+    o.default_play_duration = 60s;
+    mock::Server server(o);
+    const std::string flow = write_flow("flow_slow.json", R"([{"apply":{"oType":204,"file":"long.wav"}}])");
+    Process p(cli_args(server, {"run", "--flow", flow, "--drain-timeout", "1"}), token_env(server));
+    REQUIRE(subscribed(server));
+    auto call = server.start_call();
+    REQUIRE(server.wait_for_request("ivrapi_component_apply", 10s));
+    p.signal(SIGINT);
+    const auto status = p.wait(20s);
+    INFO(p.stdout_text() << p.stderr_text());
+    REQUIRE(status == 1);
+    CHECK(call.wait_ended(5s));
+    CHECK(call.end_reason() == "abort");  // handed back before the link closed
+}
+
+TEST_CASE("cli run: a second Ctrl-C hands every call back at once and exits 130") {
+    mock::ServerOptions o = quick();
+    o.default_play_duration = 60s;
+    mock::Server server(o);
+    const std::string flow = write_flow("flow_slow2.json", R"([{"apply":{"oType":204,"file":"long.wav"}}])");
+    Process p(cli_args(server, {"run", "--flow", flow, "--drain-timeout", "60"}), token_env(server));
+    REQUIRE(subscribed(server));
+    auto call = server.start_call();
+    REQUIRE(server.wait_for_request("ivrapi_component_apply", 10s));
+    p.signal(SIGINT);
+    REQUIRE(p.wait_stderr_contains("draining", 10s));
+    p.signal(SIGINT);
+    REQUIRE(p.wait(20s) == 130);
+    CHECK(call.wait_ended(5s));
+    CHECK(call.end_reason() == "abort");
+}
+
+TEST_CASE("cli: usage errors name flags, flows with undefined variables or a get_path first are refused") {
+    mock::Server server(quick());
+    {
+        Process p({IVRAPI_CLI, "--url", server.url(), "info"}, {});
+        REQUIRE(p.wait(20s) == 2);
+        CHECK_THAT(p.stderr_text(), Catch::Matchers::Contains("--token or ERA_TOKEN"));
+        CHECK_THAT(p.stderr_text(), !Catch::Matchers::Contains("ClientOptions"));
+    }
+    const std::pair<const char*, const char*> flows[] = {
+        {R"([{"apply":{"oType":204,"file":"${greeting}"}}])", "${greeting}"},
+        {R"([{"get_path":"nameVar"}])", "earlier apply"},
+    };
+    for (const auto& [text, expected] : flows) {
+        const std::string flow = write_flow("flow_bad.json", text);
+        Process p(cli_args(server, {"run", "--flow", flow}), token_env(server));
+        REQUIRE(p.wait(20s) == 2);
+        CHECK_THAT(p.stderr_text(), Catch::Matchers::Contains(expected));
+    }
+}

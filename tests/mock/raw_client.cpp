@@ -279,15 +279,25 @@ void RawClient::close() {
     if (impl_->link) impl_->link->close();
 }
 
-HttpResult http_get(std::uint16_t port, const std::string& path) {
-    HttpResult r;
+std::string raw_http(std::uint16_t port, const std::string& request, const std::string& host) {
     try {
         asio::io_context io;
         asio::ip::tcp::socket s(io);
-        s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-        std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        asio::write(s, asio::buffer(req));
+        s.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
+        asio::write(s, asio::buffer(request));
+        // Bounded: a reply that never ends fails the test instead of hanging it.
         std::string resp;
+        std::thread guard;
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        guard = std::thread([&] {
+            std::unique_lock<std::mutex> lock(m);
+            if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; })) {
+                asio::error_code ec;
+                s.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+            }
+        });
         asio::error_code ec;
         char buf[8192];
         for (;;) {
@@ -295,17 +305,48 @@ HttpResult http_get(std::uint16_t port, const std::string& path) {
             resp.append(buf, n);
             if (ec) break;
         }
-        auto end = resp.find("\r\n\r\n");
-        if (end == std::string::npos) return r;
-        r.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
-        std::string headers = resp.substr(0, end);
-        auto ct = headers.find("Content-Type: ");
-        if (ct != std::string::npos) r.content_type = headers.substr(ct + 14, headers.find("\r\n", ct) - ct - 14);
-        r.body = resp.substr(end + 4);
+        {
+            std::lock_guard<std::mutex> lock(m);
+            done = true;
+        }
+        cv.notify_all();
+        guard.join();
+        return resp;
     } catch (...) {
-        r.status = 0;
+        return {};
     }
+}
+
+namespace {
+HttpResult parse_http(const std::string& resp) {
+    HttpResult r;
+    auto end = resp.find("\r\n\r\n");
+    if (end == std::string::npos) return r;
+    r.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
+    r.headers = resp.substr(0, end);
+    auto ct = r.headers.find("Content-Type: ");
+    if (ct != std::string::npos) r.content_type = r.headers.substr(ct + 14, r.headers.find("\r\n", ct) - ct - 14);
+    r.body = resp.substr(end + 4);
     return r;
+}
+}  // namespace
+
+ivrapi::Json HttpResult::json() const {
+    auto parsed = ivrapi::Json::parse(body);
+    return parsed ? *parsed : ivrapi::Json();
+}
+
+HttpResult http_get(std::uint16_t port, const std::string& path) {
+    return parse_http(raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+}
+
+HttpResult control(std::uint16_t port, const std::string& command, const ivrapi::Json& body,
+                   const std::string& token) {
+    const std::string text = body.dump();
+    std::string req = "POST /control/" + command + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
+    return parse_http(raw_http(port, req));
 }
 
 std::optional<Frame> subscribe(RawClient& c, const std::string& id, double expires) {

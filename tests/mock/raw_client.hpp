@@ -70,9 +70,18 @@ struct HttpResult {
     int status = 0;
     std::string body;
     std::string content_type;
+    std::string headers;  // the status line and headers as received
+    ivrapi::Json json() const;  // the body parsed (null when it is not JSON)
 };
 // Plain HTTP/1.1 GET to 127.0.0.1:port (the mock's file links). status 0 on failure.
 HttpResult http_get(std::uint16_t port, const std::string& path);
+// A control command: POST /control/<command> with a JSON body and the bearer token
+// ("" = no Authorization header).
+HttpResult control(std::uint16_t port, const std::string& command, const ivrapi::Json& body,
+                   const std::string& token = "test-token");
+// Writes `request` as is to host:port and reads until the server closes (bounded);
+// "" on failure.
+std::string raw_http(std::uint16_t port, const std::string& request, const std::string& host = "127.0.0.1");
 
 // Subscribes to api_start/api_stop with the given id and expires; the reply frame.
 std::optional<Frame> subscribe(RawClient& c, const std::string& id = "s1", double expires = 3600);

@@ -145,7 +145,7 @@ TEST_CASE("208 record writes a valid WAV and returns its :TEMP path", "[mock][co
     CHECK(path.rfind(":TEMP/ivr_records/", 0) == 0);
     CHECK(path.size() > 4);
     CHECK(path.substr(path.size() - 4) == ".wav");
-    auto local = server.local_path(path);
+    auto local = s.call.local_path(path);
     REQUIRE_FALSE(local.empty());
     auto wav = slurp(local);
     REQUIRE(wav.size() > 44);
@@ -240,11 +240,14 @@ TEST_CASE("TTS and ASR stubs with configurable results; fax", "[mock][component]
     CHECK(result_field(st, "text") == "two tickets to Tomsk");
     st = s.run(Json::object({{"oType", 227}}));
     CHECK(result_field(st, "text") == "two tickets to Tomsk");
-    st = s.run(Json::object({{"oType", 213}, {"file", ":TEMP/fax.tif"}}));
-    CHECK(transfer_key(st) == "transfer");
     st = s.run(Json::object({{"oType", 214}}));
-    auto tif = slurp(server.local_path(result_field(st, "nameVar")));
+    const auto received = result_field(st, "nameVar");
+    auto tif = slurp(s.call.local_path(received));
     CHECK(tif.compare(0, 4, std::string("II*\0", 4)) == 0);
+    st = s.run(Json::object({{"oType", 213}, {"file", received}}));  // send on what came in
+    CHECK(transfer_key(st) == "transfer");
+    // A :TEMP file this script does not have is refused.
+    CHECK(s.peer.apply(s.call, Json::object({{"oType", 213}, {"file", ":TEMP/fax.tif"}})) == "error");
 }
 
 TEST_CASE("unknown oType, missing properties and a second apply get error replies", "[mock][component]") {
@@ -255,7 +258,7 @@ TEST_CASE("unknown oType, missing properties and a second apply get error replie
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 999}})) == "error");
     CHECK(s.peer.apply(s.call, Json::object({{"mode", 0}})) == "error");
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 204}, {"mode", 0}})) == "error");  // no file
-    CHECK(s.peer.apply(s.call, Json::object({{"oType", 202}})) == "error");              // no sipCode
+    CHECK(s.peer.apply(s.call, Json::object({{"oType", 202}, {"sipCode", 99}})) == "error");  // bad sipCode
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 204}, {"mode", 0}, {"file", "x.wav"}})) == "ok");
     auto busy = s.peer.ws.call("ivrapi_component_apply",
                                with(ids(s.call), "data", Json::object({{"oType", 201}})));

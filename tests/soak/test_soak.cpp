@@ -210,3 +210,21 @@ TEST_CASE("soak: calls through a link that drops every 2-5 s lose and duplicate 
     CHECK(f.claim_failures <= f.drops);  // at most the accept in flight at each drop
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(calls / rate + 90));
 }
+
+TEST_CASE("soak: with a platform that loses the events of a detached call, no call is stranded") {
+    const long calls = env_number("IVRAPI_SOAK_LOST_CALLS", 300);
+    const long rate = env_number("IVRAPI_SOAK_RATE", 40);
+    mock::ServerOptions mo;
+    mo.lose_events_while_detached = true;
+    const auto started = std::chrono::steady_clock::now();
+    const Figures f = soak(calls, rate, mo);
+    print("soak (link drops, events lost)", f);
+    // A result the platform lost cannot reach the bot; the SDK learns it was lost
+    // (component_lost, and the bot runs that step again) instead of waiting 15 minutes.
+    CHECK(f.calls_not_ended == 0);
+    CHECK(f.results_duplicated == 0);
+    CHECK(f.step_errors == 0);
+    CHECK(f.results_lost <= f.components_lost);
+    CHECK(f.handled + f.offers_missed >= f.calls - f.claim_failures);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(calls / rate + 90));
+}

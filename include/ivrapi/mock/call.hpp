@@ -26,11 +26,16 @@ enum class CallState { dialog, early, ringing, incoming };
 // "dialog", "early", "ringing" or "incoming".
 const char* to_string(CallState state) noexcept;
 
-// A scripted caller key press: `at` is the time after the call was first ACCEPTED;
-// every character of `digits` is pressed one after the other at that moment.
+// A scripted caller key press: every character of `digits` is pressed one after the
+// other, `at` after the call was first ACCEPTED, or, with `component` set, `at` after
+// the start of the call's `component`-th (1-based) component, counting only components
+// of `o_type` when it is not 0 ("press 1 two seconds after the first 204 starts":
+// {2000ms, "1", 1, 204}).
 struct DtmfAt {
     std::chrono::milliseconds at{0};
     std::string digits;
+    std::optional<int> component{};
+    int o_type = 0;
 };
 
 // How a call is offered (api_start.data) and what its caller does.
@@ -45,9 +50,15 @@ struct CallOptions {
     CallState state = CallState::dialog;
     std::string params;                 // api_start.data.params, sent as this raw string
 
-    std::vector<DtmfAt> caller_dtmf;    // scripted caller keys, relative to the accept
+    std::vector<DtmfAt> caller_dtmf;    // scripted caller keys (see DtmfAt)
     // The caller hangs up this long after the accept: api_stop reason "script".
     std::optional<std::chrono::milliseconds> hangup_after;
+    // The caller hangs up this long after the offer, accepted or not (a caller who gives
+    // up before anyone accepted): api_stop reason "script".
+    std::optional<std::chrono::milliseconds> hangup_after_offer;
+    // What the caller says to this call's speech recognition (223/227): the n-th ASR
+    // component gets the n-th text, the last one repeats; empty -> ServerOptions::asr_text.
+    std::vector<std::string> asr_texts;
 };
 
 // One component run by ivrapi_component_apply, as the mock saw it.
@@ -85,6 +96,10 @@ public:
     std::vector<int> sip_codes() const;               // every sipCode sent with 202, in order
     std::string sent_dtmf() const;                    // every digit sent to the caller with 207
     std::string transferred_to() const;               // number of a 203 transfer, "" if none
+    // Local file behind a platform path as this call's script sees it: ":TEMP/..." in
+    // the call's own temp folder (deleted when the call ends), static paths as
+    // Server::local_path. "" when the path is unknown or unsafe.
+    std::string local_path(const std::string& platform_path) const;
 
     // Blocks until the call ended (true) or the timeout passed (false).
     bool wait_ended(std::chrono::milliseconds timeout) const;

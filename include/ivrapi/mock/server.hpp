@@ -1,8 +1,8 @@
 // ivrapi::mock::Server: a mock Era platform for the WebSocket Token API (`ivrapi`,
 // `subscr`, `connection_info`), for unit tests of bots, the SDK's own tests and demos.
 //
-// A real WebSocket server (websocketpp) on 127.0.0.1, ephemeral port by default, ws or
-// wss, running on its own thread. It parses what it receives itself (RapidJSON), never
+// A real WebSocket server (websocketpp) on 127.0.0.1 (listen_address), ephemeral port
+// by default, ws or wss, running on its own thread. It parses what it receives itself (RapidJSON), never
 // through the SDK's codec. Everything documented about the platform is imitated; where
 // the platform is undocumented the mock makes a plausible choice, configurable when in
 // doubt. Those choices are listed in docs/mock.md; the main ones:
@@ -25,6 +25,10 @@
 //  * the caller hanging up abandons the running component without a stopped event
 //    (option stopped_event_on_hangup) and emits api_stop "script".
 //  * notify frames carry no subscription id; one notify per matching subscription.
+//  * `:TEMP` belongs to one call and is deleted when it ends; a static path that does
+//    not exist still plays unless any_path_plays = false (the binary's default).
+//  * a key that interrupts a play stays in the DTMF buffer unless the 204 says
+//    clearInterrupt: 1.
 //
 // Public header: includes no websocketpp / Asio / RapidJSON header.
 #pragma once
@@ -78,7 +82,9 @@ struct ServerOptions {
     std::string token = "test-token";     // accepted in the path or as "Authorization: Bearer"
     bool tls = false;                     // wss with cert_file/key_file (PEM)
     std::string cert_file, key_file;
-    std::uint16_t port = 0;               // 0 = ephemeral; always bound to 127.0.0.1
+    std::uint16_t port = 0;               // 0 = ephemeral
+    // Address to listen on: loopback by default; "0.0.0.0" or "::" for bots in containers.
+    std::string listen_address = "127.0.0.1";
     int refuse_status = 401;              // HTTP status of a refused upgrade (wrong/no token)
     std::vector<std::string> capabilities = {"ivrapi", "subscr", "rest"};
     // connection_info_result fields
@@ -90,6 +96,10 @@ struct ServerOptions {
     // A controlled call whose controller connection is gone for this long ends with
     // api_stop "timeout". Empty (default): it waits for a reaccept forever.
     std::optional<std::chrono::milliseconds> detached_timeout;
+    // Fault: events for a call whose controller's link is gone (a component's stopped
+    // event, DTMF) are lost instead of queued and delivered after the reaccept: a
+    // platform that loses an event.
+    bool lose_events_while_detached = false;
     // false: ivrapi_component_stopped without key/ivrid (as in the spec's example).
     bool stopped_event_carries_ids = true;
     ApplyAck apply_ack = ApplyAck::immediate;
@@ -105,7 +115,7 @@ struct ServerOptions {
     std::chrono::milliseconds record_duration{1000};  // how long the caller speaks (capped by recTimeSec)
     std::chrono::milliseconds tts_duration{1000};
     std::chrono::milliseconds asr_duration{1000};
-    std::string asr_text = "mock recognition result";  // 223/227 results {"text": ...}
+    std::string asr_text = "mock recognition result";  // 223/227 results {"text": ...} (CallOptions::asr_texts per call)
     std::chrono::milliseconds fax_duration{1000};
     std::chrono::milliseconds dtmf_send_duration{100}; // 207: per digit (',' = 1 s pause)
     // Per oType: members merged over (and replacing) the simulated results.
@@ -115,6 +125,19 @@ struct ServerOptions {
 
     // --- files ---
     std::string temp_dir;                 // empty -> a fresh dir under /tmp, removed on destruction
+    // Static storage seeded from local folders: {":GS_PUB", "/srv/prompts"} makes
+    // ":GS_PUB/menu.wav" the file /srv/prompts/menu.wav (any alias of a storage; uploads
+    // to that storage land there too). Unmapped storages live under temp_dir.
+    std::map<std::string, std::string> static_dirs;
+    // Files named without a storage prefix ("hello.wav", a file attached to the script).
+    std::string script_dir;
+    // true (default): a 204 play / 213 fax of a static or script file that does not
+    // exist still "plays" (quick demos). false: refused with an error reply, as the
+    // platform does. ":TEMP/..." paths are always checked against the call's own temp
+    // folder.
+    bool any_path_plays = true;
+    // CA file (PEM) to verify https:// upload URLs with; empty: the system's CAs.
+    std::string upload_ca_file;
     std::chrono::milliseconds file_link_ttl{std::chrono::minutes(5)};
     Clock clock;                          // empty -> std::chrono::steady_clock::now
     std::chrono::milliseconds upload_timeout{5000};  // connect+read bound of an upload fetch
@@ -125,6 +148,12 @@ struct ServerOptions {
     std::function<void(const std::string&)> log;
     bool log_frames = false;              // also log every frame received and sent
     std::size_t request_log_limit = 100000;  // requests() keeps the newest this many
+
+    // --- control channel ---
+    // true: JSON commands over HTTP on the same port (POST /control/<command> with
+    // "Authorization: Bearer <token>"), so tests in any language drive the server as C++
+    // tests drive this class. Commands: docs/mock.md.
+    bool control_channel = false;
 };
 
 // One frame received by the server (malformed frames too, with an empty name).
@@ -144,7 +173,8 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // "ws://127.0.0.1:<port>/ws/token/v1" or "wss://localhost:<port>/ws/token/v1",
+    // "ws://127.0.0.1:<port>/ws/token/v1" or "wss://localhost:<port>/ws/token/v1" (the
+    // listen address instead of 127.0.0.1 when it is a specific one),
     // without the token (send it as "Authorization: Bearer <token>").
     std::string url() const;
     std::string url_with_token() const;          // token as the last path segment
@@ -156,7 +186,8 @@ public:
     // Serve `body` at `path` (e.g. "/files/hello.wav") over plain HTTP GET, for upload tests.
     void add_http_resource(const std::string& path, std::string body,
                            std::string content_type = "application/octet-stream");
-    // Local file behind a platform path (":TEMP/...", ":GS_PUB/...", ...), "" if none.
+    // Local file behind a static platform path (":GS_PUB/...", ...), "" if none; a
+    // ":TEMP/..." path belongs to one call: use Call::local_path.
     std::string local_path(const std::string& platform_path) const;
     const std::string& temp_dir() const;
 
