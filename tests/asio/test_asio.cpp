@@ -67,6 +67,7 @@ struct ContextThread {
         id = started_f.get();
     }
     ~ContextThread() {
+        io.stop();  // a failed REQUIRE leaves the client holding the context: don't hang
         if (thread.joinable()) thread.join();
     }
 };
@@ -209,4 +210,29 @@ TEST_CASE("client post/after: on the I/O thread, in order, after the delay; noth
     CHECK_FALSE(client.post([&] { late = true; }));
     CHECK_FALSE(client.after(1ms, [&] { late = true; }));
     CHECK_FALSE(late);
+}
+
+TEST_CASE("client asio: stop hands a controlled session back on the caller's context, then lets it run dry") {
+    mock::ServerOptions so;
+    so.default_play_duration = 60s;
+    mock::Server server(so);
+    asio::io_context io;
+    Notes notes;  // before the client: its callbacks write here until it is gone
+    auto client = make_client(io, options_for(server));
+    client->on_offer([&](Offer offer) {
+        offer.accept([&](Result<Session> s) {
+            if (s) notes.add("claimed");
+        });
+    });
+    client->start();
+    ContextThread runner(io);
+    REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() == 1; }, 10s));
+    auto call = server.start_call();
+    REQUIRE(notes.wait_for("claimed"));
+    client->stop();  // from this thread, while the user's thread runs the context
+    CHECK(call.wait_ended(10s));
+    CHECK(call.end_reason() == "abort");
+    auto ended = runner.ended.get_future();
+    CHECK(ended.wait_for(10s) == std::future_status::ready);
+    client.reset();
 }
