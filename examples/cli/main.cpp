@@ -138,10 +138,11 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
     static const std::map<std::string, bool> known = {
-        {"url", true}, {"token", true}, {"ca-file", true}, {"capture", true}, {"timeout", true}, {"log-level", true},
-        {"count", true}, {"flow", true}, {"calls", true}, {"concurrency", true}, {"src", true}, {"dest", true},
+        {"url", true},           {"token", true},         {"ca-file", true},      {"capture", true},
+        {"timeout", true},       {"log-level", true},     {"count", true},        {"flow", true},
+        {"calls", true},         {"concurrency", true},   {"src", true},          {"dest", true},
         {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
-        {"insecure", false}, {"help", false}, {"version", false}};
+        {"insecure", false},     {"help", false},         {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -200,7 +201,8 @@ public:
         if (o.token.empty() && o.url.find("/ws/token/v1/") == std::string::npos) {
             throw UsageError{"no token: set --token or ERA_TOKEN (or put it in the URL path)"};
         }
-        if (args.values.count("ping-interval")) o.ping_interval = std::chrono::seconds(args.number("ping-interval", 4, 0));
+        if (args.values.count("ping-interval"))
+            o.ping_interval = std::chrono::seconds(args.number("ping-interval", 4, 0));
         if (args.values.count("pong-timeout")) o.pong_timeout = std::chrono::seconds(args.number("pong-timeout", 5, 1));
         if (args.values.count("component-timeout")) {
             o.component_timeout = std::chrono::seconds(args.number("component-timeout", 900, 1));
@@ -227,10 +229,13 @@ public:
             std::string why = e.what();
             const std::string prefix = "ivrapi::ClientOptions: ";
             if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
-            static const std::pair<const char*, const char*> flags[] = {
-                {"url ", "--url "}, {"tls.ca_file", "--ca-file"}, {"request_timeout", "--timeout"},
-                {"connect_timeout", "--timeout"}, {"ping_interval", "--ping-interval"},
-                {"pong_timeout", "--pong-timeout"}, {"component_timeout", "--component-timeout"}};
+            static const std::pair<const char*, const char*> flags[] = {{"url ", "--url "},
+                                                                        {"tls.ca_file", "--ca-file"},
+                                                                        {"request_timeout", "--timeout"},
+                                                                        {"connect_timeout", "--timeout"},
+                                                                        {"ping_interval", "--ping-interval"},
+                                                                        {"pong_timeout", "--pong-timeout"},
+                                                                        {"component_timeout", "--component-timeout"}};
             for (const auto& [field, flag] : flags) {
                 if (why.rfind(field, 0) == 0) why.replace(0, std::string(field).size(), flag);
             }
@@ -489,8 +494,10 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
                     {{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)}, {"dtmf", e.dtmf}}));
             });
             s.on_end([&app, ivrid, mine, count_if_done](const ivrapi::SessionEnd& e) {
-                app.out().emit(Json::object({{"ivrid", ivrid}, {"event", "end"},
-                                             {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
+                app.out().emit(
+                    Json::object({{"ivrid", ivrid},
+                                  {"event", "end"},
+                                  {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
                 {
                     std::lock_guard<std::mutex> lock(mine->m);
                     mine->ended = true;
@@ -507,11 +514,10 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
         },
         so);
     app.connect();
-    return app.wait_draining(signal, std::chrono::seconds(args.number("drain-timeout", 10, 0)),
-                             [progress] {
-                                 std::lock_guard<std::mutex> lock(progress->m);
-                                 return progress->any_failed;
-                             });
+    return app.wait_draining(signal, std::chrono::seconds(args.number("drain-timeout", 10, 0)), [progress] {
+        std::lock_guard<std::mutex> lock(progress->m);
+        return progress->any_failed;
+    });
 }
 
 }  // namespace

@@ -33,8 +33,7 @@ inline ShutdownOutcome drain_or_stop(ivrapi::Client& client, ShutdownSignal& sig
         ShutdownSignal::raise_now();  // wakes the wait below
     });
     // raise_now() from elsewhere (the work finished meanwhile) is not a second Ctrl-C.
-    while (!drained && signal.wait() == SIGUSR1) {
-    }
+    while (!drained && signal.wait() == SIGUSR1) {}
     if (!drained) {
         client.stop();  // hands back what is still controlled
         out.interrupted_twice = true;

@@ -13,7 +13,7 @@ public:
         sigemptyset(&set_);
         sigaddset(&set_, SIGINT);
         sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGUSR1);  // raise_now(): the program's own wake-up, not a user's signal
+        sigaddset(&set_, SIGUSR1);                   // raise_now(): the program's own wake-up, not a user's signal
         pthread_sigmask(SIG_BLOCK, &set_, nullptr);  // threads started later inherit it
     }
     // Blocks until Ctrl-C, SIGTERM or raise_now(); returns the signal number (SIGUSR1

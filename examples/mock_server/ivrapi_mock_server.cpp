@@ -220,10 +220,20 @@ void add_static_dir(ServerOptions& so, const std::string& value) {
     for (const auto& e : fs::directory_iterator(value, ec)) {
         if (!e.is_directory(ec)) continue;
         const std::string name = e.path().filename().string();
-        static const char* storages[] = {"SYNC_COMMON", "SYN_MEDIA", "SYNC_DOMAIN_DATA", "SYN_DOM",
-                                         "SYNC_DOMAIN_COMMON", "SYN_DOM_MEDIA", "SITESHARE_PUBLIC", "SS_PUB",
-                                         "SITESHARE_DOMAIN_DATA", "SS_DOM", "GLOBALSHARE_PUBLIC", "GS_PUB",
-                                         "GLOBALSHARE_DOMAIN_DATA", "GS_DOM"};
+        static const char* storages[] = {"SYNC_COMMON",
+                                         "SYN_MEDIA",
+                                         "SYNC_DOMAIN_DATA",
+                                         "SYN_DOM",
+                                         "SYNC_DOMAIN_COMMON",
+                                         "SYN_DOM_MEDIA",
+                                         "SITESHARE_PUBLIC",
+                                         "SS_PUB",
+                                         "SITESHARE_DOMAIN_DATA",
+                                         "SS_DOM",
+                                         "GLOBALSHARE_PUBLIC",
+                                         "GS_PUB",
+                                         "GLOBALSHARE_DOMAIN_DATA",
+                                         "GS_DOM"};
         if (std::find(std::begin(storages), std::end(storages), name) != std::end(storages)) {
             so.static_dirs[":" + name] = e.path().string();
             ++mapped;

@@ -59,8 +59,9 @@ int run_replay_mode(const std::vector<std::string>& args) {
         } else if (a == "--quiet") {
             quiet = true;
         } else {
-            return usage("option " + a + " does not go with --replay (it takes --ivrid, --offer-ivrid, --speed, "
-                                        "--port, --token, --ignore, --replay-timeout, --quiet)");
+            return usage("option " + a +
+                         " does not go with --replay (it takes --ivrid, --offer-ivrid, --speed, "
+                         "--port, --token, --ignore, --replay-timeout, --quiet)");
         }
     }
     if (!quiet) {

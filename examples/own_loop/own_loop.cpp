@@ -19,7 +19,8 @@ void greet(ivrapi::Client& client, ivrapi::Session call, const std::string& gree
     play.file = greeting;
     call.apply(play, [&client, call, greeting, attempt](ivrapi::Result<ivrapi::ComponentStopped> r) mutable {
         if (!r && r.error().code != ivrapi::Errc::session_ended && attempt == 1) {
-            std::cout << call.ivrid() << ": greeting failed (" << r.error().message << "), retrying in 1 s" << std::endl;
+            std::cout << call.ivrid() << ": greeting failed (" << r.error().message << "), retrying in 1 s"
+                      << std::endl;
             client.after(std::chrono::seconds(1), [&client, call, greeting] { greet(client, call, greeting, 2); });
             return;
         }
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     client->on_state([](ivrapi::ConnectionState s, const ivrapi::Error& why) {
-        std::cout << "client " << ivrapi::to_string(s) << (why.code ? " (" + why.message + ")" : std::string()) << std::endl;
+        std::cout << "client " << ivrapi::to_string(s) << (why.code ? " (" + why.message + ")" : std::string())
+                  << std::endl;
     });
     client->on_offer([&](ivrapi::Offer offer) {
         offer.accept([&](ivrapi::Result<ivrapi::Session> s) {

@@ -45,21 +45,21 @@ const char* to_string(ConnectionState s) noexcept;
 
 // Counters, readable at any time (a consistent-enough snapshot, not a transaction).
 struct ClientStats {
-    std::uint64_t messages_in = 0;      // frames received
-    std::uint64_t messages_out = 0;     // frames sent
-    std::uint64_t dropped = 0;          // frames ignored: malformed, unmatched, for ended sessions
-    std::uint64_t protocol_errors = 0;  // subset of dropped: frames that failed to decode
-    std::uint64_t duplicates = 0;       // duplicate notifications dropped
-    std::uint64_t reconnects = 0;       // links re-established
-    std::uint64_t offers = 0;           // api_start offers received
-    std::uint64_t active_sessions = 0;  // sessions controlled now
-    std::uint64_t requests = 0;         // replies received to our requests
-    std::uint64_t request_timeouts = 0;  // requests without a reply in time
-    std::uint64_t callback_errors = 0;  // callbacks of yours that threw (caught and logged)
+    std::uint64_t messages_in = 0;           // frames received
+    std::uint64_t messages_out = 0;          // frames sent
+    std::uint64_t dropped = 0;               // frames ignored: malformed, unmatched, for ended sessions
+    std::uint64_t protocol_errors = 0;       // subset of dropped: frames that failed to decode
+    std::uint64_t duplicates = 0;            // duplicate notifications dropped
+    std::uint64_t reconnects = 0;            // links re-established
+    std::uint64_t offers = 0;                // api_start offers received
+    std::uint64_t active_sessions = 0;       // sessions controlled now
+    std::uint64_t requests = 0;              // replies received to our requests
+    std::uint64_t request_timeouts = 0;      // requests without a reply in time
+    std::uint64_t callback_errors = 0;       // callbacks of yours that threw (caught and logged)
     std::uint64_t sessions_handed_back = 0;  // by stop()/drain() (ivrapi_abort answered)
-    std::uint64_t components_lost = 0;  // applies completed with Errc::component_lost
-    double request_latency_avg_us = 0;  // request -> reply
-    double request_latency_max_us = 0;  // the slowest reply
+    std::uint64_t components_lost = 0;       // applies completed with Errc::component_lost
+    double request_latency_avg_us = 0;       // request -> reply
+    double request_latency_max_us = 0;       // the slowest reply
 };
 
 // What Client::drain() did.
@@ -71,13 +71,13 @@ struct DrainResult {
 
 // Claim policy and worker pool for Client::serve().
 struct ServeOptions {
-    std::size_t workers = 4;               // threads running session handlers
+    std::size_t workers = 4;  // threads running session handlers
     // Sessions handled at once; 0 = workers. Above workers, the pool grows to match (a
     // claimed call never waits for a worker).
     std::size_t max_concurrent = 0;
     std::function<bool(const ApiStartEvent&)> filter;  // claim only offers it accepts
-    std::uint32_t shard_index = 0;         // claim only offers whose ivrid hash % shard_count
-    std::uint32_t shard_count = 1;         //   == shard_index (several processes, no races)
+    std::uint32_t shard_index = 0;                     // claim only offers whose ivrid hash % shard_count
+    std::uint32_t shard_count = 1;                     //   == shard_index (several processes, no races)
     // At capacity, an offer is left to other processes (0, the default), or held and
     // claimed when a slot frees within this time (keep it below the platform's 30 s
     // accept window).

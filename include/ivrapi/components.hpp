@@ -74,17 +74,17 @@ enum class PlayMode {
 };
 // 204 play: plays a file (or, with `mode`, a list or background playback).
 struct Play {
-    static constexpr int o_type = 204;  // the platform's component type (oType)
-    std::string file{};                 // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
-    std::optional<PlayMode> mode{};     // mode (platform default: sync_file)
-    std::string player_id{};            // playerId (platform default "default")
-    std::string interrupt_digits{};     // interruptSymbols, e.g. "#" or "123"
-    std::optional<bool> clear_buffer{};    // clearDtmfBuffer: drop typed-ahead digits first
+    static constexpr int o_type = 204;   // the platform's component type (oType)
+    std::string file{};                  // file: ":GS_PUB/...", ":TEMP/...", a directory = random file
+    std::optional<PlayMode> mode{};      // mode (platform default: sync_file)
+    std::string player_id{};             // playerId (platform default "default")
+    std::string interrupt_digits{};      // interruptSymbols, e.g. "#" or "123"
+    std::optional<bool> clear_buffer{};  // clearDtmfBuffer: drop typed-ahead digits first
     // clearInterrupt: value 1 in the stored example, meaning not documented [unconfirmed:
     // probably "the interrupting digit leaves the DTMF buffer", as 206 documents].
     std::optional<bool> clear_interrupt{};
-    Properties extra{};                 // more properties, merged last (they override typed fields)
-    Json data() const;                  // the component's JSON, as ivrapi_component_apply sends it
+    Properties extra{};  // more properties, merged last (they override typed fields)
+    Json data() const;   // the component's JSON, as ivrapi_component_apply sends it
 };
 
 // 206 dtmf: collect digits; the digits come back as results "dtmfBuffer".

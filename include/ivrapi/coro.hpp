@@ -232,8 +232,7 @@ inline void sync_wait(Task<void> task) {
 // session runs handler(session) to its end (holding one of the serve workers, as a
 // blocking handler would), then is handed back if still controlled.
 inline void serve(Client& client, std::function<Task<void>(Session)> handler, ServeOptions options = {}) {
-    client.serve([handler = std::move(handler)](Session& session) { sync_wait(handler(session)); },
-                 std::move(options));
+    client.serve([handler = std::move(handler)](Session& session) { sync_wait(handler(session)); }, std::move(options));
 }
 
 // ---- the operations, as awaitables (each mirrors the Session / Offer / Client method)
@@ -245,7 +244,8 @@ inline Async<ComponentStopped> apply(Session session, Component component) {
     return Async<ComponentStopped>(
         [session, component](Callback<ComponentStopped> done) mutable { session.apply(component, std::move(done)); });
 }
-inline Async<ComponentStopped> play(Session session, const std::string& file, const std::string& interrupt_digits = {}) {
+inline Async<ComponentStopped> play(Session session, const std::string& file,
+                                    const std::string& interrupt_digits = {}) {
     Play p;
     p.file = file;
     p.interrupt_digits = interrupt_digits;
@@ -284,14 +284,12 @@ inline Async<void> abort(Session session) {
     return Async<void>([session](Callback<void> done) mutable { session.abort(std::move(done)); });
 }
 inline Async<FileLink> file_get_path(Session session, const std::string& path) {
-    return Async<FileLink>([session, path](Callback<FileLink> done) mutable {
-        session.file_get_path(path, std::move(done));
-    });
+    return Async<FileLink>(
+        [session, path](Callback<FileLink> done) mutable { session.file_get_path(path, std::move(done)); });
 }
 inline Async<std::string> upload_temp(Session session, const std::string& url) {
-    return Async<std::string>([session, url](Callback<std::string> done) mutable {
-        session.upload_temp(url, std::move(done));
-    });
+    return Async<std::string>(
+        [session, url](Callback<std::string> done) mutable { session.upload_temp(url, std::move(done)); });
 }
 inline Async<std::string> upload_static(Session session, const std::string& url, const std::string& destpath) {
     return Async<std::string>([session, url, destpath](Callback<std::string> done) mutable {
@@ -300,9 +298,8 @@ inline Async<std::string> upload_static(Session session, const std::string& url,
 }
 // Client operations: the client must outlive the await (as for the callback forms).
 inline Async<std::string> upload_static(Client& client, const std::string& url, const std::string& destpath) {
-    return Async<std::string>([&client, url, destpath](Callback<std::string> done) {
-        client.upload_static(url, destpath, std::move(done));
-    });
+    return Async<std::string>(
+        [&client, url, destpath](Callback<std::string> done) { client.upload_static(url, destpath, std::move(done)); });
 }
 inline Async<Json> request(Client& client, const std::string& name, const Json& body = Json::object()) {
     return Async<Json>([&client, name, body](Callback<Json> done) { client.request(name, body, std::move(done)); });

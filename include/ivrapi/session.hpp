@@ -38,8 +38,8 @@ struct FileLink {
 // How control ended.
 struct SessionEnd {
     StopReason reason = StopReason::unknown;  // from api_stop (abort after our abort())
-    std::string reason_text{};                  // as received, or why the SDK ended it
-    std::optional<ApiStopEvent> event{};        // the api_stop notification, when one came
+    std::string reason_text{};                // as received, or why the SDK ended it
+    std::optional<ApiStopEvent> event{};      // the api_stop notification, when one came
 };
 
 class Session {

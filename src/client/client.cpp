@@ -8,33 +8,33 @@
 #include <ivrapi/client.hpp>
 
 #include <deque>
-#include <limits>
-#include <unordered_set>
 #include <fstream>
+#include <limits>
 #include <thread>
+#include <unordered_set>
 
 namespace ivrapi {
 
 const char* to_string(ConnectionState s) noexcept {
     switch (s) {
-    case ConnectionState::idle: return "idle";
-    case ConnectionState::connecting: return "connecting";
-    case ConnectionState::connected: return "connected";
-    case ConnectionState::ready: return "ready";
-    case ConnectionState::reconnecting: return "reconnecting";
-    case ConnectionState::stopped: return "stopped";
+        case ConnectionState::idle: return "idle";
+        case ConnectionState::connecting: return "connecting";
+        case ConnectionState::connected: return "connected";
+        case ConnectionState::ready: return "ready";
+        case ConnectionState::reconnecting: return "reconnecting";
+        case ConnectionState::stopped: return "stopped";
     }
     return "unknown";
 }
 
 const char* to_string(LogLevel level) noexcept {
     switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::off: return "off";
+        case LogLevel::trace: return "trace";
+        case LogLevel::debug: return "debug";
+        case LogLevel::info: return "info";
+        case LogLevel::warn: return "warn";
+        case LogLevel::error: return "error";
+        case LogLevel::off: return "off";
     }
     return "unknown";
 }
@@ -72,7 +72,8 @@ public:
           external_(external != nullptr) {
         auto log = [this](LogLevel level, const std::string& line) { write_log(level, line); };
         transport_ = make_ws_transport(*loop_, transport_config(), log);
-        if (options_.capture.enabled()) transport_ = make_capture_transport(std::move(transport_), *loop_, capture_config());
+        if (options_.capture.enabled())
+            transport_ = make_capture_transport(std::move(transport_), *loop_, capture_config());
         core_ = std::make_unique<ClientCore>(options_, *loop_, *transport_, link_, status_, log);
         link_->loop = loop_.get();
         link_->core = core_.get();
@@ -153,9 +154,7 @@ public:
         if (!link_->post([close_loop](ClientCore& c) { c.stop(close_loop); })) close_loop();
         link_->detach();  // handles fail fast from now on
         status_.state.store(ConnectionState::stopped);
-        {
-            std::lock_guard<std::mutex> lock(status_.mutex);
-        }
+        { std::lock_guard<std::mutex> lock(status_.mutex); }
         status_.state_cv.notify_all();
         if (on_loop_thread) return;
         if (external_) {
@@ -277,7 +276,8 @@ public:
             if (pool_) pool_->stop();
             pool_ = state->pool;
         }
-        with_core([state](ClientCore& c) { c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); }; });
+        with_core(
+            [state](ClientCore& c) { c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); }; });
         start();
     }
 
@@ -419,7 +419,8 @@ public:
     }
     bool after_user(std::chrono::milliseconds delay, std::function<void()> fn) {
         return loop_->post([this, delay, fn = std::move(fn)]() mutable {
-            loop_->schedule(std::max(delay, std::chrono::milliseconds(0)), [this, fn = std::move(fn)] { run_user(fn); });
+            loop_->schedule(std::max(delay, std::chrono::milliseconds(0)),
+                            [this, fn = std::move(fn)] { run_user(fn); });
         });
     }
     void run_user(const std::function<void()>& fn) {
@@ -470,7 +471,8 @@ private:
         std::shared_ptr<std::ofstream> file;
         if (!o.file.empty()) {
             file = std::make_shared<std::ofstream>(o.file, std::ios::out | std::ios::trunc);
-            if (!*file) throw std::invalid_argument("ivrapi::ClientOptions: capture.file '" + o.file + "' cannot be written");
+            if (!*file)
+                throw std::invalid_argument("ivrapi::ClientOptions: capture.file '" + o.file + "' cannot be written");
         }
         c.write = [file, sink = o.sink](const std::string& line) {
             if (file) *file << line << '\n' << std::flush;  // a crash keeps every line so far
@@ -649,7 +651,9 @@ detail::OpTarget target_of(const std::shared_ptr<detail::ClientLink>& link) {
 }  // namespace
 
 Future<Session> Offer::accept() { return detail::start_op<Session>(target_of(link_), accept_op(info_)); }
-void Offer::accept(Callback<Session> done) { detail::start_op<Session>(target_of(link_), accept_op(info_), std::move(done)); }
+void Offer::accept(Callback<Session> done) {
+    detail::start_op<Session>(target_of(link_), accept_op(info_), std::move(done));
+}
 
 // ------------------------------------------------------------------ Session
 
@@ -718,7 +722,8 @@ auto upload_temp_op(SessionPtr s, std::string url) {
     return [s, url](ClientCore& core, Callback<std::string> d) { core.upload_temp(s, url, std::move(d)); };
 }
 auto upload_static_op(SessionPtr s, std::string url, std::string dest) {
-    return [s, url, dest](ClientCore& core, Callback<std::string> d) { core.upload_static(s, url, dest, std::move(d)); };
+    return
+        [s, url, dest](ClientCore& core, Callback<std::string> d) { core.upload_static(s, url, dest, std::move(d)); };
 }
 }  // namespace
 
@@ -772,7 +777,9 @@ void Session::terminate(Callback<void> done) {
 }
 
 Future<void> Session::abort() { return detail::start_op<void>(target_of(state_), abort_op(state_)); }
-void Session::abort(Callback<void> done) { detail::start_op<void>(target_of(state_), abort_op(state_), std::move(done)); }
+void Session::abort(Callback<void> done) {
+    detail::start_op<void>(target_of(state_), abort_op(state_), std::move(done));
+}
 
 Future<FileLink> Session::file_get_path(const std::string& path) {
     return detail::start_op<FileLink>(target_of(state_), get_path_op(state_, path));

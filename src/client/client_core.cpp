@@ -47,19 +47,19 @@ std::uint64_t random_seed() {
 
 const char* to_string(SessionPhase p) noexcept {
     switch (p) {
-    case SessionPhase::accepting: return "accepting";
-    case SessionPhase::accept_unknown: return "accept_unknown";
-    case SessionPhase::controlled: return "controlled";
-    case SessionPhase::detached: return "detached";
-    case SessionPhase::reclaiming: return "reclaiming";
-    case SessionPhase::aborting: return "aborting";
-    case SessionPhase::ended: return "ended";
+        case SessionPhase::accepting: return "accepting";
+        case SessionPhase::accept_unknown: return "accept_unknown";
+        case SessionPhase::controlled: return "controlled";
+        case SessionPhase::detached: return "detached";
+        case SessionPhase::reclaiming: return "reclaiming";
+        case SessionPhase::aborting: return "aborting";
+        case SessionPhase::ended: return "ended";
     }
     return "unknown";
 }
 
-ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& transport,
-                       std::shared_ptr<ClientLink> link, SharedStatus& status, LogFn log)
+ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& transport, std::shared_ptr<ClientLink> link,
+                       SharedStatus& status, LogFn log)
     : options_(options),
       status_(status),
       log_(std::move(log)),
@@ -89,8 +89,9 @@ ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& tran
                        },
                        [this](const Error& why, bool was_up) { return may_retry(why, was_up); }},
             random_seed()),
-      subscription_(subscription_settings(options, random_seed()), loop_, requests_, [this] { on_ready(); },
-                    [this](LogLevel l, const std::string& line) { this->log(l, line); }),
+      subscription_(
+          subscription_settings(options, random_seed()), loop_, requests_, [this] { on_ready(); },
+          [this](LogLevel l, const std::string& line) { this->log(l, line); }),
       components_(loop_, [this](const std::shared_ptr<SessionState>& s, std::int64_t oid) {
           complete_component(*s, Error(Errc::timeout, "component oId " + std::to_string(oid) +
                                                           " did not stop within component_timeout"));
@@ -122,8 +123,7 @@ void ClientCore::on_link_up() {
     requests_.send(protocol::kConnectionInfo, protocol::encode_connection_info, options_.request_timeout,
                    [this](protocol::Qid, Result<protocol::Reply> r) {
                        if (!r || !r->success) {
-                           log(LogLevel::warn,
-                               "connection_info failed: " + (r ? r->error.message : r.error().message));
+                           log(LogLevel::warn, "connection_info failed: " + (r ? r->error.message : r.error().message));
                            return;
                        }
                        ConnectionInfo info = protocol::decode_connection_info(r->body);
@@ -165,8 +165,8 @@ bool ClientCore::may_retry(const Error& why, bool was_up) {
     }
     ++auth_failures_;
     if (options_.max_auth_failures == 0 || auth_failures_ < options_.max_auth_failures) return true;
-    log(LogLevel::error, "the platform refused the token " + std::to_string(auth_failures_) +
-                             " times in a row (HTTP " + std::to_string(why.http_status) +
+    log(LogLevel::error, "the platform refused the token " + std::to_string(auth_failures_) + " times in a row (HTTP " +
+                             std::to_string(why.http_status) +
                              "): not retrying; check the token and the integration point");
     return false;
 }
@@ -174,20 +174,22 @@ bool ClientCore::may_retry(const Error& why, bool was_up) {
 void ClientCore::on_link_down(const Error& why, bool was_up, bool will_retry) {
     subscription_.link_down();
     const bool refused_login = why.is(Errc::handshake_failed) && (why.http_status == 401 || why.http_status == 403);
-    log(refused_login ? LogLevel::error : was_up ? LogLevel::warn : LogLevel::info,
+    log(refused_login ? LogLevel::error
+        : was_up      ? LogLevel::warn
+                      : LogLevel::info,
         was_up ? "connection lost: " + why.message : why.message);
     // Every session first moves to its link-down phase; only then do the requests in
     // flight fail (their handlers see the new phase).
     std::vector<std::shared_ptr<SessionState>> probing;
     for (auto& [ivrid, s] : sessions_) {
         switch (s->phase) {
-        case SessionPhase::accepting: set_phase(*s, SessionPhase::accept_unknown); break;
-        case SessionPhase::controlled:
-        case SessionPhase::reclaiming:
-        case SessionPhase::aborting: set_phase(*s, SessionPhase::detached); break;
-        case SessionPhase::accept_unknown:
-        case SessionPhase::detached:
-        case SessionPhase::ended: break;
+            case SessionPhase::accepting: set_phase(*s, SessionPhase::accept_unknown); break;
+            case SessionPhase::controlled:
+            case SessionPhase::reclaiming:
+            case SessionPhase::aborting: set_phase(*s, SessionPhase::detached); break;
+            case SessionPhase::accept_unknown:
+            case SessionPhase::detached:
+            case SessionPhase::ended: break;
         }
         s->claim_qid = 0;
         s->attempts = 0;
@@ -343,14 +345,13 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
 void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                  const RequestTable::FrameFor& frame_for, milliseconds timeout, ReplyHandler done) {
     std::weak_ptr<SessionState> weak = s;
-    const auto qid =
-        requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
-            if (auto st = weak.lock()) {
-                auto& list = st->requests;
-                list.erase(std::remove(list.begin(), list.end(), q), list.end());
-            }
-            done(std::move(r));
-        });
+    const auto qid = requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
+        if (auto st = weak.lock()) {
+            auto& list = st->requests;
+            list.erase(std::remove(list.begin(), list.end(), q), list.end());
+        }
+        done(std::move(r));
+    });
     if (qid == 0) {
         done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
         return;
@@ -361,24 +362,23 @@ void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::st
 std::optional<Error> ClientCore::check_usable(const SessionState& s) const {
     if (stopped_) return Error(Errc::stopped, "the client was stopped");
     switch (s.phase) {
-    case SessionPhase::ended: return Error(Errc::session_ended, "session " + s.info->ivrid + " has ended");
-    case SessionPhase::detached:
-    case SessionPhase::reclaiming:
-        return Error(Errc::not_connected, "session " + s.info->ivrid + " is waiting for the link to come back");
-    case SessionPhase::accepting:
-    case SessionPhase::accept_unknown:
-        return Error(Errc::invalid_argument, "session " + s.info->ivrid + " is not accepted yet");
-    case SessionPhase::aborting:
-        return Error(Errc::session_ended, "session " + s.info->ivrid + " is being handed back (abort)");
-    case SessionPhase::controlled: break;
+        case SessionPhase::ended: return Error(Errc::session_ended, "session " + s.info->ivrid + " has ended");
+        case SessionPhase::detached:
+        case SessionPhase::reclaiming:
+            return Error(Errc::not_connected, "session " + s.info->ivrid + " is waiting for the link to come back");
+        case SessionPhase::accepting:
+        case SessionPhase::accept_unknown:
+            return Error(Errc::invalid_argument, "session " + s.info->ivrid + " is not accepted yet");
+        case SessionPhase::aborting:
+            return Error(Errc::session_ended, "session " + s.info->ivrid + " is being handed back (abort)");
+        case SessionPhase::controlled: break;
     }
     return std::nullopt;
 }
 
 bool ClientCore::usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
                                 const std::function<void(const Error&)>& fail) {
-    if (!stopped_ && !stopping_ &&
-        (s->phase == SessionPhase::detached || s->phase == SessionPhase::reclaiming)) {
+    if (!stopped_ && !stopping_ && (s->phase == SessionPhase::detached || s->phase == SessionPhase::reclaiming)) {
         hold(s, std::move(retry), fail);
         return false;
     }
@@ -466,8 +466,9 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
             return;
         }
         std::weak_ptr<SessionState> none;
-        const auto qid = requests_.send(request, frame_for, options_.request_timeout,
-                                        [finish](protocol::Qid, Result<protocol::Reply> r) mutable { finish(std::move(r)); });
+        const auto qid =
+            requests_.send(request, frame_for, options_.request_timeout,
+                           [finish](protocol::Qid, Result<protocol::Reply> r) mutable { finish(std::move(r)); });
         if (qid == 0) deliver<std::string>(std::move(done), Error(Errc::not_connected, request + " not sent"));
         return;
     }
@@ -483,23 +484,26 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
         return;
     }
     if (s->phase != SessionPhase::ended && s->running) {
-        deliver<ComponentStopped>(std::move(done),
-                                  Error(Errc::component_busy, "component oId " + std::to_string(s->running->oid) +
-                                                                  " is still running in " + s->info->ivrid +
-                                                                  "; wait for it or terminate() it"));
+        deliver<ComponentStopped>(
+            std::move(done),
+            Error(Errc::component_busy, "component oId " + std::to_string(s->running->oid) + " is still running in " +
+                                            s->info->ivrid + "; wait for it or terminate() it"));
         return;
     }
     if (s->probe && s->phase == SessionPhase::controlled) {
         // The re-claim probe still runs on the platform: this apply goes after it.
         if (s->probe->held_apply) {
-            deliver<ComponentStopped>(std::move(done), Error(Errc::component_busy, "an apply already waits in " + s->info->ivrid));
+            deliver<ComponentStopped>(std::move(done),
+                                      Error(Errc::component_busy, "an apply already waits in " + s->info->ivrid));
             return;
         }
         s->probe->held_apply = [this, s, c, done] { apply(s, c, done); };
         return;
     }
     auto fail = [this, done](const Error& e) { deliver<ComponentStopped>(Callback<ComponentStopped>(done), e); };
-    if (!usable_or_hold(s, [this, s, c, done] { apply(s, c, done); }, fail)) return;
+    if (!usable_or_hold(
+            s, [this, s, c, done] { apply(s, c, done); }, fail))
+        return;
     s->last_otype.store(c.o_type(), std::memory_order_relaxed);
     const std::int64_t oid = components_.next_oid();
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
@@ -512,7 +516,8 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
             sent_qid = q;
             return protocol::encode_component_apply(q, ref, data, oid);
         },
-        milliseconds(0), [this, weak, oid](Result<protocol::Reply> r) {
+        milliseconds(0),
+        [this, weak, oid](Result<protocol::Reply> r) {
             auto st = weak.lock();
             if (!st || !st->running || st->running->oid != oid) return;  // completed, or never sent
             st->running->apply_qid = 0;
@@ -555,14 +560,17 @@ void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r)
 void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void> done) {
     Entry entry(deliveries_);
     auto fail = [this, done](const Error& e) { deliver<void>(Callback<void>(done), e); };
-    if (!usable_or_hold(s, [this, s, done] { terminate(s, done); }, fail)) return;
+    if (!usable_or_hold(
+            s, [this, s, done] { terminate(s, done); }, fail))
+        return;
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::optional<std::int64_t> oid = s->running ? std::optional<std::int64_t>(s->running->oid) : std::nullopt;
     std::weak_ptr<SessionState> weak = s;
     session_request(
         s, protocol::kTerminate,
         [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kTerminate, q, ref); },
-        options_.request_timeout, [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) mutable {
+        options_.request_timeout,
+        [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) mutable {
             if (auto e = failure_of(r)) {
                 deliver<void>(std::move(done), *e);
                 return;
@@ -576,8 +584,9 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
                     auto s2 = weak.lock();
                     if (!s2 || !s2->running || s2->running->oid != id) return;
                     s2->running->grace = 0;
-                    complete_component(*s2, Error(Errc::cancelled, "component oId " + std::to_string(id) +
-                                                                       " was terminated and no stopped event followed"));
+                    complete_component(*s2,
+                                       Error(Errc::cancelled, "component oId " + std::to_string(id) +
+                                                                  " was terminated and no stopped event followed"));
                 });
             }
             deliver<void>(std::move(done), Result<void>());
@@ -589,27 +598,28 @@ void ClientCore::file_get_path(const std::shared_ptr<SessionState>& s, const std
     Entry entry(deliveries_);
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::string base = transport_.http_base();
-    value_request(s, protocol::kFileGetPath,
-                  [ref, path](protocol::Qid q) { return protocol::encode_file_get_path(q, ref, path); },
-                  [base, done = std::move(done)](Result<std::string> r) {
-                      if (!r) {
-                          done(r.error());
-                          return;
-                      }
-                      FileLink link;
-                      link.url = join_url(base, *r);
-                      link.path = std::move(*r);
-                      done(std::move(link));
-                  });
+    value_request(
+        s, protocol::kFileGetPath,
+        [ref, path](protocol::Qid q) { return protocol::encode_file_get_path(q, ref, path); },
+        [base, done = std::move(done)](Result<std::string> r) {
+            if (!r) {
+                done(r.error());
+                return;
+            }
+            FileLink link;
+            link.url = join_url(base, *r);
+            link.path = std::move(*r);
+            done(std::move(link));
+        });
 }
 
 void ClientCore::upload_temp(const std::shared_ptr<SessionState>& s, const std::string& url,
                              Callback<std::string> done) {
     Entry entry(deliveries_);
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
-    value_request(s, protocol::kFileUploadTemp,
-                  [ref, url](protocol::Qid q) { return protocol::encode_file_upload_temp(q, ref, url); },
-                  std::move(done));
+    value_request(
+        s, protocol::kFileUploadTemp,
+        [ref, url](protocol::Qid q) { return protocol::encode_file_upload_temp(q, ref, url); }, std::move(done));
 }
 
 void ClientCore::upload_static(const std::shared_ptr<SessionState>& s, const std::string& url,
@@ -636,11 +646,12 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
         deliver<Json>(std::move(done), Error(Errc::invalid_argument, "request needs a name and an object body"));
         return;
     }
-    sessionless_request(name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
-                        [this, done = std::move(done)](Result<protocol::Reply> r) mutable {
-                            if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
-                            else deliver<Json>(std::move(done), std::move(r->body));
-                        });
+    sessionless_request(
+        name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
+        [this, done = std::move(done)](Result<protocol::Reply> r) mutable {
+            if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
+            else deliver<Json>(std::move(done), std::move(r->body));
+        });
 }
 
 void ClientCore::set_dtmf_handler(const std::shared_ptr<SessionState>& s, std::function<void(const DtmfEvent&)> h) {
@@ -704,7 +715,7 @@ void ClientCore::on_frame(std::string&& frame) {
                     drop("notify " + msg.event_class + "." + msg.type + " without a handler");
                     return;
                 }
-                deliveries_.push([this, m = std::move(msg)] {
+                deliveries_.push_last([this, m = std::move(msg)] {
                     if (handlers_.on_notify) handlers_.on_notify(m);
                 });
             } else {
@@ -727,8 +738,7 @@ void ClientCore::on_api_start(ApiStartEvent&& e) {
     }
     // Without eventts a repeat cannot be told from a re-offer by its fields: an offer
     // still open (or a session held) makes it a repeat.
-    if (dedupe_.seen("api_start", e.ivrid, e.eventts, e.componentid) ||
-        (!e.eventts && dedupe_.offer_open(e.ivrid))) {
+    if (dedupe_.seen("api_start", e.ivrid, e.eventts, e.componentid) || (!e.eventts && dedupe_.offer_open(e.ivrid))) {
         status_.duplicates.fetch_add(1, std::memory_order_relaxed);
         drop("duplicate api_start for " + e.ivrid);
         return;
@@ -820,8 +830,8 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
         }
         // The event names the session but not our oId (the spec's own example carries
         // "oId": 0): one component runs at a time, so it is the one that stopped.
-        log(LogLevel::debug, "ivrapi_component_stopped for " + s->info->ivrid + " with oId " +
-                                 std::to_string(*e.oid) + " (ours is " + std::to_string(s->running->oid) +
+        log(LogLevel::debug, "ivrapi_component_stopped for " + s->info->ivrid + " with oId " + std::to_string(*e.oid) +
+                                 " (ours is " + std::to_string(s->running->oid) +
                                  "): completing the running component");
     }
     e.oid = s->running->oid;
@@ -842,7 +852,7 @@ void ClientCore::on_dtmf(DtmfEvent&& e) {
         return;
     }
     if (s->on_dtmf) {
-        deliveries_.push([s, ev = std::move(e)] {
+        deliveries_.push_last([s, ev = std::move(e)] {
             if (s->on_dtmf) s->on_dtmf(ev);
         });
         return;

@@ -35,9 +35,9 @@ namespace ivrapi::detail {
 // Readable from any thread.
 struct SharedStatus {
     std::atomic<ConnectionState> state{ConnectionState::idle};
-    std::atomic<std::uint64_t> messages_in{0}, messages_out{0}, dropped{0}, protocol_errors{0},
-        duplicates{0}, reconnects{0}, offers{0}, active_sessions{0}, requests{0},
-        request_timeouts{0}, callback_errors{0}, handed_back{0}, components_lost{0};
+    std::atomic<std::uint64_t> messages_in{0}, messages_out{0}, dropped{0}, protocol_errors{0}, duplicates{0},
+        reconnects{0}, offers{0}, active_sessions{0}, requests{0}, request_timeouts{0}, callback_errors{0},
+        handed_back{0}, components_lost{0};
     std::atomic<std::uint64_t> latency_sum_us{0}, latency_max_us{0};
     mutable std::mutex mutex;
     std::condition_variable state_cv;
@@ -137,7 +137,8 @@ private:
     // reason is given to `fail`.
     bool usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
                         const std::function<void(const Error&)>& fail);
-    void hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry, std::function<void(const Error&)> fail);
+    void hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
+              std::function<void(const Error&)> fail);
     void release_held(const std::shared_ptr<SessionState>& s);
     void fail_held(SessionState& s, const Error& e);
     void start_probe(const std::shared_ptr<SessionState>& s);
@@ -182,7 +183,7 @@ private:
     std::uint64_t next_held_ = 1;
     // Sessions ended by api_stop while a component still ran: its stopped event may follow.
     std::unordered_map<std::string, std::weak_ptr<SessionState>> ending_;
-    unsigned auth_failures_ = 0;  // refused logins in a row
+    unsigned auth_failures_ = 0;                                               // refused logins in a row
     std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;  // by ivrid
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).

@@ -15,7 +15,7 @@ class ClientCore;
 
 struct ClientLink {
     std::mutex mutex;
-    Loop* loop = nullptr;       // cleared when the client shuts down
+    Loop* loop = nullptr;  // cleared when the client shuts down
     ClientCore* core = nullptr;
 
     // Runs fn(core) on the loop. False when the client is gone (fn never runs).
@@ -60,9 +60,8 @@ void start_op(const OpTarget& target, Op op, Callback<T> done) {
         return;
     }
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-    if (!target.link->post([op = std::move(op), shared_done](ClientCore& core) mutable {
-            op(core, std::move(*shared_done));
-        })) {
+    if (!target.link->post(
+            [op = std::move(op), shared_done](ClientCore& core) mutable { op(core, std::move(*shared_done)); })) {
         (*shared_done)(client_gone());
     }
 }

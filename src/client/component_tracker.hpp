@@ -55,8 +55,8 @@ private:
         if (timer_ && armed_for_ <= earliest) return;
         if (timer_) loop_.cancel(timer_);
         armed_for_ = earliest;
-        const auto delay =
-            std::chrono::duration_cast<std::chrono::milliseconds>(earliest - loop_.now()) + std::chrono::milliseconds(1);
+        const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - loop_.now()) +
+                           std::chrono::milliseconds(1);
         timer_ = loop_.schedule(std::max(delay, std::chrono::milliseconds(1)), [this] {
             timer_ = 0;
             expire();

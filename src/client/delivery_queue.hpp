@@ -23,6 +23,19 @@ public:
 
     void push(std::function<void()> call) { queue_.push_back(std::move(call)); }
 
+    // For a call that is the LAST thing an entry does (its state change is complete):
+    // when this is the only entry and nothing waits before it, run it now (guarded),
+    // exactly where the drain would have run it, without allocating a closure (the
+    // DTMF/notify hot path). Otherwise it is queued behind the others.
+    template <typename Fn>
+    void push_last(Fn&& fn) {
+        if (depth_ == 1 && queue_.empty() && !draining_) {
+            guarded(fn);
+            return;
+        }
+        queue_.push_back(std::forward<Fn>(fn));
+    }
+
     // Marks one entry into the core (a posted task, a timer, a transport event, a
     // direct call in tests). When the outermost entry ends, the queue is drained.
     class Entry {
@@ -56,7 +69,10 @@ private:
         draining_ = false;
     }
 
-    void run(std::function<void()>& call) noexcept {
+    void run(std::function<void()>& call) noexcept { guarded(call); }
+
+    template <typename Fn>
+    void guarded(Fn& call) noexcept {
         try {
             call();
         } catch (const std::exception& e) {
@@ -70,8 +86,7 @@ private:
         errors_.fetch_add(1, std::memory_order_relaxed);
         try {
             if (report_) report_(what);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
 
     std::atomic<std::uint64_t>& errors_;

@@ -15,9 +15,9 @@
 namespace ivrapi::detail {
 
 struct LinkEvents {
-    std::function<void()> connecting;                           // an attempt starts
-    std::function<void()> up;                                   // the link is open
-    std::function<void(std::string&&)> frame;                   // a frame of the open link
+    std::function<void()> connecting;          // an attempt starts
+    std::function<void()> up;                  // the link is open
+    std::function<void(std::string&&)> frame;  // a frame of the open link
     // The link is gone (or the attempt failed). `will_retry`: a reconnect is scheduled.
     std::function<void(const Error& why, bool was_up, bool will_retry)> down;
     // Asked before retrying after `why`; false gives up (e.g. a token refused N times).

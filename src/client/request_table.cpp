@@ -21,8 +21,8 @@ protocol::Qid RequestTable::send(std::string_view name, const FrameFor& frame_fo
             if (it == pending_.end()) return;
             it->second.timer = 0;
             if (counters_.request_timeouts) counters_.request_timeouts->fetch_add(1, std::memory_order_relaxed);
-            fail(qid, Error(Errc::timeout, "no reply to " + it->second.name + " within " +
-                                               std::to_string(timeout.count()) + " ms"));
+            fail(qid, Error(Errc::timeout,
+                            "no reply to " + it->second.name + " within " + std::to_string(timeout.count()) + " ms"));
         });
     }
     pending_.emplace(qid, std::move(p));
@@ -38,8 +38,8 @@ std::uint64_t RequestTable::hold(std::string_view name, FrameFor frame_for, mill
         Held late = std::move(it->second);
         held_.erase(it);
         if (counters_.request_timeouts) counters_.request_timeouts->fetch_add(1, std::memory_order_relaxed);
-        late.done(0, Error(Errc::timeout, late.name + " not sent: no connection within " +
-                                              std::to_string(timeout.count()) + " ms"));
+        late.done(0, Error(Errc::timeout,
+                           late.name + " not sent: no connection within " + std::to_string(timeout.count()) + " ms"));
     });
     held_.emplace(id, std::move(h));
     return id;
@@ -68,8 +68,9 @@ void RequestTable::fail_held(const Error& e) {
 bool RequestTable::complete(protocol::Reply&& reply, std::string& why_not) {
     using State = protocol::QidField::State;
     if (reply.qid.state != State::valid) {
-        why_not = reply.request + "_result with " +
-                  (reply.qid.state == State::absent ? std::string("no qid") : "qid " + reply.qid.text + " we never send");
+        why_not =
+            reply.request + "_result with " +
+            (reply.qid.state == State::absent ? std::string("no qid") : "qid " + reply.qid.text + " we never send");
         return false;
     }
     auto it = pending_.find(reply.qid.value);
@@ -85,8 +86,8 @@ bool RequestTable::complete(protocol::Reply&& reply, std::string& why_not) {
     const protocol::Qid qid = it->first;
     pending_.erase(it);
     if (p.timer) loop_.cancel(p.timer);
-    const auto us = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - p.sent).count());
+    const auto us =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - p.sent).count());
     if (counters_.requests) counters_.requests->fetch_add(1, std::memory_order_relaxed);
     if (counters_.latency_sum_us) counters_.latency_sum_us->fetch_add(us, std::memory_order_relaxed);
     if (counters_.latency_max_us && us > counters_.latency_max_us->load(std::memory_order_relaxed)) {

@@ -15,19 +15,21 @@ constexpr std::uint8_t kMaxClaimAttempts = 3;  // unanswered reaccepts / aborts 
 void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
     Entry entry(deliveries_);
     if (stopped_ || stopping_ || link_gone_ || !claiming_) {
-        deliver<Session>(std::move(done),
-                         stopped_ || stopping_ ? Error(Errc::stopped, "the client was stopped")
-                         : link_gone_          ? Error(Errc::not_connected, "the link is gone and reconnects are off")
-                                               : Error(Errc::cancelled, "draining: no new claims"));
+        deliver<Session>(std::move(done), stopped_ || stopping_ ? Error(Errc::stopped, "the client was stopped")
+                                          : link_gone_
+                                              ? Error(Errc::not_connected, "the link is gone and reconnects are off")
+                                              : Error(Errc::cancelled, "draining: no new claims"));
         return;
     }
     if (dedupe_.recently_ended(info->ivrid)) {
-        deliver<Session>(std::move(done), Error(Errc::session_ended, "the offer of " + info->ivrid + " ended before accept"));
+        deliver<Session>(std::move(done),
+                         Error(Errc::session_ended, "the offer of " + info->ivrid + " ended before accept"));
         return;
     }
     if (sessions_.count(info->ivrid)) {
-        deliver<Session>(std::move(done), Error(Errc::invalid_argument, "session " + info->ivrid +
-                                                                            " is already accepted (or being accepted) by this client"));
+        deliver<Session>(std::move(done),
+                         Error(Errc::invalid_argument,
+                               "session " + info->ivrid + " is already accepted (or being accepted) by this client"));
         return;
     }
     auto s = std::make_shared<SessionState>(info, link_handle_);
@@ -184,7 +186,8 @@ void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s, bool 
     if (auto done = s->take_accept()) deliver<Session>(std::move(done), make_session(s));
     if (s->wants_hand_back()) {
         if (s->waiters && s->waiters->abort.empty()) {
-            log(LogLevel::info, "session " + s->info->ivrid + " granted after its accept was given up: handing it back");
+            log(LogLevel::info,
+                "session " + s->info->ivrid + " granted after its accept was given up: handing it back");
         }
         fail_held(*s, Error(Errc::session_ended, "session " + s->info->ivrid + " is being handed back (abort)"));
         hand_back(s);
@@ -204,8 +207,10 @@ void ClientCore::start_probe(const std::shared_ptr<SessionState>& s) {
     const Json data = pause.data();
     std::weak_ptr<SessionState> weak = s;
     const auto qid = requests_.send(
-        protocol::kApply, [ref, data, oid](protocol::Qid q) { return protocol::encode_component_apply(q, ref, data, oid); },
-        milliseconds(0), [this, weak, oid](protocol::Qid, Result<protocol::Reply> r) {
+        protocol::kApply,
+        [ref, data, oid](protocol::Qid q) { return protocol::encode_component_apply(q, ref, data, oid); },
+        milliseconds(0),
+        [this, weak, oid](protocol::Qid, Result<protocol::Reply> r) {
             auto st = weak.lock();
             if (!st || !st->probe || st->probe->oid != oid) return;
             if (r && r->success) return;  // it runs: its stopped event ends the probe
@@ -235,10 +240,10 @@ void ClientCore::end_probe(const std::shared_ptr<SessionState>& s, bool componen
     log(LogLevel::info, "session " + s->info->ivrid + ": " + why);
     if (component_gone && s->running && s->running->oid == probe->for_oid) {
         status_.components_lost.fetch_add(1, std::memory_order_relaxed);
-        complete_component(*s, Error(Errc::component_lost,
-                                     "component oId " + std::to_string(probe->for_oid) +
-                                         " is no longer running on the platform after the re-claim (" + why +
-                                         "): its result was lost with the link"));
+        complete_component(
+            *s, Error(Errc::component_lost, "component oId " + std::to_string(probe->for_oid) +
+                                                " is no longer running on the platform after the re-claim (" + why +
+                                                "): its result was lost with the link"));
     }
     if (probe->held_apply) {
         if (s->phase == SessionPhase::ended || stopping_) {
@@ -265,23 +270,24 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
         return;
     }
     switch (s->phase) {
-    case SessionPhase::ended:
-        deliver<void>(std::move(done), Error(Errc::session_ended, "session " + s->info->ivrid + " has ended"));
-        return;
-    case SessionPhase::accepting:
-    case SessionPhase::accept_unknown:
-        deliver<void>(std::move(done), Error(Errc::invalid_argument, "session " + s->info->ivrid + " is not accepted yet"));
-        return;
-    case SessionPhase::aborting:
-    case SessionPhase::detached:
-    case SessionPhase::reclaiming:
-        // Sent (again) once the session is re-claimed; the one in flight completes all.
-        s->wait().abort.push_back(std::move(done));
-        return;
-    case SessionPhase::controlled:
-        s->wait().abort.push_back(std::move(done));
-        hand_back(s);
-        return;
+        case SessionPhase::ended:
+            deliver<void>(std::move(done), Error(Errc::session_ended, "session " + s->info->ivrid + " has ended"));
+            return;
+        case SessionPhase::accepting:
+        case SessionPhase::accept_unknown:
+            deliver<void>(std::move(done),
+                          Error(Errc::invalid_argument, "session " + s->info->ivrid + " is not accepted yet"));
+            return;
+        case SessionPhase::aborting:
+        case SessionPhase::detached:
+        case SessionPhase::reclaiming:
+            // Sent (again) once the session is re-claimed; the one in flight completes all.
+            s->wait().abort.push_back(std::move(done));
+            return;
+        case SessionPhase::controlled:
+            s->wait().abort.push_back(std::move(done));
+            hand_back(s);
+            return;
     }
 }
 

@@ -44,7 +44,7 @@ struct SessionState {
 
     struct Running {
         std::int64_t oid = 0;
-        protocol::Qid apply_qid = 0;       // 0 once the apply's reply was handled
+        protocol::Qid apply_qid = 0;  // 0 once the apply's reply was handled
         Callback<ComponentStopped> done;
         Loop::Clock::time_point deadline;  // component_timeout (see ComponentTracker)
         Loop::TimerId grace = 0;           // after a terminate reply, wait this long for stopped
@@ -105,8 +105,8 @@ struct SessionState {
     // probe is refused: busy) or not (the probe runs) — docs/design.md "component probe".
     struct Probe {
         std::int64_t oid = 0;
-        std::int64_t for_oid = 0;      // the component it asks about
-        Loop::TimerId timer = 0;       // component_probe_timeout
+        std::int64_t for_oid = 0;          // the component it asks about
+        Loop::TimerId timer = 0;           // component_probe_timeout
         std::function<void()> held_apply;  // an apply asked while the probe runs
     };
     std::unique_ptr<Probe> probe;

@@ -6,8 +6,8 @@ using std::chrono::milliseconds;
 
 namespace {
 bool link_gone(const Result<protocol::Reply>& r) {
-    return !r && (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped) ||
-                  r.error().is(Errc::not_connected));
+    return !r &&
+           (r.error().is(Errc::connection_lost) || r.error().is(Errc::stopped) || r.error().is(Errc::not_connected));
 }
 std::string failure_text(const Result<protocol::Reply>& r) { return r ? r->error.message : r.error().message; }
 }  // namespace
@@ -49,7 +49,8 @@ void SubscriptionKeeper::subscribe() {
     const auto qid = requests_.send(
         protocol::kSubscribe,
         [id, events, expires](protocol::Qid q) { return protocol::encode_subscribe(q, id, events, expires); },
-        settings_.request_timeout, [this, link](protocol::Qid, Result<protocol::Reply> r) {
+        settings_.request_timeout,
+        [this, link](protocol::Qid, Result<protocol::Reply> r) {
             if (link != link_ || link_gone(r)) return;
             if (!r || !r->success) {
                 log_(LogLevel::error, "subscribe failed: " + failure_text(r) + "; retrying in " +
@@ -68,8 +69,10 @@ void SubscriptionKeeper::renew() {
     const std::string id = settings_.id;
     const std::uint64_t link = link_;
     requests_.send(
-        protocol::kSubscribe, [id, expires](protocol::Qid q) { return protocol::encode_subscribe_renew(q, id, expires); },
-        settings_.request_timeout, [this, link](protocol::Qid, Result<protocol::Reply> r) {
+        protocol::kSubscribe,
+        [id, expires](protocol::Qid q) { return protocol::encode_subscribe_renew(q, id, expires); },
+        settings_.request_timeout,
+        [this, link](protocol::Qid, Result<protocol::Reply> r) {
             if (link != link_ || link_gone(r)) return;
             if (!r || !r->success) {
                 // The subscription may be gone: create it again (same id).

@@ -8,9 +8,7 @@
 namespace ivrapi::detail {
 namespace {
 
-[[noreturn]] void reject(const std::string& what) {
-    throw std::invalid_argument("ivrapi::ClientOptions: " + what);
-}
+[[noreturn]] void reject(const std::string& what) { throw std::invalid_argument("ivrapi::ClientOptions: " + what); }
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

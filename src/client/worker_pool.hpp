@@ -52,8 +52,7 @@ public:
             if (!j.dropped) continue;
             try {
                 j.dropped();
-            } catch (...) {
-            }
+            } catch (...) {}
         }
         for (auto& t : threads) {
             if (t.get_id() == std::this_thread::get_id()) t.detach();

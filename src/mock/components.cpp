@@ -13,8 +13,8 @@ namespace ivrapi::mock::detail {
 namespace {
 
 bool is_dtmf(char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' ||
-           (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd');
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' || (c >= 'A' && c <= 'D') ||
+           (c >= 'a' && c <= 'd');
 }
 
 // "4, 5, 6", "456", "#" or ["4", "5"] -> {'4','5','6'}.
@@ -65,8 +65,7 @@ std::vector<std::string> sequences(const rapidjson::Value& d, const char* key) {
 }
 
 // A duration from the first present property; `scale` converts its unit to ms.
-std::optional<ms> duration_prop(const rapidjson::Value& d,
-                                std::initializer_list<std::pair<const char*, double>> keys) {
+std::optional<ms> duration_prop(const rapidjson::Value& d, std::initializer_list<std::pair<const char*, double>> keys) {
     for (const auto& [key, scale] : keys) {
         if (auto v = prop_number(d, key)) {
             double msv = std::fabs(*v) * scale;
@@ -178,8 +177,11 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
                 break;
             }
             if (mode == 1) {
-                if (auto limit = duration_prop(d, {{"limitMs", 1}, {"timeLimitMs", 1}, {"limitSec", 1000},
-                                                   {"timeLimitSec", 1000}, {"timeoutSec", 1000}})) {
+                if (auto limit = duration_prop(d, {{"limitMs", 1},
+                                                   {"timeLimitMs", 1},
+                                                   {"limitSec", 1000},
+                                                   {"timeLimitSec", 1000},
+                                                   {"timeoutSec", 1000}})) {
                     ms left = *limit;
                     for (auto& dur : run.durations) {
                         dur = std::min(dur, left);
@@ -188,8 +190,11 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
                 }
             }
             if (mode == 2 || mode == 7) {
-                run.pause = duration_prop(d, {{"pauseMs", 1}, {"extraPauseMs", 1}, {"pauseSec", 1000},
-                                              {"extraPauseSec", 1000}, {"timeoutSec", 1000}})
+                run.pause = duration_prop(d, {{"pauseMs", 1},
+                                              {"extraPauseMs", 1},
+                                              {"pauseSec", 1000},
+                                              {"extraPauseSec", 1000},
+                                              {"timeoutSec", 1000}})
                                 .value_or(mode == 2 ? ms(3000) : ms(0));
             }
             break;
@@ -215,8 +220,7 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
         }
         case 206: {
             run.first_timeout = duration_prop(d, {{"timeoutSec", 1000}, {"timeoutMs", 1}}).value_or(ms(10000));
-            run.symbol_timeout =
-                duration_prop(d, {{"symbolTimeoutSec", 1000}, {"symbolTimeoutMs", 1}}).value_or(ms(0));
+            run.symbol_timeout = duration_prop(d, {{"symbolTimeoutSec", 1000}, {"symbolTimeoutMs", 1}}).value_or(ms(0));
             auto max = prop_int(d, "maxSymbolCount").value_or(0);
             run.max_digits = max > 0 ? static_cast<std::size_t>(max) : 0;
             // 206's documented terminators are "interruptSymbols"; "terminateSymbols" was
@@ -225,8 +229,8 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             for (auto& t : sequences(d, "terminateSymbols")) run.terminators.push_back(std::move(t));
             // The documented switch keeps terminators (code unknown): "keepTerminateSymbols",
             // or "clearInterrupt": 0 as a stored 204 names its sibling switch [guesses].
-            run.keep_terminator = prop_bool(d, "keepTerminateSymbols").value_or(false) ||
-                                  !prop_bool(d, "clearInterrupt").value_or(true);
+            run.keep_terminator =
+                prop_bool(d, "keepTerminateSymbols").value_or(false) || !prop_bool(d, "clearInterrupt").value_or(true);
             if (prop_bool(d, "clearDtmfBuffer").value_or(true)) call.dtmf_buffer.clear();
             break;
         }
@@ -274,9 +278,7 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             run.instant = true;
             break;
         }
-        case 201:
-            run.instant = true;
-            break;
+        case 201: run.instant = true; break;
         case 203: {
             run.text = prop_string(d, "number").value_or("");
             if (run.text.empty()) {
@@ -286,13 +288,9 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             run.instant = true;
             break;
         }
-        case 103:
-            run.planned = duration_prop(d, {{"timeoutMs", 1}, {"timeoutSec", 1000}}).value_or(ms(1000));
-            break;
+        case 103: run.planned = duration_prop(d, {{"timeoutMs", 1}, {"timeoutSec", 1000}}).value_or(ms(1000)); break;
         case 223:
-        case 227:
-            run.planned = options_.asr_duration;
-            break;
+        case 227: run.planned = options_.asr_duration; break;
         case 213:
             if (file_list(d, false).empty()) {
                 why = "'file' is required";
@@ -305,9 +303,7 @@ bool Core::start_component(CallData& call, Run& run, const rapidjson::Value& d, 
             run.planned = options_.fax_duration;
             run.out_path = ":TEMP/fax/fax_" + std::to_string(++next_file_) + ".tif";
             break;
-        default:
-            why = "unsupported oType " + std::to_string(t);
-            return false;
+        default: why = "unsupported oType " + std::to_string(t); return false;
     }
     return true;
 }
@@ -386,8 +382,7 @@ void Core::begin_component(CallData& call, Run& run) {
             log(call.ivrid + ": transferred to " + run.text);
             return finish(call, "transfer", ivrapi::Json::object(), false, true);
         case 223:
-        case 227:
-        {
+        case 227: {
             // The caller's words for this call: its n-th ASR text, the last one repeating.
             std::string text = options_.asr_text;
             if (!call.asr_texts.empty()) text = call.asr_texts[std::min(call.asr_count, call.asr_texts.size() - 1)];
@@ -396,8 +391,7 @@ void Core::begin_component(CallData& call, Run& run) {
                 finish(c, "transfer", ivrapi::Json::object({{"text", text}}), false);
             });
         }
-        default:
-            return arm(call, run.planned, done);
+        default: return arm(call, run.planned, done);
     }
 }
 
@@ -410,17 +404,15 @@ void Core::play_next(CallData& call, Run& run) {
     }
     if (run.pause.count() > 0 && !run.in_pause) {
         run.in_pause = true;
-        return arm(call, run.pause, [this](CallData& c, Run&) {
-            finish(c, "transferTimeout", ivrapi::Json::object(), false);
-        });
+        return arm(call, run.pause,
+                   [this](CallData& c, Run&) { finish(c, "transferTimeout", ivrapi::Json::object(), false); });
     }
     finish(call, "transfer", ivrapi::Json::object(), false);
 }
 
 void Core::collect_check(CallData& call, Run& run) {
     for (const auto& t : run.terminators) {
-        if (run.digits.size() >= t.size() &&
-            run.digits.compare(run.digits.size() - t.size(), t.size(), t) == 0) {
+        if (run.digits.size() >= t.size() && run.digits.compare(run.digits.size() - t.size(), t.size(), t) == 0) {
             std::string buffer = run.digits;
             if (!run.keep_terminator) buffer.resize(buffer.size() - t.size());
             return finish(call, "transfer", ivrapi::Json::object({{"dtmfBuffer", buffer}}), false);
@@ -496,9 +488,7 @@ void Core::press(CallData& call, char digit) {
                 return finish(call, "transfer", ivrapi::Json::object({{"interruptSymbol", d}}), false);
             }
             return;
-        case 206:
-            run.digits += digit;
-            return collect_check(call, run);
+        case 206: run.digits += digit; return collect_check(call, run);
         case 208:
             if (run.interrupt.count(digit)) {
                 log(call.ivrid + ": record interrupted by " + d);
@@ -509,14 +499,12 @@ void Core::press(CallData& call, char digit) {
                 return finish(call, "transfer", ivrapi::Json::object({{"dtmfBuffer", run.digits}}), false);
             }
             return;
-        default:
-            call.dtmf_buffer += digit;
-            return;
+        default: call.dtmf_buffer += digit; return;
     }
 }
 
-void Core::finish(CallData& call, const std::string& transfer_key, ivrapi::Json results,
-                  bool terminated, bool ends_call) {
+void Core::finish(CallData& call, const std::string& transfer_key, ivrapi::Json results, bool terminated,
+                  bool ends_call) {
     auto run = std::move(call.run);
     call.run.reset();
     if (!run) return;

@@ -339,8 +339,8 @@ void Core::handle_control(const std::string& command, const HttpRequest& request
                 }
                 auto now = std::chrono::steady_clock::now();
                 if (now >= deadline) {
-                    reply = error_reply(408, "wait: '" + what + "' not reached within " +
-                                                 std::to_string(timeout.count()) + " ms");
+                    reply = error_reply(
+                        408, "wait: '" + what + "' not reached within " + std::to_string(timeout.count()) + " ms");
                     break;
                 }
                 self->wait_change(seen, std::min(deadline, now + ms(50)));

@@ -18,9 +18,7 @@ namespace {
 
 constexpr const char* kBase = "/ws/token/v1";
 
-std::string strip_query(const std::string& resource) {
-    return resource.substr(0, resource.find_first_of("?#"));
-}
+std::string strip_query(const std::string& resource) { return resource.substr(0, resource.find_first_of("?#")); }
 
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -113,22 +111,18 @@ void Core::join_workers() {
     }
 }
 
-TimePoint Core::now() const {
-    return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
-}
+TimePoint Core::now() const { return options_.clock ? options_.clock() : std::chrono::steady_clock::now(); }
 
 std::int64_t Core::wall_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
 std::string Core::uuid() {
     std::uint64_t a = rng_(), b = rng_();
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx",
-                  static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                  static_cast<unsigned>(a & 0x0fff),
+    std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0x0fff),
                   static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                   static_cast<unsigned long long>(b & 0xffffffffffffULL));
     return buf;
@@ -141,16 +135,14 @@ void Core::log(const std::string& line) {
     std::snprintf(stamp, sizeof stamp, "%9.3f ", t);
     std::string text = stamp + line;
     if (options_.token.size() >= 4) {  // the token is never logged
-        for (auto pos = text.find(options_.token); pos != std::string::npos;
-             pos = text.find(options_.token, pos + 3)) {
+        for (auto pos = text.find(options_.token); pos != std::string::npos; pos = text.find(options_.token, pos + 3)) {
             text.replace(pos, options_.token.size(), "***");
         }
     }
     std::lock_guard<std::mutex> lock(log_mutex_);
     try {
         options_.log(text);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 void Core::on_log(const std::string& line) { log(line); }
@@ -277,8 +269,7 @@ std::string Core::call_identity_json(const CallData& call, bool with_offer) cons
     return {sb.GetString(), sb.GetSize()};
 }
 
-void Core::notify(const std::string& cls, const std::string& type, const std::string& data_json,
-                  const CallData& call) {
+void Core::notify(const std::string& cls, const std::string& type, const std::string& data_json, const CallData& call) {
     auto t = now();
     FrameWriter f("notify");
     f.key("class").str(cls).key("type").str(type).key("eventts").num(wall_ms());
@@ -298,8 +289,7 @@ void Core::notify(const std::string& cls, const std::string& type, const std::st
                                      [&](const std::string& e) { return event_matches(e, cls, type); });
             if (match && !sub.objects.empty()) {
                 match = std::any_of(sub.objects.begin(), sub.objects.end(), [&](const std::string& o) {
-                    return o == "any" || o == call.ivrid || o == call.callid || o == call.cid ||
-                           o == call.key;
+                    return o == "any" || o == call.ivrid || o == call.callid || o == call.cid || o == call.key;
                 });
             }
             if (match) {
@@ -338,7 +328,8 @@ int Core::on_validate(const std::string& resource, const std::string& authorizat
         token = path.substr(base.size() + 1);
         found = true;
     } else {
-        log("refused upgrade: unknown path " + short_text(path.substr(0, path.find("/v1/") == std::string::npos ? path.size() : path.find("/v1/") + 3)));
+        log("refused upgrade: unknown path " +
+            short_text(path.substr(0, path.find("/v1/") == std::string::npos ? path.size() : path.find("/v1/") + 3)));
         return 404;
     }
     if (!found) {
@@ -379,8 +370,7 @@ void Core::on_close(int connection) {
             if (options_.detached_timeout) {
                 auto c = call;
                 after(*options_.detached_timeout, [this, c, gen] {
-                    if (c->phase == CallData::Phase::controlled && c->control_gen == gen &&
-                        c->controller < 0) {
+                    if (c->phase == CallData::Phase::controlled && c->control_gen == gen && c->controller < 0) {
                         abandon(*c);
                         end_call(*c, "timeout");
                     }
@@ -412,8 +402,7 @@ void Core::process_message(int connection, std::string text) {
         if (options_.log_frames) log("conn " + std::to_string(connection) + " -> " + short_text(text));
 
         rapidjson::Document doc;
-        doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-            text.data(), text.size());
+        doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
         ReceivedRequest rr;
         rr.raw = text;
         rr.connection = connection;
@@ -439,8 +428,8 @@ void Core::process_message(int connection, std::string text) {
             cit->second.dropping = true;  // its reply and anything else is not sent
         }
         if (!why.empty()) {
-            log("conn " + std::to_string(connection) + ": malformed frame ignored (" + why + "): " +
-                short_text(text, 120));
+            log("conn " + std::to_string(connection) + ": malformed frame ignored (" + why +
+                "): " + short_text(text, 120));
         } else {
             ReplyTo to;
             to.connection = connection;
@@ -553,9 +542,8 @@ void Core::handle_connection_info(const ReplyTo& to) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char datetime[80];
-    std::snprintf(datetime, sizeof datetime, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(wall % 1000));
+    std::snprintf(datetime, sizeof datetime, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(wall % 1000));
     static const std::string ip_id = "5d7a0b0e-6c6f-4d6f-8b63-6d6f636b0001";
     FrameWriter f("connection_info_result");
     if (!to.qid.empty()) f.key("qid").raw(to.qid);
@@ -629,8 +617,8 @@ void Core::handle_subscribe(const ReplyTo& to, const rapidjson::Value& body) {
             objects.emplace_back(ob->GetString(), ob->GetStringLength());
         }
     }
-    auto expires_at = t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(*expires));
+    auto expires_at =
+        t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*expires));
     if (it == conn.subs.end()) {
         if (!has_events || events.empty()) {
             return reply_error(to, "subscribe: unknown subscription id '" + id + "' and no 'events'");
@@ -788,8 +776,7 @@ void Core::handle_apply(const ReplyTo& to, CallData& call, const rapidjson::Valu
     auto otype = prop_int(*data, "oType");
     if (!otype) return reply_error(to, "'data.oType' is required");
     if (call.run) {
-        return reply_error(to, "a component is already running (oType " +
-                                   std::to_string(call.run->o_type) + ")");
+        return reply_error(to, "a component is already running (oType " + std::to_string(call.run->o_type) + ")");
     }
     auto run = std::make_unique<Run>();
     run->seq = ++next_seq_;
@@ -982,8 +969,7 @@ std::shared_ptr<CallData> Core::start_call(CallOptions o) {
         }
         after(options_.accept_timeout, [this, c] {
             if (c->phase == CallData::Phase::offered) {
-                log(c->ivrid + ": not accepted within " +
-                    std::to_string(options_.accept_timeout.count()) + " ms");
+                log(c->ivrid + ": not accepted within " + std::to_string(options_.accept_timeout.count()) + " ms");
                 end_call(*c, "timeout");
             }
         });

@@ -33,31 +33,31 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // Where and how to answer one request.
 struct ReplyTo {
     int connection = 0;
-    std::string name;       // request name; the reply is name + "_result"
-    std::string qid;        // JSON text of the qid as received ("" = none)
-    bool drop = false;      // fault: never answer
-    ms delay{0};            // fault: answer late
+    std::string name;   // request name; the reply is name + "_result"
+    std::string qid;    // JSON text of the qid as received ("" = none)
+    bool drop = false;  // fault: never answer
+    ms delay{0};        // fault: answer late
 };
 
 // The component currently running in a call.
 struct Run {
-    std::uint64_t seq = 0;       // unique per server
-    std::size_t record = 0;      // index in CallData::records
+    std::uint64_t seq = 0;   // unique per server
+    std::size_t record = 0;  // index in CallData::records
     int o_type = 0;
-    std::string oid;             // JSON text of data.oId ("0" when absent)
+    std::string oid;  // JSON text of data.oId ("0" when absent)
     ReplyTo ack;
-    bool ack_pending = false;    // apply reply deferred to completion
-    std::uint64_t timer_gen = 0; // bumped to invalidate armed timers
+    bool ack_pending = false;     // apply reply deferred to completion
+    std::uint64_t timer_gen = 0;  // bumped to invalidate armed timers
     TimePoint started{};
 
     // play / TTS
     std::vector<std::string> files;
     std::vector<ms> durations;
     std::size_t file_index = 0;
-    ms pause{0};                 // play mode 2/7: extra pause for DTMF after the files
+    ms pause{0};  // play mode 2/7: extra pause for DTMF after the files
     bool in_pause = false;
-    std::set<char> interrupt;    // digits that stop play/record/TTS
-    bool clear_interrupt = false; // 204 clearInterrupt: the interrupting digit leaves the buffer
+    std::set<char> interrupt;      // digits that stop play/record/TTS
+    bool clear_interrupt = false;  // 204 clearInterrupt: the interrupting digit leaves the buffer
     // collect / record
     std::string digits;
     std::size_t max_digits = 0;  // 0 = no limit
@@ -66,12 +66,12 @@ struct Run {
     ms first_timeout{0};
     ms symbol_timeout{0};
     // record / TTS-to-file / fax receive
-    std::string out_path;        // platform path written on completion ("" = none)
+    std::string out_path;  // platform path written on completion ("" = none)
     ms planned{0};
     // 202 / 203 / 207
     int sip_code = 0;
-    std::string text;            // 203 number, 207 digits, TTS text
-    bool instant = false;        // completes as soon as it starts
+    std::string text;      // 203 number, 207 digits, TTS text
+    bool instant = false;  // completes as soon as it starts
 };
 
 struct CallData {
@@ -82,23 +82,23 @@ struct CallData {
     std::vector<DtmfAt> caller_dtmf;
     std::optional<ms> hangup_after, hangup_after_offer;
     std::vector<std::string> asr_texts;
-    std::string temp_dir;            // the script's :TEMP folder, removed when the call ends
+    std::string temp_dir;  // the script's :TEMP folder, removed when the call ends
 
     // Guarded by Core::mutex_.
     enum class Phase { offered, controlled, ended } phase = Phase::offered;
     int controller = -1;
     bool ever_accepted = false;
-    std::uint64_t control_gen = 0;   // bumped on every change of controller
+    std::uint64_t control_gen = 0;  // bumped on every change of controller
     std::string end_reason;
     std::string sip_state;
     std::vector<ComponentRecord> records;
     std::vector<std::string> played;
     std::vector<int> sip_codes;
     std::string sent_dtmf, transferred_to;
-    std::string dtmf_buffer;         // digits not consumed by a component
+    std::string dtmf_buffer;  // digits not consumed by a component
     std::unique_ptr<Run> run;
-    std::vector<std::string> queued; // controller frames produced while detached
-    std::size_t asr_count = 0;       // ASR components run so far
+    std::vector<std::string> queued;  // controller frames produced while detached
+    std::size_t asr_count = 0;        // ASR components run so far
 };
 
 struct Subscription {
@@ -118,7 +118,7 @@ struct HttpResource {
 };
 
 struct Link {
-    std::string local;       // a private copy: the link outlives the script's temp folder
+    std::string local;  // a private copy: the link outlives the script's temp folder
     TimePoint expires_at{};
 };
 
@@ -194,8 +194,7 @@ private:
     void reply_error(const ReplyTo& to, const std::string& reason);
     void reply_result(const ReplyTo& to, const std::string& result);
     void to_controller(CallData& call, const std::string& frame, bool queue_if_detached);
-    void notify(const std::string& cls, const std::string& type, const std::string& data_json,
-                const CallData& call);
+    void notify(const std::string& cls, const std::string& type, const std::string& data_json, const CallData& call);
     HttpReply serve_file(const HttpRequest& request);
 
     // requests
@@ -220,13 +219,12 @@ private:
     std::string call_identity_json(const CallData& call, bool with_offer) const;
 
     // components (components.cpp)
-    bool start_component(CallData& call, Run& run, const rapidjson::Value& data,
-                         std::string& why);
+    bool start_component(CallData& call, Run& run, const rapidjson::Value& data, std::string& why);
     bool check_file(const CallData& call, const std::string& path, std::string& why) const;
     void component_started(CallData& call, int o_type);
     void component_digit(CallData& call, char digit);
-    void finish(CallData& call, const std::string& transfer_key, ivrapi::Json results,
-                bool terminated, bool ends_call = false);
+    void finish(CallData& call, const std::string& transfer_key, ivrapi::Json results, bool terminated,
+                bool ends_call = false);
     void abandon(CallData& call);
     void arm(CallData& call, ms delay, std::function<void(CallData&, Run&)> fn);
     void begin_component(CallData& call, Run& run);

@@ -82,8 +82,7 @@ std::optional<fs::path> safe_relative(const std::string& rest) {
 }
 }  // namespace
 
-std::string local_path_of(const Storage& storage, const std::string& platform_path,
-                          const std::string& call_temp) {
+std::string local_path_of(const Storage& storage, const std::string& platform_path, const std::string& call_temp) {
     if (platform_path.empty()) return {};
     if (platform_path[0] != ':') {  // a file attached to the script
         if (storage.script_dir.empty()) return {};
@@ -181,8 +180,8 @@ std::string make_wav(std::chrono::milliseconds duration) {
     s += "WAVE";
     s += "fmt ";
     put32(s, 16);
-    put16(s, 1);         // PCM
-    put16(s, 1);         // mono
+    put16(s, 1);  // PCM
+    put16(s, 1);  // mono
     put32(s, rate);
     put32(s, rate * 2);  // byte rate
     put16(s, 2);         // block align
@@ -303,7 +302,8 @@ public:
         if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return fail_tls("cannot create a TLS session", why);
         in6_addr a6{};
         in_addr a4{};
-        const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+        const bool is_ip =
+            ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
         if (is_ip) {
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
         } else {
@@ -474,8 +474,8 @@ bool fetch_http(const std::string& url, bool tls, std::chrono::milliseconds time
     }
     Stream stream(connected, timeout);
     if (tls && !stream.start_tls(host, ca_file, why)) return false;
-    std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + hostport +
-                          "\r\nUser-Agent: ivrapi-mock\r\nConnection: close\r\n\r\n";
+    std::string request =
+        "GET " + path + " HTTP/1.0\r\nHost: " + hostport + "\r\nUser-Agent: ivrapi-mock\r\nConnection: close\r\n\r\n";
     if (!stream.write_all(request, why)) return false;
     std::string response;
     if (!stream.read_all(response, 64u * 1024u * 1024u, why)) return false;
@@ -496,8 +496,8 @@ bool fetch_http(const std::string& url, bool tls, std::chrono::milliseconds time
 
 }  // namespace
 
-bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file,
-               std::string& body, std::string& why) {
+bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file, std::string& body,
+               std::string& why) {
     if (url.compare(0, 7, "file://") == 0) {
         std::string path = percent_decode(url.substr(7));
         if (path.compare(0, 9, "localhost") == 0) path = path.substr(9);

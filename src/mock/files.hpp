@@ -24,8 +24,7 @@ struct Storage {
 // Local file behind a platform path: ":TEMP/a.wav" -> <call_temp>/a.wav ("" without a
 // call), ":GS_PUB/x" -> the mapped dir or <root>/static/GLOBALSHARE_PUBLIC/x, a bare
 // "x.wav" -> <script_dir>/x.wav. "" when unknown or unsafe ("..").
-std::string local_path_of(const Storage& storage, const std::string& platform_path,
-                          const std::string& call_temp);
+std::string local_path_of(const Storage& storage, const std::string& platform_path, const std::string& call_temp);
 // A regular file, or a directory holding one (the platform plays a random file of it).
 bool playable_file(const std::string& local);
 // Hard link (or copy) `from` to `to`, creating parent directories.
@@ -50,7 +49,7 @@ std::string file_name_of_url(const std::string& url);
 // Fetches http(s)://host[:port]/path (HTTP/1.0, blocking, bounded by `timeout` per
 // step; https verifies the peer against `ca_file`, or the system CAs when empty) or
 // file:///path. False with `why` on failure (including a non-200 status).
-bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file,
-               std::string& body, std::string& why);
+bool fetch_url(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file, std::string& body,
+               std::string& why);
 
 }  // namespace ivrapi::mock::detail

@@ -12,9 +12,7 @@ bool to_json(const rapidjson::Value& v, ivrapi::Json& out, int depth) {
         case rapidjson::kNullType: out = ivrapi::Json(); return true;
         case rapidjson::kFalseType: out = ivrapi::Json(false); return true;
         case rapidjson::kTrueType: out = ivrapi::Json(true); return true;
-        case rapidjson::kStringType:
-            out = ivrapi::Json(std::string(v.GetString(), v.GetStringLength()));
-            return true;
+        case rapidjson::kStringType: out = ivrapi::Json(std::string(v.GetString(), v.GetStringLength())); return true;
         case rapidjson::kNumberType:
             if (v.IsInt64()) {
                 out = ivrapi::Json(static_cast<long long>(v.GetInt64()));
@@ -40,8 +38,7 @@ bool to_json(const rapidjson::Value& v, ivrapi::Json& out, int depth) {
             for (const auto& m : v.GetObject()) {
                 ivrapi::Json j;
                 if (!to_json(m.value, j, depth + 1)) return false;
-                members.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
-                                     std::move(j));
+                members.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), std::move(j));
             }
             out = ivrapi::Json(std::move(members));
             return true;

@@ -92,7 +92,8 @@ Model load(const std::string& text, const std::string& source, const ReplayOptio
         if (!j) bad(source, n, "not JSON (" + j.error().message + ")");
         if (!j->is_object()) bad(source, n, "not a JSON object");
         if (!header) {
-            if (text_of(j->find("cassette")) != "ivrapi") bad(source, n, "no cassette header (\"cassette\": \"ivrapi\")");
+            if (text_of(j->find("cassette")) != "ivrapi")
+                bad(source, n, "no cassette header (\"cassette\": \"ivrapi\")");
             const auto* v = j->find("version");
             if (!v || !v->is_integer()) bad(source, n, "the header has no integer \"version\"");
             if (v->as_int() != 1) bad(source, n, "version " + v->to_text() + " is not supported (this build reads 1)");
@@ -141,8 +142,8 @@ Model load(const std::string& text, const std::string& source, const ReplayOptio
                 e.ivrid = text_of(iv);
             } else if (const auto* d = e.body.find("data"); d && d->find("ivrid")) {
                 e.ivrid = text_of(d->find("ivrid"));
-            } else if (const auto* q = e.body.find("qid"); q && e.name.size() > 7 &&
-                                                           e.name.compare(e.name.size() - 7, 7, "_result") == 0) {
+            } else if (const auto* q = e.body.find("qid");
+                       q && e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, "_result") == 0) {
                 auto it = qid_call.find(q->dump());
                 if (it != qid_call.end()) e.ivrid = it->second;
             } else if (const auto* o = e.body.find("oId")) {
@@ -255,8 +256,8 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
     Impl(Model m, ReplayOptions o) : model(std::move(m)), options(std::move(o)) {
         live_ivrid = options.offer_ivrid.empty() ? model.ivrid : options.offer_ivrid;
         if (!model.ivrid.empty()) maps["ivrid"][Json(model.ivrid).dump()] = Json(live_ivrid);
-        const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch());
+        const auto wall =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
         shift_ms = model.wall_ms ? wall.count() - model.wall_ms : 0;
     }
 
@@ -325,7 +326,8 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
     // into `learn` (applied only when the whole request matches).
     void compare(const Json& exp, const Json& got, const std::string& path, std::vector<std::string>& diffs,
                  std::vector<std::pair<std::string, std::pair<std::string, Json>>>& learn) {
-        if (std::find(options.ignore_fields.begin(), options.ignore_fields.end(), path) != options.ignore_fields.end()) {
+        if (std::find(options.ignore_fields.begin(), options.ignore_fields.end(), path) !=
+            options.ignore_fields.end()) {
             return;
         }
         if (exp.is_object() && got.is_object()) {
@@ -393,9 +395,7 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
 
     std::string step_name(std::size_t i) const { return "step " + std::to_string(i + 1); }
 
-    std::string expected_text(const Step& s) {
-        return s.name + (summary(s.body).empty() ? "" : " " + summary(s.body));
-    }
+    std::string expected_text(const Step& s) { return s.name + (summary(s.body).empty() ? "" : " " + summary(s.body)); }
 
     // ---- the platform's frames, in order, with the recorded delays
     void enqueue(const std::vector<Action>& actions, double since_t, int connection) {
@@ -494,9 +494,9 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
         if (!diffs.empty()) {
             Json want = step.body;
             rewrite(want);
-            diverge(step_name(next) + ": expected " + name + " " + describe(want, diffs) + ", got " +
-                        describe(body, diffs),
-                    expected_frame, text);
+            diverge(
+                step_name(next) + ": expected " + name + " " + describe(want, diffs) + ", got " + describe(body, diffs),
+                expected_frame, text);
             return;
         }
         for (auto& [field, m] : learn) maps[field][m.first] = m.second;
@@ -526,8 +526,8 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
 std::string ReplayReport::to_string() const {
     std::string out;
     if (passed) return "replay passed: " + std::to_string(matched) + "/" + std::to_string(steps) + " requests matched";
-    out = "replay failed after " + std::to_string(matched) + "/" + std::to_string(steps) + " requests: " +
-          (divergence.empty() ? std::string("not finished") : divergence);
+    out = "replay failed after " + std::to_string(matched) + "/" + std::to_string(steps) +
+          " requests: " + (divergence.empty() ? std::string("not finished") : divergence);
     if (!expected_frame.empty()) out += "\n  expected: " + expected_frame;
     if (diverged) out += "\n  got:      " + (got_frame.empty() ? std::string("(nothing)") : got_frame);
     return out;
@@ -587,16 +587,15 @@ ClientOptions Replay::client_options() const {
 
 ReplayReport Replay::wait(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(impl_->mutex);
-    const bool done = impl_->cv.wait_for(lock, timeout, [&] {
-        return impl_->result.passed || impl_->result.diverged || impl_->stopped;
-    });
+    const bool done = impl_->cv.wait_for(
+        lock, timeout, [&] { return impl_->result.passed || impl_->result.diverged || impl_->stopped; });
     if (!done || (!impl_->result.passed && !impl_->result.diverged)) {
         const std::string waited = " within " + std::to_string(timeout.count()) + " ms";
         if (impl_->next < impl_->model.steps.size()) {
             const auto& step = impl_->model.steps[impl_->next];
-            impl_->diverge(impl_->step_name(impl_->next) + ": expected " + impl_->expected_text(step) +
-                               ", got nothing" + waited,
-                           impl_->rewrite_frame(step.raw), "");
+            impl_->diverge(
+                impl_->step_name(impl_->next) + ": expected " + impl_->expected_text(step) + ", got nothing" + waited,
+                impl_->rewrite_frame(step.raw), "");
         } else {
             impl_->diverge("every request matched, but the recorded platform frames were not all sent" + waited, "",
                            "");

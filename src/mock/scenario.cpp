@@ -24,9 +24,7 @@ const char* type_name(const Json& v) {
     return "a value";
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw ScenarioError(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw ScenarioError(path + ": " + what); }
 
 // Reads one JSON object; every key must be read (finish() rejects the others).
 class ObjectReader {
@@ -43,7 +41,8 @@ public:
         const Json* v = get(key);
         if (!v) return std::nullopt;
         if (!v->is_integer() || v->as_int() < 0) {
-            fail(at(key), std::string("expected an integer >= 0, got ") + (v->is_integer() ? v->dump() : type_name(*v)));
+            fail(at(key),
+                 std::string("expected an integer >= 0, got ") + (v->is_integer() ? v->dump() : type_name(*v)));
         }
         return v->as_int();
     }
@@ -135,7 +134,8 @@ void read_call(ObjectReader& r, CallOptions& o) {
             for (std::size_t i = 0; i < a->size(); ++i) {
                 const Json& t = a->as_array()[i];
                 if (!t.is_string()) {
-                    fail(r.at("asr_text") + "[" + std::to_string(i) + "]", std::string("expected a string, got ") + type_name(t));
+                    fail(r.at("asr_text") + "[" + std::to_string(i) + "]",
+                         std::string("expected a string, got ") + type_name(t));
                 }
                 o.asr_texts.push_back(t.as_string());
             }
@@ -224,17 +224,43 @@ std::vector<ScheduledCall> parse_scenario(const Json& doc, ServerOptions& server
 
 const std::vector<std::string>& scenario_keys() {
     static const std::vector<std::string> keys = {
-        "options.accept_timeout_ms", "options.detached_timeout_ms", "options.play_ms",
-        "options.play_durations_ms", "options.record_ms", "options.tts_ms", "options.asr_ms",
-        "options.asr_text", "options.fax_ms", "options.dtmf_send_ms", "options.apply_ack",
-        "options.stopped_event_carries_ids", "options.terminate_reply_first",
-        "options.stopped_event_on_hangup", "options.strict_sip_rules", "options.any_path_plays",
-        "options.component_results", "options.component_transfer_keys",
-        "calls[].at_ms", "calls[].repeat", "calls[].every_ms", "calls[].ivrid", "calls[].key",
-        "calls[].callid", "calls[].cid", "calls[].componentname", "calls[].componentid",
-        "calls[].sm_id", "calls[].state", "calls[].params", "calls[].dtmf[].at_ms",
-        "calls[].dtmf[].digits", "calls[].dtmf[].after_component", "calls[].dtmf[].o_type",
-        "calls[].hangup_after_ms", "calls[].hangup_after_offer_ms", "calls[].asr_text",
+        "options.accept_timeout_ms",
+        "options.detached_timeout_ms",
+        "options.play_ms",
+        "options.play_durations_ms",
+        "options.record_ms",
+        "options.tts_ms",
+        "options.asr_ms",
+        "options.asr_text",
+        "options.fax_ms",
+        "options.dtmf_send_ms",
+        "options.apply_ack",
+        "options.stopped_event_carries_ids",
+        "options.terminate_reply_first",
+        "options.stopped_event_on_hangup",
+        "options.strict_sip_rules",
+        "options.any_path_plays",
+        "options.component_results",
+        "options.component_transfer_keys",
+        "calls[].at_ms",
+        "calls[].repeat",
+        "calls[].every_ms",
+        "calls[].ivrid",
+        "calls[].key",
+        "calls[].callid",
+        "calls[].cid",
+        "calls[].componentname",
+        "calls[].componentid",
+        "calls[].sm_id",
+        "calls[].state",
+        "calls[].params",
+        "calls[].dtmf[].at_ms",
+        "calls[].dtmf[].digits",
+        "calls[].dtmf[].after_component",
+        "calls[].dtmf[].o_type",
+        "calls[].hangup_after_ms",
+        "calls[].hangup_after_offer_ms",
+        "calls[].asr_text",
     };
     return keys;
 }

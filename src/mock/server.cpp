@@ -88,8 +88,7 @@ bool Call::wait_ended(std::chrono::milliseconds timeout) const {
         auto seen = core_->version();
         if (ended()) return true;
         if (std::chrono::steady_clock::now() >= deadline) return ended();
-        core_->wait_change(seen, std::min(deadline, std::chrono::steady_clock::now() +
-                                                        std::chrono::milliseconds(50)));
+        core_->wait_change(seen, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
     }
 }
 
@@ -156,8 +155,7 @@ std::string url_host(const ServerOptions& o) {
 
 std::string Server::url() const {
     const auto& o = impl_->core->options();
-    return std::string(o.tls ? "wss://" : "ws://") + url_host(o) + ":" + std::to_string(impl_->port) +
-           "/ws/token/v1";
+    return std::string(o.tls ? "wss://" : "ws://") + url_host(o) + ":" + std::to_string(impl_->port) + "/ws/token/v1";
 }
 
 std::string Server::url_with_token() const { return url() + "/" + impl_->core->options().token; }
@@ -182,9 +180,7 @@ std::string Server::local_path(const std::string& platform_path) const {
 
 const std::string& Server::temp_dir() const { return impl_->core->root(); }
 
-Call Server::start_call(CallOptions options) {
-    return Call(impl_->core, impl_->core->start_call(std::move(options)));
-}
+Call Server::start_call(CallOptions options) { return Call(impl_->core, impl_->core->start_call(std::move(options))); }
 
 std::optional<Call> Server::find_call(const std::string& ivrid) const {
     auto c = impl_->core->find_call(ivrid);
@@ -200,12 +196,9 @@ std::vector<Call> Server::calls() const {
 
 std::vector<ReceivedRequest> Server::requests() const { return impl_->core->requests(); }
 
-std::size_t Server::request_count(const std::string& name) const {
-    return impl_->core->request_count(name);
-}
+std::size_t Server::request_count(const std::string& name) const { return impl_->core->request_count(name); }
 
-bool Server::wait_for(std::function<bool(const Server&)> predicate,
-                      std::chrono::milliseconds timeout) const {
+bool Server::wait_for(std::function<bool(const Server&)> predicate, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         auto seen = impl_->core->version();
@@ -216,8 +209,7 @@ bool Server::wait_for(std::function<bool(const Server&)> predicate,
     }
 }
 
-bool Server::wait_for_request(const std::string& name, std::chrono::milliseconds timeout,
-                              std::size_t count) const {
+bool Server::wait_for_request(const std::string& name, std::chrono::milliseconds timeout, std::size_t count) const {
     return wait_for([&](const Server& s) { return s.request_count(name) >= count; }, timeout);
 }
 
@@ -227,9 +219,7 @@ std::vector<int> Server::connections() const { return impl_->core->connections()
 
 void Server::drop_connections() { impl_->core->drop_connections(); }
 void Server::drop_connection(int connection) { impl_->core->drop_connection(connection); }
-void Server::close_connections(int code, const std::string& reason) {
-    impl_->core->close_connections(code, reason);
-}
+void Server::close_connections(int code, const std::string& reason) { impl_->core->close_connections(code, reason); }
 void Server::drop_after_messages(std::size_t n) { impl_->core->drop_after_messages(n); }
 void Server::delay_reply(const std::string& name, std::chrono::milliseconds delay) {
     impl_->core->delay_reply(name, delay);

@@ -55,7 +55,7 @@ public:
     virtual ~Transport() = default;
     virtual std::uint16_t port() const = 0;
     virtual void send(int connection, const std::string& text) = 0;
-    virtual void drop(int connection) = 0;   // abnormal close: no close frame
+    virtual void drop(int connection) = 0;  // abnormal close: no close frame
     // A clean WebSocket close with this code and reason.
     virtual void close(int connection, int code, const std::string& reason) = 0;
     // false: WebSocket pings are not answered (a dead peer, as a client's pong timeout sees it).
@@ -68,7 +68,6 @@ public:
 };
 
 // Starts listening on options.address and runs the I/O thread. Throws std::runtime_error.
-std::shared_ptr<Transport> make_transport(const TransportOptions& options,
-                                          std::shared_ptr<TransportHandler> handler);
+std::shared_ptr<Transport> make_transport(const TransportOptions& options, std::shared_ptr<TransportHandler> handler);
 
 }  // namespace ivrapi::mock::detail

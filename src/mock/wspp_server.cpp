@@ -20,8 +20,7 @@ namespace ivrapi::mock::detail {
 namespace {
 
 template <typename Config>
-class WsppTransport final : public Transport,
-                            public std::enable_shared_from_this<WsppTransport<Config>> {
+class WsppTransport final : public Transport, public std::enable_shared_from_this<WsppTransport<Config>> {
 public:
     using Endpoint = websocketpp::server<Config>;
     using ConnectionPtr = typename Endpoint::connection_ptr;
@@ -50,8 +49,7 @@ public:
         // LogBridge::set_channels adds to the enabled set: clear first.
         endpoint_.get_alog().clear_channels(websocketpp::log::alevel::all);
         endpoint_.get_elog().clear_channels(websocketpp::log::elevel::all);
-        endpoint_.get_elog().set_channels(websocketpp::log::elevel::warn |
-                                          websocketpp::log::elevel::rerror |
+        endpoint_.get_elog().set_channels(websocketpp::log::elevel::warn | websocketpp::log::elevel::rerror |
                                           websocketpp::log::elevel::fatal);
         // websocketpp's own lines go to the event log, except the expected noise of
         // closing the acceptor and the connections on shutdown.
@@ -83,8 +81,7 @@ public:
         endpoint_.set_ping_handler([this](Hdl, std::string) { return answer_pings_.load(); });
         endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
         endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
-        endpoint_.set_message_handler(
-            [this](Hdl hdl, MessagePtr msg) { on_message(hdl, std::move(msg)); });
+        endpoint_.set_message_handler([this](Hdl hdl, MessagePtr msg) { on_message(hdl, std::move(msg)); });
 
         std::error_code ec;
         asio::error_code address_ec;
@@ -215,8 +212,7 @@ public:
             for (auto& t : timers) t->cancel();
             for (auto& hdl : all) {
                 std::error_code cec;
-                self->endpoint_.close(hdl, websocketpp::close::status::going_away,
-                                      "server shutting down", cec);
+                self->endpoint_.close(hdl, websocketpp::close::status::going_away, "server shutting down", cec);
             }
         };
         if (!thread_.joinable()) return;
@@ -248,13 +244,13 @@ private:
         asio::error_code ec;
         ctx->use_certificate_chain_file(options_.cert_file, ec);
         if (ec) {
-            throw std::runtime_error("mock server: cannot load certificate '" +
-                                     options_.cert_file + "': " + ec.message());
+            throw std::runtime_error("mock server: cannot load certificate '" + options_.cert_file +
+                                     "': " + ec.message());
         }
         ctx->use_private_key_file(options_.key_file, asio::ssl::context::pem, ec);
         if (ec) {
-            throw std::runtime_error("mock server: cannot load private key '" +
-                                     options_.key_file + "': " + ec.message());
+            throw std::runtime_error("mock server: cannot load private key '" + options_.key_file +
+                                     "': " + ec.message());
         }
         return ctx;
     }
@@ -283,8 +279,7 @@ private:
         auto con = con_of(hdl);
         if (!con) return false;
         try {
-            int status = handler_->on_validate(con->get_resource(),
-                                               con->get_request_header("Authorization"));
+            int status = handler_->on_validate(con->get_resource(), con->get_request_header("Authorization"));
             if (status == 0) return true;
             con->set_status(static_cast<websocketpp::http::status_code::value>(status));
         } catch (...) {
@@ -399,16 +394,13 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Transport> make_transport(const TransportOptions& options,
-                                          std::shared_ptr<TransportHandler> handler) {
+std::shared_ptr<Transport> make_transport(const TransportOptions& options, std::shared_ptr<TransportHandler> handler) {
     if (options.tls) {
-        auto t = std::make_shared<WsppTransport<ivrapi::transport::TlsServerConfig>>(
-            options, std::move(handler));
+        auto t = std::make_shared<WsppTransport<ivrapi::transport::TlsServerConfig>>(options, std::move(handler));
         t->start();
         return t;
     }
-    auto t = std::make_shared<WsppTransport<ivrapi::transport::ServerConfig>>(
-        options, std::move(handler));
+    auto t = std::make_shared<WsppTransport<ivrapi::transport::ServerConfig>>(options, std::move(handler));
     t->start();
     return t;
 }

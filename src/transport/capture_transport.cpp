@@ -12,8 +12,8 @@ class CaptureTransport final : public Transport {
 public:
     CaptureTransport(std::unique_ptr<Transport> inner, Loop& loop, CaptureConfig config)
         : inner_(std::move(inner)), loop_(loop), config_(std::move(config)), start_(loop_.now()) {
-        const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch());
+        const auto wall =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
         Json header = Json::object({{"cassette", "ivrapi"},
                                     {"version", kCassetteVersion},
                                     {"sdk", "ivrapi-cpp"},
@@ -86,8 +86,8 @@ public:
 
 private:
     Json event(const char* name, std::uint64_t gen = 0) const {
-        const double us = static_cast<double>(
-            std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - start_).count());
+        const double us =
+            static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - start_).count());
         return Json::object({{"t", us / 1000.0}, {"gen", static_cast<long long>(gen ? gen : gen_)}, {"ev", name}});
     }
 

@@ -21,9 +21,9 @@ struct CaptureConfig {
     std::function<void(const std::string& line)> write;
     // Applied to every line before it is written: removes the token.
     std::function<std::string(std::string)> redact;
-    std::string url;                                          // where connect() goes
+    std::string url;                                           // where connect() goes
     std::vector<std::pair<std::string, std::string>> headers;  // sent with the upgrade
-    std::string token_placement;                              // "header" or "path"
+    std::string token_placement;                               // "header" or "path"
 };
 
 // Writes the cassette's header line at once; `loop` gives the timestamps.

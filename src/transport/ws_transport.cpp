@@ -136,7 +136,6 @@ public:
         });
     }
 
-
 private:
     // External mode, after close: polls until no connection is left, then lets the
     // owner go (possibly destroying this loop: nothing may follow that).
@@ -165,8 +164,7 @@ private:
             // One throwing task must not drop the others (their futures would never complete).
             try {
                 t();
-            } catch (...) {
-            }
+            } catch (...) {}
         }
     }
 
@@ -280,8 +278,8 @@ public:
         con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
             auto scope = loop_.enter();
             if (gen != generation_) return;
-            log_(LogLevel::warn, "no pong within " + std::to_string(config_.pong_timeout.count()) +
-                                     " ms: dropping the link");
+            log_(LogLevel::warn,
+                 "no pong within " + std::to_string(config_.pong_timeout.count()) + " ms: dropping the link");
             abort_connection(Error(Errc::connection_lost, "pong timeout (dead link)"));
         });
         current_ = con;
@@ -403,7 +401,8 @@ private:
         if (con->get_transport_ec() && con->get_transport_ec() != why) text += " (" + transport_ec + ")";
         if (code == Errc::tls_error) {
             std::string hint;
-            if (text.find("wrong version number") != std::string::npos || text.find("http request") != std::string::npos ||
+            if (text.find("wrong version number") != std::string::npos ||
+                text.find("http request") != std::string::npos ||
                 text.find("packet length too long") != std::string::npos) {
                 hint = " (is it a plain ws:// server? then use ws://)";
             }
@@ -494,4 +493,3 @@ std::unique_ptr<Transport> make_ws_transport(RunnableLoop& loop, TransportConfig
 }
 
 }  // namespace ivrapi::detail
-

@@ -41,11 +41,11 @@ long built_asio_version() noexcept;
 
 // Where and how to connect, from ClientOptions (validated by the client).
 struct ConnectTarget {
-    std::string uri;            // ws(s)://host:port/path (token in the path when chosen)
+    std::string uri;  // ws(s)://host:port/path (token in the path when chosen)
     bool tls = false;
     std::string host;
     std::uint16_t port = 0;
-    std::string bearer_token;   // sent as Authorization when not in the path
+    std::string bearer_token;  // sent as Authorization when not in the path
 };
 
 // What the transport needs to know, and nothing of the client's options.
@@ -55,7 +55,7 @@ struct TransportConfig {
     std::chrono::milliseconds ping_interval{4000};     // 0 = no pings
     std::chrono::milliseconds pong_timeout{5000};
     std::size_t max_message_size = 16u * 1024u * 1024u;
-    std::string ca_file;       // PEM bundle; empty: the system store
+    std::string ca_file;  // PEM bundle; empty: the system store
     bool verify_hostname = true;
     bool accept_invalid_certificates = false;
 };

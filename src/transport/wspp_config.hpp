@@ -68,11 +68,11 @@ public:
     using level = websocketpp::log::level;
     using Sink = std::function<void(bool is_error_channel, level, const std::string&)>;
 
-    explicit LogBridge(websocketpp::log::channel_type_hint::value hint =
-                           websocketpp::log::channel_type_hint::access)
+    explicit LogBridge(websocketpp::log::channel_type_hint::value hint = websocketpp::log::channel_type_hint::access)
         : error_channel_(hint == websocketpp::log::channel_type_hint::error) {}
-    LogBridge(level channels, websocketpp::log::channel_type_hint::value hint)
-        : LogBridge(hint) { channels_ = channels; }
+    LogBridge(level channels, websocketpp::log::channel_type_hint::value hint) : LogBridge(hint) {
+        channels_ = channels;
+    }
 
     void set_sink(Sink sink) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -143,8 +143,8 @@ inline std::shared_ptr<asio::ssl::context> new_tls_context(asio::ssl::context::m
     auto ctx = std::make_shared<asio::ssl::context>(method);
     std::error_code ec;
     ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                         asio::ssl::context::single_dh_use,
                      ec);
     return ctx;
 }

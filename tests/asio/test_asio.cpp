@@ -168,9 +168,9 @@ TEST_CASE("client asio: a library built with another Asio is refused at run time
     ClientOptions o;
     o.url = "ws://127.0.0.1:1/ws/token/v1";
     o.token = "t";
-    CHECK_THROWS_WITH(detail::ClientFactory::on_asio_context(&io, o, 100000),
-                      Catch::Contains("uses Asio 100000 but the library was built with Asio " +
-                                      std::to_string(ASIO_VERSION)));
+    CHECK_THROWS_WITH(
+        detail::ClientFactory::on_asio_context(&io, o, 100000),
+        Catch::Contains("uses Asio 100000 but the library was built with Asio " + std::to_string(ASIO_VERSION)));
 }
 
 TEST_CASE("client post/after: on the I/O thread, in order, after the delay; nothing once stopped") {

@@ -5,7 +5,6 @@ using namespace ivrapi;
 using namespace ivrapi::test;
 using namespace std::chrono_literals;
 
-
 TEST_CASE("connect sends connection_info and subscribe, then reports ready") {
     CoreHarness h;
     std::vector<ConnectionState> states;
@@ -49,8 +48,10 @@ TEST_CASE("replies are matched by qid, out of order - duplicates and unknown qid
     }
     REQUIRE(qids.size() == 2);
     // b's reply first, with its qid echoed as a string; a's as a float.
-    h.transport.receive(R"(["ivrapi_file_get_path_result",{"qid":")" + std::to_string(qids[1]) + R"(","result":"/temp/b.wav"}])");
-    h.transport.receive(R"(["ivrapi_file_get_path_result",{"qid":)" + std::to_string(qids[0]) + R"(.0,"result":"/temp/a.wav"}])");
+    h.transport.receive(R"(["ivrapi_file_get_path_result",{"qid":")" + std::to_string(qids[1]) +
+                        R"(","result":"/temp/b.wav"}])");
+    h.transport.receive(R"(["ivrapi_file_get_path_result",{"qid":)" + std::to_string(qids[0]) +
+                        R"(.0,"result":"/temp/a.wav"}])");
     h.loop.run_ready();
     REQUIRE(la.value);
     REQUIRE(lb.value);
@@ -61,7 +62,7 @@ TEST_CASE("replies are matched by qid, out of order - duplicates and unknown qid
     const auto dropped = h.status.dropped.load();
     h.reply("ivrapi_file_get_path", qids[0], R"("result":"/temp/again.wav")");  // duplicate
     h.reply("ivrapi_file_get_path", 999999);                                    // never sent
-    h.receive(R"(["ivrapi_abort_result",{"qid":0.5,"result":"ok"}])");           // not our kind of qid
+    h.receive(R"(["ivrapi_abort_result",{"qid":0.5,"result":"ok"}])");          // not our kind of qid
     CHECK(la.calls == 1);
     CHECK(h.status.dropped.load() == dropped + 3);
 }

@@ -54,7 +54,7 @@ TEST_CASE("dead air: an apply lost before reaching the platform completes with c
     Got<ComponentStopped> run;
     const auto oid = run_then_reclaim(h, s, run, false);
     auto probe = probe_oid(h, oid);
-    REQUIRE(probe);  // asked at once after the re-claim
+    REQUIRE(probe);                      // asked at once after the re-claim
     h.answer("ivrapi_component_apply");  // the platform runs the probe: nothing else ran
     CHECK_FALSE(run.value);
     h.stopped(*probe);
@@ -120,7 +120,7 @@ TEST_CASE("dead air: a stopped event redelivered after the re-claim wins; the ne
     s.apply(Hangup{}, next.cb());
     h.loop.run_ready();
     CHECK(h.count("ivrapi_component_apply") == 2);  // held
-    h.answer("ivrapi_component_apply");  // the probe ran
+    h.answer("ivrapi_component_apply");             // the probe ran
     h.stopped(*probe);
     CHECK(h.count("ivrapi_component_apply") == 3);  // now sent
     CHECK(h.last("ivrapi_component_apply").body.find("data")->find("oType")->as_int() == 201);

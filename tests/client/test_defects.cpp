@@ -304,11 +304,12 @@ TEST_CASE("worker pool: jobs still queued when it stops run their dropped handle
         REQUIRE(cv.wait_for(lock, 5s, [&] { return started; }));
     }
     std::atomic<int> ran{0}, dropped{0};
-    pool->submit([&] { ++ran; }, [&] {
-        std::lock_guard<std::mutex> lock(m);
-        ++dropped;
-        cv.notify_all();
-    });
+    pool->submit([&] { ++ran; },
+                 [&] {
+                     std::lock_guard<std::mutex> lock(m);
+                     ++dropped;
+                     cv.notify_all();
+                 });
     std::thread stopper([&] { pool->stop(); });
     {
         std::unique_lock<std::mutex> lock(m);

@@ -72,14 +72,20 @@ TEST_CASE("bad URLs and options are rejected with a clear message") {
         {[](ClientOptions& o) { o.reconnect.jitter = 1.5; }, "jitter"},
         {[](ClientOptions& o) { o.pong_timeout = 0ms; }, "pong_timeout"},
         // Issue 9 defect 8: no overflow of now() + duration.
-        {[](ClientOptions& o) { o.component_timeout = std::chrono::milliseconds::max(); }, "component_timeout must be at most"},
+        {[](ClientOptions& o) { o.component_timeout = std::chrono::milliseconds::max(); },
+         "component_timeout must be at most"},
         {[](ClientOptions& o) { o.request_timeout = std::chrono::hours(24 * 365); }, "request_timeout must be at most"},
-        {[](ClientOptions& o) { o.reconnect.max_delay = std::chrono::milliseconds::max(); }, "max_delay must be at most"},
+        {[](ClientOptions& o) { o.reconnect.max_delay = std::chrono::milliseconds::max(); },
+         "max_delay must be at most"},
         {[](ClientOptions& o) { o.subscription_lifetime = std::chrono::seconds::max(); }, "subscription_lifetime"},
         {[](ClientOptions& o) { o.subscription_lifetime = std::chrono::seconds(1); }, "subscription_lifetime"},
         {[](ClientOptions& o) { o.max_message_size = 10; }, "max_message_size"},
         {[](ClientOptions& o) { o.tls.ca_file = "/nonexistent/ca.pem"; }, "cannot be read"},
-        {[](ClientOptions& o) { o.url = "ws://era/ws/token/v1"; o.tls.ca_file = "/etc/hostname"; }, "no TLS"},
+        {[](ClientOptions& o) {
+             o.url = "ws://era/ws/token/v1";
+             o.tls.ca_file = "/etc/hostname";
+         },
+         "no TLS"},
     };
     for (const auto& [mutate, expected] : cases) {
         ClientOptions o = base();

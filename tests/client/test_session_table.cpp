@@ -27,17 +27,17 @@ enum class Input {
 
 const char* name(Input i) {
     switch (i) {
-    case Input::reply_ok: return "reply ok";
-    case Input::reply_error: return "reply error";
-    case Input::timeout: return "timeout";
-    case Input::link_down: return "link down";
-    case Input::link_up: return "link up";
-    case Input::api_start: return "api_start";
-    case Input::api_stop: return "api_stop";
-    case Input::stopped_event: return "stopped event";
-    case Input::user_apply: return "apply";
-    case Input::user_abort: return "abort";
-    case Input::client_stop: return "stop";
+        case Input::reply_ok: return "reply ok";
+        case Input::reply_error: return "reply error";
+        case Input::timeout: return "timeout";
+        case Input::link_down: return "link down";
+        case Input::link_up: return "link up";
+        case Input::api_start: return "api_start";
+        case Input::api_stop: return "api_stop";
+        case Input::stopped_event: return "stopped event";
+        case Input::user_apply: return "apply";
+        case Input::user_abort: return "abort";
+        case Input::client_stop: return "stop";
     }
     return "?";
 }
@@ -63,35 +63,35 @@ struct Walk {
     void to(SessionPhase p) {
         h.connect_ready();
         switch (p) {
-        case SessionPhase::accepting:
-        case SessionPhase::accept_unknown:
-            h.receive(api_start("ivr-1"));
-            h.offers.back().accept(accepted.cb());
-            h.loop.run_ready();
-            claim = "ivrapi_accept";
-            if (p == SessionPhase::accept_unknown) drop();
-            break;
-        case SessionPhase::controlled: session = h.claim("ivr-1"); break;
-        case SessionPhase::detached:
-            session = h.claim("ivr-1");
-            drop();
-            break;
-        case SessionPhase::reclaiming:
-            session = h.claim("ivr-1");
-            drop();
-            reopen();
-            claim = "ivrapi_reaccept";
-            break;
-        case SessionPhase::aborting:
-            session = h.claim("ivr-1");
-            session.abort(aborted.cb());
-            h.loop.run_ready();
-            claim = "ivrapi_abort";
-            break;
-        case SessionPhase::ended:
-            session = h.claim("ivr-1");
-            h.receive(api_stop("ivr-1"));
-            break;
+            case SessionPhase::accepting:
+            case SessionPhase::accept_unknown:
+                h.receive(api_start("ivr-1"));
+                h.offers.back().accept(accepted.cb());
+                h.loop.run_ready();
+                claim = "ivrapi_accept";
+                if (p == SessionPhase::accept_unknown) drop();
+                break;
+            case SessionPhase::controlled: session = h.claim("ivr-1"); break;
+            case SessionPhase::detached:
+                session = h.claim("ivr-1");
+                drop();
+                break;
+            case SessionPhase::reclaiming:
+                session = h.claim("ivr-1");
+                drop();
+                reopen();
+                claim = "ivrapi_reaccept";
+                break;
+            case SessionPhase::aborting:
+                session = h.claim("ivr-1");
+                session.abort(aborted.cb());
+                h.loop.run_ready();
+                claim = "ivrapi_abort";
+                break;
+            case SessionPhase::ended:
+                session = h.claim("ivr-1");
+                h.receive(api_stop("ivr-1"));
+                break;
         }
         REQUIRE(phase() == p);
     }
@@ -111,48 +111,49 @@ struct Walk {
     // False when the input cannot happen in this state.
     bool apply(Input in) {
         switch (in) {
-        case Input::reply_ok:
-        case Input::reply_error:
-            if (!link_up) return false;
-            if (claim.empty()) {
-                h.reply("ivrapi_accept", 424242);  // no such request: dropped
-            } else {
-                h.answer(claim, in == Input::reply_ok ? R"("result":"ok")" : R"("result":"error","reason":"refused")");
-            }
-            return true;
-        case Input::timeout: h.loop.advance(h.options.request_timeout + 1ms); return true;
-        case Input::link_down:
-            if (link_up) drop();
-            return true;
-        case Input::link_up:
-            if (!link_up) reopen();
-            return true;
-        case Input::api_start:
-            if (!link_up) return false;
-            h.receive(api_start("ivr-1", "k", 5555));
-            return true;
-        case Input::api_stop:
-            if (!link_up) return false;
-            h.receive(api_stop("ivr-1"));
-            return true;
-        case Input::stopped_event:
-            if (!link_up) return false;
-            h.receive(R"(["ivrapi_component_stopped",{"ivrid":"ivr-1","oId":777,"transferKey":"transfer"}])");
-            return true;
-        case Input::user_apply:
-            if (!session) return false;  // no Session handle before the accept completes
-            session.apply(Hangup{}, applied.cb());
-            h.loop.run_ready();
-            return true;
-        case Input::user_abort:
-            if (!session) return false;
-            session.abort(aborted.cb());
-            h.loop.run_ready();
-            return true;
-        case Input::client_stop:
-            h.core->stop();
-            h.loop.run_ready();
-            return true;
+            case Input::reply_ok:
+            case Input::reply_error:
+                if (!link_up) return false;
+                if (claim.empty()) {
+                    h.reply("ivrapi_accept", 424242);  // no such request: dropped
+                } else {
+                    h.answer(claim,
+                             in == Input::reply_ok ? R"("result":"ok")" : R"("result":"error","reason":"refused")");
+                }
+                return true;
+            case Input::timeout: h.loop.advance(h.options.request_timeout + 1ms); return true;
+            case Input::link_down:
+                if (link_up) drop();
+                return true;
+            case Input::link_up:
+                if (!link_up) reopen();
+                return true;
+            case Input::api_start:
+                if (!link_up) return false;
+                h.receive(api_start("ivr-1", "k", 5555));
+                return true;
+            case Input::api_stop:
+                if (!link_up) return false;
+                h.receive(api_stop("ivr-1"));
+                return true;
+            case Input::stopped_event:
+                if (!link_up) return false;
+                h.receive(R"(["ivrapi_component_stopped",{"ivrid":"ivr-1","oId":777,"transferKey":"transfer"}])");
+                return true;
+            case Input::user_apply:
+                if (!session) return false;  // no Session handle before the accept completes
+                session.apply(Hangup{}, applied.cb());
+                h.loop.run_ready();
+                return true;
+            case Input::user_abort:
+                if (!session) return false;
+                session.abort(aborted.cb());
+                h.loop.run_ready();
+                return true;
+            case Input::client_stop:
+                h.core->stop();
+                h.loop.run_ready();
+                return true;
         }
         return false;
     }
@@ -201,7 +202,7 @@ const std::vector<Row>& table() {
         {P::accept_unknown, I::link_down, P::accept_unknown, {}},
         {P::accept_unknown, I::link_up, P::accepting,
          [](Walk& w) {
-             CHECK(w.h.count("ivrapi_accept") == 2);  // asked again as an accept,
+             CHECK(w.h.count("ivrapi_accept") == 2);    // asked again as an accept,
              CHECK(w.h.count("ivrapi_reaccept") == 0);  // never as a reaccept
          }},
         {P::accept_unknown, I::client_stop, P::ended, [](Walk& w) { accept_done(w, Errc::stopped); }},
@@ -301,12 +302,12 @@ TEST_CASE("session table: every state and every input") {
 
 TEST_CASE("session table: every state has a row for every input that can happen in it") {
     const auto& rows = table();
-    for (auto from : {P::accepting, P::accept_unknown, P::controlled, P::detached, P::reclaiming, P::aborting,
-                      P::ended}) {
+    for (auto from :
+         {P::accepting, P::accept_unknown, P::controlled, P::detached, P::reclaiming, P::aborting, P::ended}) {
         for (int i = 0; i <= static_cast<int>(Input::client_stop); ++i) {
             const auto in = static_cast<Input>(i);
-            const bool listed = std::any_of(rows.begin(), rows.end(),
-                                            [&](const Row& r) { return r.from == from && r.input == in; });
+            const bool listed =
+                std::any_of(rows.begin(), rows.end(), [&](const Row& r) { return r.from == from && r.input == in; });
             if (listed) continue;
             // Unlisted only where the input cannot happen: frames with the link down,
             // Session calls before a Session exists.

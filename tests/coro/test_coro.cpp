@@ -53,7 +53,7 @@ ClientOptions options_for(const mock::Server& server) {
 }
 
 co::Task<int> forty_two() { co_return 42; }
-co::Task<int> add_one() { co_return (co_await forty_two()) + 1; }
+co::Task<int> add_one() { co_return(co_await forty_two()) + 1; }
 co::Task<> thrower() {
     throw std::runtime_error("boom");
     co_return;
@@ -142,10 +142,12 @@ TEST_CASE("client coro: the coroutine menu bot transfers on '2' (coroutine serve
     auto played = call.played_files();
     REQUIRE(!played.empty());
     CHECK(played[0] == ":GS_PUB/prompts/menu.wav");
-    REQUIRE(server.wait_for([&](const mock::Server&) {
-        std::lock_guard<std::mutex> lock(m);
-        return said.size() >= 2;
-    }, 10s));
+    REQUIRE(server.wait_for(
+        [&](const mock::Server&) {
+            std::lock_guard<std::mutex> lock(m);
+            return said.size() >= 2;
+        },
+        10s));
     std::lock_guard<std::mutex> lock(m);
     CHECK(said[0] == "attempt 1: caller chose '2'");
     CHECK(said[1] == "transferred to 5550100: transfer");

@@ -293,7 +293,8 @@ TEST_CASE("cli run: the first Ctrl-C drains: the running flow finishes, nothing 
     mock::ServerOptions o = quick();
     o.default_play_duration = 1500ms;
     mock::Server server(o);
-    const std::string flow = write_flow("flow_drain.json", R"([{"apply":{"oType":204,"file":"a.wav"}},{"apply":{"oType":201}}])");
+    const std::string flow =
+        write_flow("flow_drain.json", R"([{"apply":{"oType":204,"file":"a.wav"}},{"apply":{"oType":201}}])");
     Process p(cli_args(server, {"run", "--flow", flow, "--calls", "5", "--drain-timeout", "20"}), token_env(server));
     REQUIRE(subscribed(server));
     auto call = server.start_call();

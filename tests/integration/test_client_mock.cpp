@@ -182,9 +182,8 @@ TEST_CASE("integration: callbacks on the I/O thread (token in the path)") {
             on_io_thread_blocking_refused = f.get().error().is(Errc::would_deadlock);
             // f's component is running; chain with callbacks instead.
             s.terminate([&, s](Result<void>) mutable {
-                s.apply(Hangup{}, [&](Result<ComponentStopped> h) {
-                    result.set_value(h ? h->transfer_key : h.error().message);
-                });
+                s.apply(Hangup{},
+                        [&](Result<ComponentStopped> h) { result.set_value(h ? h->transfer_key : h.error().message); });
             });
         });
     });
@@ -415,8 +414,7 @@ TEST_CASE("integration: serve claims under a policy and runs handlers on workers
         [&](Session& s) {
             const int now = ++concurrent;
             int seen = max_seen.load();
-            while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {
-            }
+            while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {}
             auto r = s.play(":GS_PUB/hi.wav").get();  // blocking is fine on a worker
             if (r) (void)s.hangup().get();
             --concurrent;
@@ -450,10 +448,12 @@ TEST_CASE("integration: shards split offers between processes without racing") {
         so.shard_index = k;
         so.shard_count = 2;
         so.wait_for_capacity = 20s;
-        c->serve([&, k](Session& s) {
-            ++claimed[k];
-            (void)s.hangup().get();
-        }, so);
+        c->serve(
+            [&, k](Session& s) {
+                ++claimed[k];
+                (void)s.hangup().get();
+            },
+            so);
         REQUIRE(c->wait_ready(10s));
         clients.push_back(std::move(c));
     }
@@ -493,7 +493,8 @@ TEST_CASE("integration: a link that stops answering pings is dropped and re-esta
     server.answer_pings(false);  // the peer looks dead: no pong comes back
     CHECK_THAT(dead.get().message, Catch::Matchers::Contains("pong timeout"));
     server.answer_pings(true);
-    REQUIRE(server.wait_for([](const mock::Server& s) { return s.subscription_count() >= 1 && s.connection_count() >= 1; }, 10s));
+    REQUIRE(server.wait_for(
+        [](const mock::Server& s) { return s.subscription_count() >= 1 && s.connection_count() >= 1; }, 10s));
     CHECK(client.wait_ready(10s));
 }
 
@@ -570,7 +571,7 @@ TEST_CASE("integration: stop from an I/O-thread callback while a serve worker bl
     client.serve(
         [&](Session& s) {
             s.on_dtmf([&](const DtmfEvent&) { client.stop(); });  // on the I/O thread
-            blocked.set_value(s.play("long.wav").get());            // blocks this worker
+            blocked.set_value(s.play("long.wav").get());          // blocks this worker
         },
         so);
     REQUIRE(client.wait_ready(10s));
@@ -811,12 +812,13 @@ TEST_CASE("integration: Session::wait_controlled waits for the re-claim after a 
     Session s = *claimed;
     CHECK(s.wait_controlled(1s));
     server.drop_connections();
-    REQUIRE(s.wait_controlled(10s));  // re-claimed
+    REQUIRE(s.wait_controlled(10s));                             // re-claimed
     auto link = s.file_get_path(":TEMP/none.wav").get_for(10s);  // works again
     CHECK((link.ok() || link.error().is(Errc::server_error)));
 }
 
-TEST_CASE("integration: after a hang-up the handler's end waits for the platform's api_stop (reason script, not abort)") {
+TEST_CASE(
+    "integration: after a hang-up the handler's end waits for the platform's api_stop (reason script, not abort)") {
     mock::Server server(fast_mock());
     Client client(options_for(server));
     std::promise<SessionEnd> ended;
@@ -847,8 +849,7 @@ TEST_CASE("integration: serve with max_concurrent above workers gives every clai
         [&](Session& s) {
             const int now = ++concurrent;
             int seen = max_seen.load();
-            while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {
-            }
+            while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {}
             (void)s.play("x.wav").get();
             (void)s.hangup().get();
             --concurrent;
@@ -895,7 +896,8 @@ TEST_CASE("integration: claim() applies the policy without a worker pool; a slot
             }
             Play prompt;
             prompt.file = "prompt.wav";  // 300 ms on this mock
-            s.apply(prompt, [s](Result<ComponentStopped>) mutable { s.apply(Hangup{}, [](Result<ComponentStopped>) {}); });
+            s.apply(prompt,
+                    [s](Result<ComponentStopped>) mutable { s.apply(Hangup{}, [](Result<ComponentStopped>) {}); });
         },
         so);
     REQUIRE(client.wait_ready(10s));

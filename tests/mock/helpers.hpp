@@ -58,11 +58,13 @@ struct Peer {
     }
     // Takes the api_start notify of `call`.
     bool offered(const Call& call, ms timeout = 3000ms) {
-        return ws.wait("notify", timeout, [&](const Frame& f) {
-                     const auto* d = f.body.find("data");
-                     return f.body.find("type")->as_string() == "api_start" && d &&
-                            d->find("ivrid")->as_string() == call.ivrid();
-                 })
+        return ws
+            .wait("notify", timeout,
+                  [&](const Frame& f) {
+                      const auto* d = f.body.find("data");
+                      return f.body.find("type")->as_string() == "api_start" && d &&
+                             d->find("ivrid")->as_string() == call.ivrid();
+                  })
             .has_value();
     }
     std::string accept(const Call& call) { return result_of(ws.call("ivrapi_accept", ids(call))); }
@@ -73,8 +75,7 @@ struct Peer {
     std::optional<Frame> api_stop(const Call& call, ms timeout = 3000ms) {
         return ws.wait("notify", timeout, [&](const Frame& f) {
             const auto* d = f.body.find("data");
-            return f.body.find("type")->as_string() == "api_stop" && d &&
-                   d->find("ivrid")->as_string() == call.ivrid();
+            return f.body.find("type")->as_string() == "api_stop" && d && d->find("ivrid")->as_string() == call.ivrid();
         });
     }
 };

@@ -115,9 +115,8 @@ struct LinkImpl : Link {
                 o->code = code;
             });
         });
-        client.set_message_handler([o](websocketpp::connection_hdl, typename Client::message_ptr msg) {
-            o->push(msg->get_payload());
-        });
+        client.set_message_handler(
+            [o](websocketpp::connection_hdl, typename Client::message_ptr msg) { o->push(msg->get_payload()); });
         std::error_code ec;
         auto con = client.get_connection(url, ec);
         if (ec) {
@@ -159,8 +158,7 @@ RawClient::~RawClient() {
     impl_->link.reset();
 }
 
-bool RawClient::connect(const std::string& url, const std::string& bearer, const std::string& ca_file,
-                        ms timeout) {
+bool RawClient::connect(const std::string& url, const std::string& bearer, const std::string& ca_file, ms timeout) {
     bool tls = url.compare(0, 6, "wss://") == 0;
     bool started;
     if (tls) {
@@ -177,8 +175,7 @@ bool RawClient::connect(const std::string& url, const std::string& bearer, const
     impl_->thread = std::thread([io] {
         try {
             io->run();
-        } catch (...) {
-        }
+        } catch (...) {}
     });
     std::unique_lock<std::mutex> lock(impl_->m);
     impl_->cv.wait_for(lock, timeout, [&] { return impl_->open || impl_->failed; });
@@ -215,8 +212,7 @@ std::optional<Frame> RawClient::call(const std::string& name, ivrapi::Json body,
     return wait_reply(name, qid, timeout);
 }
 
-std::optional<Frame> RawClient::wait(const std::string& name, ms timeout,
-                                     std::function<bool(const Frame&)> pred) {
+std::optional<Frame> RawClient::wait(const std::string& name, ms timeout, std::function<bool(const Frame&)> pred) {
     std::unique_lock<std::mutex> lock(impl_->m);
     std::optional<Frame> out;
     impl_->cv.wait_for(lock, timeout, [&] {
@@ -340,8 +336,7 @@ HttpResult http_get(std::uint16_t port, const std::string& path) {
     return parse_http(raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
 }
 
-HttpResult control(std::uint16_t port, const std::string& command, const ivrapi::Json& body,
-                   const std::string& token) {
+HttpResult control(std::uint16_t port, const std::string& command, const ivrapi::Json& body, const std::string& token) {
     const std::string text = body.dump();
     std::string req = "POST /control/" + command + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";

@@ -20,7 +20,7 @@ using ms = std::chrono::milliseconds;
 
 struct Frame {
     std::string name;
-    ivrapi::Json body;   // element 1
+    ivrapi::Json body;  // element 1
     std::string raw;
 };
 
@@ -34,8 +34,8 @@ public:
     // Opens the WebSocket (ws:// or wss://, verifying against ca_file for wss).
     // `bearer` non-empty adds "Authorization: Bearer <bearer>". False on failure, with
     // http_status() (refused upgrade) and error().
-    bool connect(const std::string& url, const std::string& bearer = "",
-                 const std::string& ca_file = "", ms timeout = 5000ms);
+    bool connect(const std::string& url, const std::string& bearer = "", const std::string& ca_file = "",
+                 ms timeout = 5000ms);
     int http_status() const;
     std::string error() const;
 
@@ -43,8 +43,7 @@ public:
     // Sends ["name", body + {"qid": <next int>}] and returns the qid.
     std::int64_t request(const std::string& name, ivrapi::Json body = ivrapi::Json::object());
     // request() then waits for "<name>_result" with that qid.
-    std::optional<Frame> call(const std::string& name, ivrapi::Json body = ivrapi::Json::object(),
-                              ms timeout = 3000ms);
+    std::optional<Frame> call(const std::string& name, ivrapi::Json body = ivrapi::Json::object(), ms timeout = 3000ms);
 
     // Waits for the first not yet taken frame named `name` (and matching `pred`), takes it.
     std::optional<Frame> wait(const std::string& name, ms timeout = 3000ms,
@@ -70,7 +69,7 @@ struct HttpResult {
     int status = 0;
     std::string body;
     std::string content_type;
-    std::string headers;  // the status line and headers as received
+    std::string headers;        // the status line and headers as received
     ivrapi::Json json() const;  // the body parsed (null when it is not JSON)
 };
 // Plain HTTP/1.1 GET to 127.0.0.1:port (the mock's file links). status 0 on failure.

@@ -64,8 +64,7 @@ TEST_CASE("204 play takes its duration and is what the caller heard", "[mock][co
     CHECK_FALSE(comps[1].running);
 }
 
-TEST_CASE("204 play stops early on an interrupt digit; ivrapi_dtmf in component mode",
-          "[mock][component]") {
+TEST_CASE("204 play stops early on an interrupt digit; ivrapi_dtmf in component mode", "[mock][component]") {
     ServerOptions o = fast_options();
     o.default_play_duration = 5000ms;
     Server server(o);
@@ -73,8 +72,8 @@ TEST_CASE("204 play stops early on an interrupt digit; ivrapi_dtmf in component 
     co.caller_dtmf = {DtmfAt{100ms, "5"}};
     Session s(server, co);
     auto t0 = std::chrono::steady_clock::now();
-    auto st = s.run(Json::object({{"oType", 204}, {"mode", 0}, {"file", "menu.wav"}, {"interruptSymbols", "4, 5, 6"},
-                                  {"oId", 3}}));
+    auto st = s.run(
+        Json::object({{"oType", 204}, {"mode", 0}, {"file", "menu.wav"}, {"interruptSymbols", "4, 5, 6"}, {"oId", 3}}));
     CHECK(std::chrono::steady_clock::now() - t0 < 3000ms);
     CHECK(transfer_key(st) == "transfer");
     CHECK(result_field(st, "interruptSymbol") == "5");
@@ -138,8 +137,11 @@ TEST_CASE("208 record writes a valid WAV and returns its :TEMP path", "[mock][co
     o.record_duration = 200ms;
     Server server(o);
     Session s(server);
-    auto st = s.run(Json::object({{"oType", 208}, {"recTimeSec", "10"}, {"maxSymbolCount", "3"},
-                                  {"interruptSymbols", "4, 5, 6"}, {"abortOnSilence", 0}}));
+    auto st = s.run(Json::object({{"oType", 208},
+                                  {"recTimeSec", "10"},
+                                  {"maxSymbolCount", "3"},
+                                  {"interruptSymbols", "4, 5, 6"},
+                                  {"abortOnSilence", 0}}));
     CHECK(transfer_key(st) == "transfer");
     auto path = result_field(st, "nameVar");
     CHECK(path.rfind(":TEMP/ivr_records/", 0) == 0);
@@ -257,18 +259,16 @@ TEST_CASE("unknown oType, missing properties and a second apply get error replie
     Session s(server);
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 999}})) == "error");
     CHECK(s.peer.apply(s.call, Json::object({{"mode", 0}})) == "error");
-    CHECK(s.peer.apply(s.call, Json::object({{"oType", 204}, {"mode", 0}})) == "error");  // no file
+    CHECK(s.peer.apply(s.call, Json::object({{"oType", 204}, {"mode", 0}})) == "error");      // no file
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 202}, {"sipCode", 99}})) == "error");  // bad sipCode
     CHECK(s.peer.apply(s.call, Json::object({{"oType", 204}, {"mode", 0}, {"file", "x.wav"}})) == "ok");
-    auto busy = s.peer.ws.call("ivrapi_component_apply",
-                               with(ids(s.call), "data", Json::object({{"oType", 201}})));
+    auto busy = s.peer.ws.call("ivrapi_component_apply", with(ids(s.call), "data", Json::object({{"oType", 201}})));
     CHECK(result_of(busy) == "error");
     CHECK(busy->body.find("reason")->as_string().find("already running") != std::string::npos);
     CHECK(s.call.components().size() == 1);
 }
 
-TEST_CASE("terminate stops the running component, stopped event before the reply",
-          "[mock][component]") {
+TEST_CASE("terminate stops the running component, stopped event before the reply", "[mock][component]") {
     ServerOptions o = fast_options();
     o.default_play_duration = 5000ms;
     Server server(o);
@@ -279,8 +279,8 @@ TEST_CASE("terminate stops the running component, stopped event before the reply
     REQUIRE(result_of(s.peer.ws.call("ivrapi_component_terminate", ids(s.call))) == "ok");
     CHECK(std::chrono::steady_clock::now() - t0 < 2000ms);
     auto frames = s.peer.ws.frames();
-    auto st_at = std::find_if(frames.begin(), frames.end(),
-                              [](const Frame& f) { return f.name == "ivrapi_component_stopped"; });
+    auto st_at =
+        std::find_if(frames.begin(), frames.end(), [](const Frame& f) { return f.name == "ivrapi_component_stopped"; });
     auto reply_at = std::find_if(frames.begin(), frames.end(),
                                  [](const Frame& f) { return f.name == "ivrapi_component_terminate_result"; });
     REQUIRE(st_at != frames.end());

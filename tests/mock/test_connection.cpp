@@ -83,9 +83,9 @@ TEST_CASE("connection_info_result carries every documented field", "[mock]") {
     REQUIRE(c.connect(server.url_with_token()));
     auto r = c.call("connection_info");
     REQUIRE(r);
-    for (const char* field : {"qid", "result", "site", "ownertype", "domain", "sessionid", "connectionid",
-                              "capabilities", "datetime", "timestamp", "integration_point_id",
-                              "integration_point_type", "roles", "token"}) {
+    for (const char* field :
+         {"qid", "result", "site", "ownertype", "domain", "sessionid", "connectionid", "capabilities", "datetime",
+          "timestamp", "integration_point_id", "integration_point_type", "roles", "token"}) {
         INFO(field);
         CHECK(r->body.contains(field));
     }
@@ -184,9 +184,11 @@ TEST_CASE("odd and hostile input never crashes the mock", "[mock][robustness]") 
         R"(["ivrapi_component_apply",{"qid":1,)" + ids_json + R"(,"data":[1,2]}])",
         R"(["ivrapi_component_apply",{"qid":2,)" + ids_json + R"(,"data":{"oType":"abc"}}])",
         R"(["ivrapi_component_apply",{"qid":3,)" + ids_json + R"(,"data":{"oType":1e300}}])",
-        R"(["ivrapi_component_apply",{"qid":4,)" + ids_json + R"(,"data":{"oType":206,"timeoutSec":-1e308,"maxSymbolCount":1e300,"terminateSymbols":[1,{}]}}])",
+        R"(["ivrapi_component_apply",{"qid":4,)" + ids_json +
+            R"(,"data":{"oType":206,"timeoutSec":-1e308,"maxSymbolCount":1e300,"terminateSymbols":[1,{}]}}])",
         R"(["ivrapi_component_terminate",{"qid":5,)" + ids_json + R"(}])",
-        R"(["ivrapi_component_apply",{"qid":6,)" + ids_json + R"(,"data":{"oType":204,"mode":"x","file":{"a":1},"oId":{"deep":[1,2,3]}}}])",
+        R"(["ivrapi_component_apply",{"qid":6,)" + ids_json +
+            R"(,"data":{"oType":204,"mode":"x","file":{"a":1},"oId":{"deep":[1,2,3]}}}])",
         R"(["ivrapi_component_apply",{"qid":7,)" + ids_json + R"(,"data":{"oType":207,"dtmf":"12\u0000"}}])",
         R"(["ivrapi_file_get_path",{"qid":8,)" + ids_json + R"(,"path":":TEMP/\u0000/../x"}])",
         R"(["ivrapi_file_upload_temp",{"qid":9,)" + ids_json + R"(,"url":"http://[::1"}])",

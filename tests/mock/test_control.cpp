@@ -79,30 +79,27 @@ TEST_CASE("requests need the right key and ivrid", "[mock][control]") {
     Server server;
     Peer p(server);
     auto call = server.start_call();
-    CHECK(result_of(p.ws.call("ivrapi_accept", Json::object({{"key", "wrong"}, {"ivrid", call.ivrid()}}))) ==
-          "error");
+    CHECK(result_of(p.ws.call("ivrapi_accept", Json::object({{"key", "wrong"}, {"ivrid", call.ivrid()}}))) == "error");
     CHECK(result_of(p.ws.call("ivrapi_accept", Json::object({{"key", call.key()}, {"ivrid", "rDlg-none"}}))) ==
           "error");
     CHECK(result_of(p.ws.call("ivrapi_accept", Json::object({{"ivrid", call.ivrid()}}))) == "error");
     CHECK_FALSE(call.controlled());
     CHECK(p.accept(call) == "ok");
-    auto r = p.ws.call("ivrapi_component_apply",
-                       Json::object({{"key", "wrong"}, {"ivrid", call.ivrid()},
-                                     {"data", Json::object({{"oType", 201}})}}));
+    auto r =
+        p.ws.call("ivrapi_component_apply",
+                  Json::object({{"key", "wrong"}, {"ivrid", call.ivrid()}, {"data", Json::object({{"oType", 201}})}}));
     CHECK(result_of(r) == "error");
     CHECK(r->body.find("reason")->as_string() == "invalid key");
     CHECK(call.components().empty());
 }
 
-TEST_CASE("reaccept moves control; events of a detached call arrive after the reaccept",
-          "[mock][control]") {
+TEST_CASE("reaccept moves control; events of a detached call arrive after the reaccept", "[mock][control]") {
     ServerOptions o = fast_options();
     Server server(o);
     auto first = std::make_unique<Peer>(server);
     auto call = server.start_call();
     REQUIRE(first->accept(call) == "ok");
-    REQUIRE(first->apply(call, Json::object({{"oType", 204}, {"mode", 0}, {"file", "a.wav"}, {"oId", 7}})) ==
-            "ok");
+    REQUIRE(first->apply(call, Json::object({{"oType", 204}, {"mode", 0}, {"file", "a.wav"}, {"oId", 7}})) == "ok");
     // The controller's link drops while the play runs; the call keeps running.
     server.drop_connections();
     REQUIRE(first->ws.wait_closed());
@@ -120,10 +117,10 @@ TEST_CASE("reaccept moves control; events of a detached call arrive after the re
     CHECK(stopped->body.find("oId")->as_int() == 7);
     // The reaccept reply comes first, then the queued event.
     auto frames = second.ws.frames();
-    auto reply_at = std::find_if(frames.begin(), frames.end(),
-                                 [](const Frame& f) { return f.name == "ivrapi_reaccept_result"; });
-    auto event_at = std::find_if(frames.begin(), frames.end(),
-                                 [](const Frame& f) { return f.name == "ivrapi_component_stopped"; });
+    auto reply_at =
+        std::find_if(frames.begin(), frames.end(), [](const Frame& f) { return f.name == "ivrapi_reaccept_result"; });
+    auto event_at =
+        std::find_if(frames.begin(), frames.end(), [](const Frame& f) { return f.name == "ivrapi_component_stopped"; });
     CHECK(reply_at < event_at);
     // The new connection controls it now.
     CHECK(second.apply(call, Json::object({{"oType", 201}})) == "ok");

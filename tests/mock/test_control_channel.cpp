@@ -101,7 +101,8 @@ TEST_CASE("control: faults over HTTP", "[mock][control-channel]") {
     CHECK(std::chrono::steady_clock::now() - t0 >= 290ms);
     ok_body(control(port, "clear_faults", Json::object()));
 
-    ok_body(control(port, "send_raw", Json::object({{"frame", Json::array({"script_message", Json::object({{"a", 1}})})}})));
+    ok_body(control(port, "send_raw",
+                    Json::object({{"frame", Json::array({"script_message", Json::object({{"a", 1}})})}})));
     auto raw = c.wait("script_message");
     REQUIRE(raw);
     CHECK(raw->body.find("a")->as_int() == 1);
@@ -145,7 +146,8 @@ TEST_CASE("control: bad input gets a clear error, never a crash or a hang", "[mo
     CHECK(error_of(control(port, "dtmf", Json::object({{"ivrid", "nobody"}, {"digits", "1"}}))) ==
           "dtmf: unknown ivrid 'nobody'");
     CHECK(error_of(control(port, "dtmf", Json::object({{"ivrid", 5}}))) == "dtmf: 'ivrid' must be a string");
-    CHECK(error_of(control(port, "start_call", Json::object({{"dtmf", Json::array({Json::object({{"at_ms", "soon"}})})}}))) ==
+    CHECK(error_of(control(port, "start_call",
+                           Json::object({{"dtmf", Json::array({Json::object({{"at_ms", "soon"}})})}}))) ==
           "start_call: $.dtmf[0].at_ms: expected an integer >= 0, got a string");
     CHECK(error_of(control(port, "start_call", Json::object({{"ivird", "typo"}}))).find("$.ivird: unknown key") !=
           std::string::npos);
@@ -162,7 +164,8 @@ TEST_CASE("control: bad input gets a clear error, never a crash or a hang", "[mo
     CHECK(std::chrono::steady_clock::now() - t0 >= 190ms);
     // A duplicate ivrid of a running call.
     ok_body(control(port, "start_call", Json::object({{"ivrid", "dup"}})));
-    CHECK(error_of(control(port, "start_call", Json::object({{"ivrid", "dup"}}))).find("is running") != std::string::npos);
+    CHECK(error_of(control(port, "start_call", Json::object({{"ivrid", "dup"}}))).find("is running") !=
+          std::string::npos);
     // Still serving.
     ok_body(control(port, "status", Json::object()));
 }

@@ -18,8 +18,7 @@ TEST_CASE("drop_connections closes every link without a close frame", "[mock][fa
     CHECK(server.wait_for([](const Server& s) { return s.connection_count() == 0; }, 2000ms));
 }
 
-TEST_CASE("drop_after_messages: the n-th message is processed, unanswered, then the link drops",
-          "[mock][fault]") {
+TEST_CASE("drop_after_messages: the n-th message is processed, unanswered, then the link drops", "[mock][fault]") {
     Server server;
     Peer p(server);
     auto call = server.start_call();
@@ -53,9 +52,9 @@ TEST_CASE("delay_reply, fail_reply and drop_reply", "[mock][fault]") {
     server.drop_reply("subscribe");
     auto qid = c.request("subscribe", Json::object({{"id", "s"}, {"events", Json::array({"ivrevents.*"})}}));
     REQUIRE(server.wait_for_request("subscribe", 2000ms, 2));
-    REQUIRE(c.call("connection_info"));  // later traffic is answered...
+    REQUIRE(c.call("connection_info"));                // later traffic is answered...
     CHECK_FALSE(c.wait_reply("subscribe", qid, 0ms));  // ...but never that one
-    CHECK(server.subscription_count() == 1);  // a dropped reply's request is processed
+    CHECK(server.subscription_count() == 1);           // a dropped reply's request is processed
 
     server.clear_faults();
     CHECK(result_of(subscribe(c, "again")) == "ok");

@@ -61,8 +61,7 @@ TEST_CASE("file_get_path errors: missing file, bad path, not the controller", "[
     auto call = server.start_call();
     REQUIRE(p.accept(call) == "ok");
     CHECK(result_of(p.ws.call("ivrapi_file_get_path", with(ids(call), "path", ":TEMP/nope.wav"))) == "error");
-    CHECK(result_of(p.ws.call("ivrapi_file_get_path", with(ids(call), "path", ":TEMP/../../etc/passwd"))) ==
-          "error");
+    CHECK(result_of(p.ws.call("ivrapi_file_get_path", with(ids(call), "path", ":TEMP/../../etc/passwd"))) == "error");
     CHECK(result_of(p.ws.call("ivrapi_file_get_path", with(ids(call), "path", "/etc/passwd"))) == "error");
     CHECK(result_of(p.ws.call("ivrapi_file_get_path", ids(call))) == "error");
     CHECK(result_of(other.ws.call("ivrapi_file_get_path", with(ids(call), "path", ":TEMP/x.wav"))) == "error");
@@ -197,8 +196,8 @@ TEST_CASE("a temp upload that completes after its call ended is not stored", "[m
 
 TEST_CASE("a path that does not exist is refused unless any_path_plays; static storage can be seeded",
           "[mock][files]") {
-    const std::string seed = std::filesystem::temp_directory_path().string() + "/ivrapi-mock-seed-" +
-                             std::to_string(::getpid());
+    const std::string seed =
+        std::filesystem::temp_directory_path().string() + "/ivrapi-mock-seed-" + std::to_string(::getpid());
     write_tmp(seed, "prompts/menu.wav", "RIFF-menu");
     write_tmp(seed, "random/a.wav", "RIFF-a");
     write_tmp(seed + "-script", "hello.wav", "RIFF-hello");
@@ -212,7 +211,8 @@ TEST_CASE("a path that does not exist is refused unless any_path_plays; static s
     auto call = server.start_call();
     REQUIRE(p.accept(call) == "ok");
     auto play = [&](const std::string& file) {
-        auto r = p.ws.call("ivrapi_component_apply", with(ids(call), "data", Json::object({{"oType", 204}, {"file", file}})));
+        auto r = p.ws.call("ivrapi_component_apply",
+                           with(ids(call), "data", Json::object({{"oType", 204}, {"file", file}})));
         if (result_of(r) == "ok") REQUIRE(p.stopped());
         return r ? r->body : Json();
     };
@@ -233,8 +233,8 @@ TEST_CASE("a path that does not exist is refused unless any_path_plays; static s
     REQUIRE(result_of(up) == ":GS_PUB/new/up.wav");
     CHECK(slurp(seed + "/new/up.wav") == "RIFF-up");
     CHECK(play(":GS_PUB/new/up.wav").find("result")->as_string() == "ok");
-    CHECK(call.played_files() == std::vector<std::string>{":GS_PUB/prompts/menu.wav", ":GS_PUB/random", "hello.wav",
-                                                          ":GS_PUB/new/up.wav"});
+    CHECK(call.played_files() ==
+          std::vector<std::string>{":GS_PUB/prompts/menu.wav", ":GS_PUB/random", "hello.wav", ":GS_PUB/new/up.wav"});
     std::filesystem::remove_all(seed);
     std::filesystem::remove_all(seed + "-script");
 

@@ -94,7 +94,8 @@ TEST_CASE("scenario: unknown keys and wrong types are errors with their JSON pat
     CHECK(error_of(R"({"calls":[{"at_ms":"soon"}]})") == "$.calls[0].at_ms: expected an integer >= 0, got a string");
     CHECK(error_of(R"({"calls":[{"ivrid":"a","hangup_afer_ms":5}]})") ==
           "$.calls[0].hangup_afer_ms: unknown key (see ivrapi-mock-server --help)");
-    CHECK(error_of(R"({"calls":[{},{"dtmf":[{"at_ms":1}]}]})") == "$.calls[1].dtmf[0].digits: required (the keys to press)");
+    CHECK(error_of(R"({"calls":[{},{"dtmf":[{"at_ms":1}]}]})") ==
+          "$.calls[1].dtmf[0].digits: required (the keys to press)");
     CHECK(error_of(R"({"calls":[{"dtmf":[{"digits":"1","after_component":0}]}]})") ==
           "$.calls[0].dtmf[0].after_component: expected 1 or more (1 = the first component)");
     CHECK(error_of(R"({"calls":[{"state":"talking"}]})") ==

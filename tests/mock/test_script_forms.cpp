@@ -58,7 +58,8 @@ TEST_CASE("the addendum's stored components run as pasted: argument objects, fil
     CHECK(s.call.played_files().back() == "oktell_1_ny.wav");
 
     // 202 as stored: only an exit, no sipCode -> answered with 200.
-    REQUIRE(s.apply(ivrapi::RawComponent{0, R"({"oId":2,"oType":202,"transfer":3,"name":"Response","info":""})"}) == "ok");
+    REQUIRE(s.apply(ivrapi::RawComponent{0, R"({"oId":2,"oType":202,"transfer":3,"name":"Response","info":""})"}) ==
+            "ok");
     CHECK(transfer_key(s.peer.stopped()) == "transfer");
     CHECK(s.call.sip_codes() == std::vector<int>{200});
     CHECK_FALSE(s.call.ended());
@@ -210,9 +211,10 @@ TEST_CASE("per-call ASR text, one per ASR component, the last repeating", "[mock
 TEST_CASE("callevents.dtmf goes to subscribers that ask for it, after ivrapi_dtmf", "[mock][subscribe][dtmf]") {
     Server server(fast_options());
     Peer controller(server);  // subscribed to ivrevents only
-    REQUIRE(result_of(controller.ws.call("subscribe", Json::object({{"id", "c"},
-                                                                     {"events", Json::array({"callevents.dtmf"})},
-                                                                     {"objects", "any"}}))) == "ok");
+    REQUIRE(result_of(controller.ws.call(
+                "subscribe",
+                Json::object({{"id", "c"}, {"events", Json::array({"callevents.dtmf"})}, {"objects", "any"}}))) ==
+            "ok");
     RawClient watcher;  // callevents.* only, no control
     REQUIRE(watcher.connect(server.url_with_token()));
     REQUIRE(result_of(watcher.call("subscribe", Json::object({{"id", "w"}, {"events", "callevents.*"}}))) == "ok");
@@ -229,9 +231,8 @@ TEST_CASE("callevents.dtmf goes to subscribers that ask for it, after ivrapi_dtm
     CHECK(d->find("callid")->as_string() == call.callid());
     CHECK(d->find("ivrid")->as_string() == call.ivrid());
     // On the controller's connection ivrapi_dtmf comes first.
-    REQUIRE(controller.ws.wait("notify", 3000ms, [](const Frame& f) {
-        return f.body.find("class")->as_string() == "callevents";
-    }));
+    REQUIRE(controller.ws.wait("notify", 3000ms,
+                               [](const Frame& f) { return f.body.find("class")->as_string() == "callevents"; }));
     std::vector<std::string> order;
     for (const auto& f : controller.ws.frames()) {
         if (f.name == "ivrapi_dtmf") order.push_back("ivrapi_dtmf");
@@ -251,7 +252,8 @@ TEST_CASE("listens on 127.0.0.1 by default; listen_address picks another", "[moc
     CHECK(a.connect(loopback.url_with_token()));
     // 127.0.0.2 is a loopback address too on Linux, but not the one bound.
     RawClient b;
-    CHECK_FALSE(b.connect("ws://127.0.0.2:" + std::to_string(loopback.port()) + "/ws/token/v1/test-token", "", "", 2000ms));
+    CHECK_FALSE(
+        b.connect("ws://127.0.0.2:" + std::to_string(loopback.port()) + "/ws/token/v1/test-token", "", "", 2000ms));
 
     ServerOptions o = fast_options();
     o.listen_address = "127.0.0.2";

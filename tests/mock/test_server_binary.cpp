@@ -127,8 +127,8 @@ TEST_CASE("binary: --listen and --static-dir; missing files refused by default",
     Json call = Json::object({{"key", "k"}, {"ivrid", "rDlg-files"}});
     REQUIRE(result_of(bot.call("ivrapi_accept", call)) == "ok");
     auto play = [&](const std::string& file) {
-        return result_of(bot.call("ivrapi_component_apply",
-                                  with(call, "data", Json::object({{"oType", 204}, {"file", file}}))));
+        return result_of(
+            bot.call("ivrapi_component_apply", with(call, "data", Json::object({{"oType", 204}, {"file", file}}))));
     };
     CHECK(play(":GS_PUB/prompts/nope.wav") == "error");
     CHECK(play(":GS_PUB/prompts/menu.wav") == "ok");

@@ -68,9 +68,9 @@ TEST_CASE("subscription filters: events class.* and exact types", "[mock][subscr
     REQUIRE(result_of(c.call("subscribe", Json::object({{"id", "only-stop"},
                                                         {"events", Json::array({"ivrevents.api_stop"})},
                                                         {"expires", 60}}))) == "ok");
-    REQUIRE(result_of(c.call("subscribe", Json::object({{"id", "all"},
-                                                        {"events", Json::array({"ivrevents.*"})},
-                                                        {"expires", 60}}))) == "ok");
+    REQUIRE(result_of(c.call(
+                "subscribe",
+                Json::object({{"id", "all"}, {"events", Json::array({"ivrevents.*"})}, {"expires", 60}}))) == "ok");
     auto call = server.start_call();
     call.hangup();
     REQUIRE(c.wait_count("notify", 3));

@@ -85,7 +85,9 @@ TEST_CASE("206 collect digits") {
     c.terminators = "#";
     c.clear_buffer = false;
     c.inband = InbandDetector::turn;
-    CHECK(wire(c) == R"({"oType":206,"timeoutSec":10,"symbolTimeoutSec":3,"maxSymbolCount":4,"interruptSymbols":"#","clearDtmfBuffer":0,"inband":2})");
+    CHECK(
+        wire(c) ==
+        R"({"oType":206,"timeoutSec":10,"symbolTimeoutSec":3,"maxSymbolCount":4,"interruptSymbols":"#","clearDtmfBuffer":0,"inband":2})");
     // Terminators are sequences (the 206 page): "*0" stays one sequence.
     c.terminators = "#,*0";
     CHECK(Component(c).data().find("interruptSymbols")->as_string() == "#, *0");
@@ -97,7 +99,8 @@ TEST_CASE("204 play: the switches a stored 204 carries") {
     p.interrupt_digits = "*";
     p.clear_buffer = true;
     p.clear_interrupt = false;
-    CHECK(wire(p) == R"({"oType":204,"file":"oktell_1_ny.wav","interruptSymbols":"*","clearDtmfBuffer":1,"clearInterrupt":0})");
+    CHECK(wire(p) ==
+          R"({"oType":204,"file":"oktell_1_ny.wav","interruptSymbols":"*","clearDtmfBuffer":1,"clearInterrupt":0})");
 }
 
 TEST_CASE("207 send DTMF") {

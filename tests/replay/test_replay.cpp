@@ -69,7 +69,8 @@ mock::ServerOptions quick_platform() {
 
 // Runs the voicemail bot on one call of the mock platform, capturing into `file`.
 // `during_record` runs once the recording component is running.
-examples::VoicemailResult capture_voicemail(const std::string& file, std::function<void(mock::Server&)> during_record = {}) {
+examples::VoicemailResult capture_voicemail(const std::string& file,
+                                            std::function<void(mock::Server&)> during_record = {}) {
     mock::Server server(quick_platform());
     ClientOptions o;
     o.url = server.url();
@@ -222,7 +223,7 @@ TEST_CASE("mock replay: malformed cassettes and bad options are clear errors") {
         return std::string("(no error)");
     };
     CHECK(error_of("") == "cassette (text): empty (no header line)");
-    CHECK(error_of("not json\n") .find("line 1: not JSON") != std::string::npos);
+    CHECK(error_of("not json\n").find("line 1: not JSON") != std::string::npos);
     CHECK(error_of("{\"cassette\":\"ivrapi\",\"version\":9}\n") ==
           "cassette (text) line 1: version 9 is not supported (this build reads 1)");
     const std::string header = "{\"cassette\":\"ivrapi\",\"version\":1}\n";
@@ -230,7 +231,8 @@ TEST_CASE("mock replay: malformed cassettes and bad options are clear errors") {
           "cassette (text) line 2: \"out\" without a string \"frame\"");
     CHECK(error_of(header + "{\"gen\":1,\"ev\":\"open\"}\n") == "cassette (text) line 2: no numeric \"t\"");
     CHECK(error_of(header) == "cassette (text): no request of the bot to replay");
-    const std::string one = header + "{\"t\":1,\"gen\":1,\"ev\":\"out\",\"frame\":\"[\\\"connection_info\\\",{\\\"qid\\\":1}]\"}\n";
+    const std::string one =
+        header + "{\"t\":1,\"gen\":1,\"ev\":\"out\",\"frame\":\"[\\\"connection_info\\\",{\\\"qid\\\":1}]\"}\n";
     mock::ReplayOptions slow;
     slow.speed = 0;
     CHECK(error_of(one, slow) == "replay speed must be a number > 0");

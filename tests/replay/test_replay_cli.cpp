@@ -72,13 +72,12 @@ TEST_CASE("mock-server --replay reports a divergence and exits 1") {
     const std::string url = replay_url(server);
     // info sent connection_info twice (the client's own, then the command's);
     // upload-static sends file_upload_static second.
-    Process cli({IVRAPI_CLI, "--url", url, "--timeout", "2", "upload-static", "--src", "http://x/a.wav", "--dest",
-                 ":GS_PUB/a"},
-                {{"ERA_TOKEN", "t"}});
+    Process cli(
+        {IVRAPI_CLI, "--url", url, "--timeout", "2", "upload-static", "--src", "http://x/a.wav", "--dest", ":GS_PUB/a"},
+        {{"ERA_TOKEN", "t"}});
     REQUIRE(server.wait(20s) == 1);
     CHECK(server.stderr_text().find("step 2: expected connection_info, got file_upload_static url 'http://x/a.wav' "
-                                       "destpath ':GS_PUB/a'") !=
-          std::string::npos);
+                                    "destpath ':GS_PUB/a'") != std::string::npos);
     CHECK(server.stderr_text().find("got:      [\"file_upload_static\"") != std::string::npos);
     cli.signal(SIGTERM);
     (void)cli.wait(10s);

@@ -27,8 +27,8 @@ long env_number(const char* name, long fallback) {
 }
 
 struct Figures {
-    long calls = 0, handled = 0, claim_failures = 0, retried = 0, offers_missed = 0, step_errors = 0, results = 0, results_lost = 0,
-         results_duplicated = 0, calls_not_ended = 0, drops = 0, reconnects = 0, components_lost = 0;
+    long calls = 0, handled = 0, claim_failures = 0, retried = 0, offers_missed = 0, step_errors = 0, results = 0,
+         results_lost = 0, results_duplicated = 0, calls_not_ended = 0, drops = 0, reconnects = 0, components_lost = 0;
     std::map<std::string, long> error_codes;
     std::map<std::string, long> end_reasons;  // as the platform ended each call
 };
@@ -181,11 +181,11 @@ Figures soak(long calls, long calls_per_second, mock::ServerOptions mo) {
 }
 
 void print(const char* title, const Figures& f) {
-    std::cout << title << ": calls " << f.calls << ", handled " << f.handled << ", results " << f.results
-              << ", lost " << f.results_lost << ", duplicated " << f.results_duplicated << ", step errors "
-              << f.step_errors << ", calls not ended " << f.calls_not_ended << ", link drops " << f.drops
-              << ", reconnects " << f.reconnects << ", components lost " << f.components_lost << " (steps run again "
-              << f.retried << "), offers missed while the link was down " << f.offers_missed << ", claims failed "
+    std::cout << title << ": calls " << f.calls << ", handled " << f.handled << ", results " << f.results << ", lost "
+              << f.results_lost << ", duplicated " << f.results_duplicated << ", step errors " << f.step_errors
+              << ", calls not ended " << f.calls_not_ended << ", link drops " << f.drops << ", reconnects "
+              << f.reconnects << ", components lost " << f.components_lost << " (steps run again " << f.retried
+              << "), offers missed while the link was down " << f.offers_missed << ", claims failed "
               << f.claim_failures << '\n';
     for (const auto& [code, n] : f.error_codes) std::cout << "  error " << code << ": " << n << '\n';
     for (const auto& [why, n] : f.end_reasons) std::cout << "  calls ended with reason '" << why << "': " << n << '\n';

@@ -40,17 +40,17 @@ struct DtmfAt {
 
 // How a call is offered (api_start.data) and what its caller does.
 struct CallOptions {
-    std::string ivrid;                  // empty -> a unique "rDlg-mock-<n>"
-    std::string key = "key";            // api_start.data.key, required in every request
-    std::string callid;                 // empty -> generated "mock-<n>@127.0.0.1"
-    std::string cid;                    // empty -> a generated UUID
+    std::string ivrid;                                  // empty -> a unique "rDlg-mock-<n>"
+    std::string key = "key";                            // api_start.data.key, required in every request
+    std::string callid;                                 // empty -> generated "mock-<n>@127.0.0.1"
+    std::string cid;                                    // empty -> a generated UUID
     std::string componentname = "External management";  // api_start.data.componentname
-    int componentid = 14;               // api_start.data.componentid
-    std::string sm_id;                  // empty -> a generated UUID
-    CallState state = CallState::dialog;  // api_start.data.state
-    std::string params;                 // api_start.data.params, sent as this raw string
+    int componentid = 14;                               // api_start.data.componentid
+    std::string sm_id;                                  // empty -> a generated UUID
+    CallState state = CallState::dialog;                // api_start.data.state
+    std::string params;                                 // api_start.data.params, sent as this raw string
 
-    std::vector<DtmfAt> caller_dtmf;    // scripted caller keys (see DtmfAt)
+    std::vector<DtmfAt> caller_dtmf;  // scripted caller keys (see DtmfAt)
     // The caller hangs up this long after the accept: api_stop reason "script".
     std::optional<std::chrono::milliseconds> hangup_after;
     // The caller hangs up this long after the offer, accepted or not (a caller who gives
@@ -63,13 +63,13 @@ struct CallOptions {
 
 // One component run by ivrapi_component_apply, as the mock saw it.
 struct ComponentRecord {
-    int o_type = 0;             // the component type
-    ivrapi::Json data;          // the request's "data" object as received
-    std::string transfer_key;   // exit reported in ivrapi_component_stopped ("" while running)
-    ivrapi::Json results;       // results reported in ivrapi_component_stopped
-    bool terminated = false;    // stopped by ivrapi_component_terminate, abort or hang-up
-    ivrapi::Json oid;           // data.oId as sent (0 when absent)
-    bool running = false;       // still running
+    int o_type = 0;            // the component type
+    ivrapi::Json data;         // the request's "data" object as received
+    std::string transfer_key;  // exit reported in ivrapi_component_stopped ("" while running)
+    ivrapi::Json results;      // results reported in ivrapi_component_stopped
+    bool terminated = false;   // stopped by ivrapi_component_terminate, abort or hang-up
+    ivrapi::Json oid;          // data.oId as sent (0 when absent)
+    bool running = false;      // still running
 };
 
 // A shared, thread-safe handle on a call of a mock Server. Copies refer to the same call.
@@ -83,8 +83,8 @@ public:
     const std::string& callid() const;
     const std::string& cid() const;
 
-    bool controlled() const;          // accepted and not ended
-    bool ended() const;               // api_stop was emitted
+    bool controlled() const;  // accepted and not ended
+    bool ended() const;       // api_stop was emitted
     // "script" | "timeout" | "abort", or "" while the call runs.
     std::string end_reason() const;
     // Connection id of the controller, -1 when nobody controls it or the controller's

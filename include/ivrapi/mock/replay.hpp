@@ -37,13 +37,13 @@ struct ReplayOptions {
 };
 
 struct ReplayReport {
-    bool passed = false;          // every recorded request matched, every frame sent
+    bool passed = false;  // every recorded request matched, every frame sent
     bool diverged = false;
-    std::size_t steps = 0;        // recorded requests of the replayed call
+    std::size_t steps = 0;  // recorded requests of the replayed call
     std::size_t matched = 0;
-    std::string divergence;       // "step 4: expected ivrapi_component_apply oType 204 ..., got oType 208 ..."
-    std::string expected_frame;   // the recorded request (remapped), when there is one
-    std::string got_frame;        // what the bot sent ("" when it sent nothing)
+    std::string divergence;      // "step 4: expected ivrapi_component_apply oType 204 ..., got oType 208 ..."
+    std::string expected_frame;  // the recorded request (remapped), when there is one
+    std::string got_frame;       // what the bot sent ("" when it sent nothing)
     // One readable paragraph: the verdict, then both frames.
     std::string to_string() const;
 };
@@ -59,17 +59,17 @@ public:
     Replay(const Replay&) = delete;
     Replay& operator=(const Replay&) = delete;
 
-    std::string url() const;             // ws://127.0.0.1:<port>/ws/token/v1
+    std::string url() const;  // ws://127.0.0.1:<port>/ws/token/v1
     std::uint16_t port() const;
     // Options for a Client of this replay (url, a token it accepts, quick reconnects).
     ClientOptions client_options() const;
-    const std::string& ivrid() const;     // the ivrid the call is offered under
+    const std::string& ivrid() const;  // the ivrid the call is offered under
 
     // Waits until the replay passed or diverged; after `timeout` the report names the
     // step the bot did not reach.
     ReplayReport wait(std::chrono::milliseconds timeout);
-    ReplayReport report() const;          // now, without waiting
-    void stop();                          // idempotent; the destructor calls it
+    ReplayReport report() const;  // now, without waiting
+    void stop();                  // idempotent; the destructor calls it
 
 private:
     struct Impl;

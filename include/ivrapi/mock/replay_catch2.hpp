@@ -14,9 +14,9 @@
 
 // Waits for the replay; on a divergence or timeout the test fails with the report (the
 // step, the expected and the received frame).
-#define IVRAPI_REQUIRE_REPLAY(replay, timeout)                        \
-    do {                                                              \
-        const auto ivrapi_replay_report_ = (replay).wait(timeout);    \
-        INFO(ivrapi_replay_report_.to_string());                      \
-        REQUIRE(ivrapi_replay_report_.passed);                        \
+#define IVRAPI_REQUIRE_REPLAY(replay, timeout)                     \
+    do {                                                           \
+        const auto ivrapi_replay_report_ = (replay).wait(timeout); \
+        INFO(ivrapi_replay_report_.to_string());                   \
+        REQUIRE(ivrapi_replay_report_.passed);                     \
     } while (false)

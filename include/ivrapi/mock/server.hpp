@@ -84,21 +84,21 @@ private:
 // simulated components and files.
 struct ServerOptions {
     // --- connection ---
-    std::string token = "test-token";     // accepted in the path or as "Authorization: Bearer"
-    bool tls = false;                     // wss with cert_file/key_file (PEM)
+    std::string token = "test-token";  // accepted in the path or as "Authorization: Bearer"
+    bool tls = false;                  // wss with cert_file/key_file (PEM)
     // PEM certificate chain and private key, for tls.
     std::string cert_file, key_file;
-    std::uint16_t port = 0;               // 0 = ephemeral
+    std::uint16_t port = 0;  // 0 = ephemeral
     // Address to listen on: loopback by default; "0.0.0.0" or "::" for bots in containers.
     std::string listen_address = "127.0.0.1";
-    int refuse_status = 401;              // HTTP status of a refused upgrade (wrong/no token)
+    int refuse_status = 401;  // HTTP status of a refused upgrade (wrong/no token)
     std::vector<std::string> capabilities = {"ivrapi", "subscr", "rest"};  // in connection_info_result
     // connection_info_result fields
     std::string site = "main_site", domain = "mock.era.local", integration_point_type = "public";
     std::vector<std::string> roles = {"admin"};
 
     // --- control life cycle ---
-    std::chrono::milliseconds accept_timeout{30000};   // no accept -> api_stop "timeout"
+    std::chrono::milliseconds accept_timeout{30000};  // no accept -> api_stop "timeout"
     // A controlled call whose controller connection is gone for this long ends with
     // api_stop "timeout". Empty (default): it waits for a reaccept forever.
     std::optional<std::chrono::milliseconds> detached_timeout;
@@ -109,8 +109,8 @@ struct ServerOptions {
     // false: ivrapi_component_stopped without key/ivrid (as in the spec's example).
     bool stopped_event_carries_ids = true;
     ApplyAck apply_ack = ApplyAck::immediate;
-    bool terminate_reply_first = false;   // reply to terminate before the stopped event
-    bool stopped_event_on_hangup = false; // caller hang-up also sends the stopped event
+    bool terminate_reply_first = false;    // reply to terminate before the stopped event
+    bool stopped_event_on_hangup = false;  // caller hang-up also sends the stopped event
     // Refuse media components (204/206/208/TTS/ASR/fax) with an error reply while the
     // state is "incoming" or "ringing" (the platform's documented rule); off by default.
     bool strict_sip_rules = false;
@@ -121,16 +121,17 @@ struct ServerOptions {
     std::chrono::milliseconds record_duration{1000};  // how long the caller speaks (capped by recTimeSec)
     std::chrono::milliseconds tts_duration{1000};     // 222/226/230 speaking time
     std::chrono::milliseconds asr_duration{1000};     // 223/227 listening time
-    std::string asr_text = "mock recognition result";  // 223/227 results {"text": ...} (CallOptions::asr_texts per call)
-    std::chrono::milliseconds fax_duration{1000};     // 213/214
-    std::chrono::milliseconds dtmf_send_duration{100}; // 207: per digit (',' = 1 s pause)
+    std::string asr_text =
+        "mock recognition result";                 // 223/227 results {"text": ...} (CallOptions::asr_texts per call)
+    std::chrono::milliseconds fax_duration{1000};  // 213/214
+    std::chrono::milliseconds dtmf_send_duration{100};  // 207: per digit (',' = 1 s pause)
     // Per oType: members merged over (and replacing) the simulated results.
     std::map<int, ivrapi::Json> component_results;
     // Per oType: transferKey forced for a normally ending component.
     std::map<int, std::string> component_transfer_keys;
 
     // --- files ---
-    std::string temp_dir;                 // empty -> a fresh dir under /tmp, removed on destruction
+    std::string temp_dir;  // empty -> a fresh dir under /tmp, removed on destruction
     // Static storage seeded from local folders: {":GS_PUB", "/srv/prompts"} makes
     // ":GS_PUB/menu.wav" the file /srv/prompts/menu.wav (any alias of a storage; uploads
     // to that storage land there too). Unmapped storages live under temp_dir.
@@ -145,14 +146,14 @@ struct ServerOptions {
     // CA file (PEM) to verify https:// upload URLs with; empty: the system's CAs.
     std::string upload_ca_file;
     std::chrono::milliseconds file_link_ttl{std::chrono::minutes(5)};
-    Clock clock;                          // empty -> std::chrono::steady_clock::now
+    Clock clock;                                     // empty -> std::chrono::steady_clock::now
     std::chrono::milliseconds upload_timeout{5000};  // connect+read bound of an upload fetch
 
     // --- output ---
     // One line per event. Called from the server's threads, serialized; it must not call
     // back into the Server.
     std::function<void(const std::string&)> log;
-    bool log_frames = false;              // also log every frame received and sent
+    bool log_frames = false;                 // also log every frame received and sent
     std::size_t request_log_limit = 100000;  // requests() keeps the newest this many
 
     // --- control channel ---
@@ -164,10 +165,10 @@ struct ServerOptions {
 
 // One frame received by the server (malformed frames too, with an empty name).
 struct ReceivedRequest {
-    std::string name;      // element 0, "" when the frame was not a [string, object] array
-    ivrapi::Json body;     // element 1 (null when malformed)
-    std::string raw;       // the frame as received
-    int connection = 0;    // id of the connection it came on (1, 2, ...)
+    std::string name;    // element 0, "" when the frame was not a [string, object] array
+    ivrapi::Json body;   // element 1 (null when malformed)
+    std::string raw;     // the frame as received
+    int connection = 0;  // id of the connection it came on (1, 2, ...)
 };
 
 // The mock Era platform: a real WebSocket server on 127.0.0.1 that behaves like the
@@ -185,9 +186,9 @@ public:
     // listen address instead of 127.0.0.1 when it is a specific one),
     // without the token (send it as "Authorization: Bearer <token>").
     std::string url() const;
-    std::string url_with_token() const;          // token as the last path segment
-    std::uint16_t port() const;                  // the port it listens on
-    const ServerOptions& options() const;        // the options it runs with
+    std::string url_with_token() const;    // token as the last path segment
+    std::uint16_t port() const;            // the port it listens on
+    const ServerOptions& options() const;  // the options it runs with
     // "http(s)://<host>:<port><path>": for links returned by ivrapi_file_get_path and
     // resources added with add_http_resource.
     std::string http_url(const std::string& path) const;
@@ -209,16 +210,14 @@ public:
     std::size_t request_count(const std::string& name) const;
     // Waits until predicate(*this) is true, re-evaluating it on every change of the
     // server's state (and at least every 50 ms); false on timeout.
-    bool wait_for(std::function<bool(const Server&)> predicate,
-                  std::chrono::milliseconds timeout) const;
-    bool wait_for_request(const std::string& name, std::chrono::milliseconds timeout,
-                          std::size_t count = 1) const;
-    std::size_t connection_count() const;     // open WebSocket connections
-    std::size_t subscription_count() const;   // live (not expired) subscriptions, all connections
-    std::vector<int> connections() const;     // ids of open connections
+    bool wait_for(std::function<bool(const Server&)> predicate, std::chrono::milliseconds timeout) const;
+    bool wait_for_request(const std::string& name, std::chrono::milliseconds timeout, std::size_t count = 1) const;
+    std::size_t connection_count() const;    // open WebSocket connections
+    std::size_t subscription_count() const;  // live (not expired) subscriptions, all connections
+    std::vector<int> connections() const;    // ids of open connections
 
     // --- fault injection (each stays in force until changed or clear_faults()) ---
-    void drop_connections();                  // every connection closed now, no close frame
+    void drop_connections();  // every connection closed now, no close frame
     void drop_connection(int connection);
     // A clean close frame with `code` (e.g. 1001, 4000-4999) and `reason` to every connection.
     void close_connections(int code, const std::string& reason);
