@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # CI: clang-tidy with .clang-tidy over the SDK's sources in src/ (findings are errors).
 # Needs a build directory with compile_commands.json (scripts/test.sh makes build/).
-# Paths listed in scripts/format-pending.txt are skipped (see that file).
+# Paths listed in scripts/format-pending.txt and scripts/tidy-pending.txt are skipped.
 #   scripts/check-tidy.sh [build dir]      JOBS=2 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 command -v clang-tidy >/dev/null || { echo "check-tidy.sh: clang-tidy missing (apt-get install clang-tidy)" >&2; exit 1; }
 [ -f "$build/compile_commands.json" ] || { echo "check-tidy.sh: no $build/compile_commands.json (configure first)" >&2; exit 1; }
-mapfile -t pending < <(grep -v -e '^#' -e '^$' scripts/format-pending.txt)
+mapfile -t pending < <(grep -v -e '^#' -e '^$' scripts/format-pending.txt scripts/tidy-pending.txt)
 files=()
 while IFS= read -r f; do
   skip=0
