@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 command -v clang-tidy >/dev/null || { echo "check-tidy.sh: clang-tidy missing (apt-get install clang-tidy)" >&2; exit 1; }
 [ -f "$build/compile_commands.json" ] || { echo "check-tidy.sh: no $build/compile_commands.json (configure first)" >&2; exit 1; }
-mapfile -t pending < <(grep -v -e '^#' -e '^$' scripts/format-pending.txt scripts/tidy-pending.txt)
+mapfile -t pending < <(grep -h -v -e '^#' -e '^$' scripts/format-pending.txt scripts/tidy-pending.txt)
 files=()
 while IFS= read -r f; do
   skip=0
