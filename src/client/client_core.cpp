@@ -97,7 +97,22 @@ ClientCore::ClientCore(const ClientOptions& options, Loop& loop, Transport& tran
                                                           " did not stop within component_timeout"));
       }) {}
 
-ClientCore::~ClientCore() { deliveries_.discard(); }
+ClientCore::~ClientCore() {
+    deliveries_.discard();
+    // Destroyed without stop() (tests do): drop what a session holds that may hold the
+    // session itself (held retries, the probe's held apply, waiters), so nothing leaks.
+    auto release = [](const std::shared_ptr<SessionState>& s) {
+        if (!s) return;
+        s->held.reset();
+        s->probe.reset();
+        s->waiters.reset();
+        s->running.reset();
+        s->on_dtmf = nullptr;
+        s->on_end = nullptr;
+    };
+    for (auto& [ivrid, s] : sessions_) release(s);
+    for (auto& [ivrid, weak] : ending_) release(weak.lock());
+}
 
 SessionPhase ClientCore::phase_of(const std::string& ivrid) const {
     auto it = sessions_.find(ivrid);
