@@ -38,10 +38,10 @@ namespace ivrapi::co {
 template <typename T>
 class [[nodiscard]] Async {
 public:
-    using Start = std::function<void(Callback<T>)>;
-    explicit Async(Start start) : start_(std::move(start)) {}
+    using Start = std::function<void(Callback<T>)>;            // starts the operation with a callback
+    explicit Async(Start start) : start_(std::move(start)) {}  // not started yet
 
-    bool await_ready() const noexcept { return false; }
+    bool await_ready() const noexcept { return false; }  // always starts on co_await
 
     bool await_suspend(std::coroutine_handle<> handle) {
         auto s = state_;
@@ -55,7 +55,7 @@ public:
         return state_->phase.exchange(kSuspended, std::memory_order_acq_rel) != kDone;
     }
 
-    Result<T> await_resume() { return std::move(*state_->result); }
+    Result<T> await_resume() { return std::move(*state_->result); }  // the operation's Result
 
 private:
     static constexpr int kStarting = 0, kSuspended = 1, kDone = 2;
@@ -135,12 +135,13 @@ struct Detached {
 template <typename T>
 class [[nodiscard]] Task {
 public:
-    using promise_type = detail::TaskPromise<T>;
-    using Handle = std::coroutine_handle<promise_type>;
+    using promise_type = detail::TaskPromise<T>;         // the coroutine machinery
+    using Handle = std::coroutine_handle<promise_type>;  // the coroutine frame
 
     Task() = default;
-    explicit Task(Handle h) noexcept : h_(h) {}
-    Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+    explicit Task(Handle h) noexcept : h_(h) {}                       // owns the frame
+    Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}  // takes the frame
+    // Destroys its own frame and takes the other's.
     Task& operator=(Task&& other) noexcept {
         if (this != &other) {
             if (h_) h_.destroy();
@@ -154,7 +155,7 @@ public:
         if (h_) h_.destroy();
     }
 
-    bool valid() const noexcept { return static_cast<bool>(h_); }
+    bool valid() const noexcept { return static_cast<bool>(h_); }  // holds a coroutine
 
     // co_await task: starts it; the awaiting coroutine continues when it finished.
     auto operator co_await() && noexcept {

@@ -34,8 +34,8 @@ const char* to_string(CallState state) noexcept;
 struct DtmfAt {
     std::chrono::milliseconds at{0};  // after the first accept (or the component start, below)
     std::string digits;               // pressed one after the other
-    std::optional<int> component{};
-    int o_type = 0;
+    std::optional<int> component{};   // relative to the start of this (1-based) component
+    int o_type = 0;                   // ... counting only components of this oType (0: any)
 };
 
 // How a call is offered (api_start.data) and what its caller does.

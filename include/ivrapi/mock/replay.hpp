@@ -23,6 +23,7 @@
 
 namespace ivrapi::mock {
 
+// How a cassette is replayed.
 struct ReplayOptions {
     std::string ivrid;        // the recorded call to replay; empty: the cassette's only one
     std::string offer_ivrid;  // offer it under this ivrid instead of the recorded one
@@ -36,11 +37,12 @@ struct ReplayOptions {
     std::function<void(const std::string&)> log;
 };
 
+// The outcome of a replay.
 struct ReplayReport {
-    bool passed = false;  // every recorded request matched, every frame sent
-    bool diverged = false;
-    std::size_t steps = 0;  // recorded requests of the replayed call
-    std::size_t matched = 0;
+    bool passed = false;         // every recorded request matched, every frame sent
+    bool diverged = false;       // the bot sent something else than the recording
+    std::size_t steps = 0;       // recorded requests of the replayed call
+    std::size_t matched = 0;     // recorded requests the bot sent as recorded
     std::string divergence;      // "step 4: expected ivrapi_component_apply oType 204 ..., got oType 208 ..."
     std::string expected_frame;  // the recorded request (remapped), when there is one
     std::string got_frame;       // what the bot sent ("" when it sent nothing)
@@ -48,6 +50,7 @@ struct ReplayReport {
     std::string to_string() const;
 };
 
+// Plays the platform's side of a recorded call and checks the bot's requests.
 class Replay {
 public:
     // Reads the cassette and starts listening. Throws std::runtime_error naming the
@@ -59,8 +62,8 @@ public:
     Replay(const Replay&) = delete;
     Replay& operator=(const Replay&) = delete;
 
-    std::string url() const;  // ws://127.0.0.1:<port>/ws/token/v1
-    std::uint16_t port() const;
+    std::string url() const;     // ws://127.0.0.1:PORT/ws/token/v1
+    std::uint16_t port() const;  // the listening port
     // Options for a Client of this replay (url, a token it accepts, quick reconnects).
     ClientOptions client_options() const;
     const std::string& ivrid() const;  // the ivrid the call is offered under

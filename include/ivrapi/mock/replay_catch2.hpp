@@ -12,8 +12,8 @@
 #error "include <catch2/catch.hpp> before <ivrapi/mock/replay_catch2.hpp>"
 #endif
 
-// Waits for the replay; on a divergence or timeout the test fails with the report (the
-// step, the expected and the received frame).
+// Waits for the replay; on a divergence or timeout the test fails with the report
+// (the step, the expected and the received frame).
 #define IVRAPI_REQUIRE_REPLAY(replay, timeout)                     \
     do {                                                           \
         const auto ivrapi_replay_report_ = (replay).wait(timeout); \

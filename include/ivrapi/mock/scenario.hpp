@@ -22,8 +22,8 @@ struct ScenarioError : std::runtime_error {
 
 // One call of a scenario: offered `at` after the start.
 struct ScheduledCall {
-    std::chrono::milliseconds at{0};
-    CallOptions options;
+    std::chrono::milliseconds at{0};  // when, after the start
+    CallOptions options;              // the call's fields and its caller
 };
 
 // A whole scenario file: {"options": {...}, "calls": [...]}. "options" is applied to

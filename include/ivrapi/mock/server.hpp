@@ -157,7 +157,7 @@ struct ServerOptions {
     std::size_t request_log_limit = 100000;  // requests() keeps the newest this many
 
     // --- control channel ---
-    // true: JSON commands over HTTP on the same port (POST /control/<command> with
+    // true: JSON commands over HTTP on the same port (POST /control/COMMAND with
     // "Authorization: Bearer <token>"), so tests in any language drive the server as C++
     // tests drive this class. Commands: docs/mock.md.
     bool control_channel = false;
