@@ -111,6 +111,15 @@ private:
     bool open_ = false;
 };
 
+// Options with an immediate, deterministic reconnect (10 ms, no jitter) for tests that
+// drop the link and re-open it by hand.
+inline ClientOptions quick_reconnect() {
+    ClientOptions o;
+    o.reconnect.initial_delay = std::chrono::milliseconds(10);
+    o.reconnect.jitter = 0;
+    return o;
+}
+
 // Collects a callback's result.
 template <typename T>
 struct Got {

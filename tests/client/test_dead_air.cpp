@@ -10,9 +10,7 @@ using detail::SessionPhase;
 namespace {
 
 ClientOptions quick() {
-    ClientOptions o;
-    o.reconnect.initial_delay = 10ms;
-    o.reconnect.jitter = 0;
+    ClientOptions o = quick_reconnect();
     o.request_timeout = 1000ms;
     o.component_probe_timeout = 3000ms;
     return o;

@@ -9,15 +9,6 @@ using namespace ivrapi::test;
 using namespace std::chrono_literals;
 using detail::SessionPhase;
 
-namespace {
-ClientOptions quick_reconnect() {
-    ClientOptions o;
-    o.reconnect.initial_delay = 10ms;
-    o.reconnect.jitter = 0;
-    return o;
-}
-}  // namespace
-
 TEST_CASE("defect 2: throwing completions while the link is lost leave the core consistent") {
     CoreHarness h(quick_reconnect());
     std::vector<ConnectionState> states;

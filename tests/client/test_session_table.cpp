@@ -52,9 +52,7 @@ struct Walk {
     bool link_up = true;
 
     static ClientOptions options() {
-        ClientOptions o;
-        o.reconnect.initial_delay = 10ms;
-        o.reconnect.jitter = 0;
+        ClientOptions o = quick_reconnect();
         o.request_timeout = 1000ms;
         return o;
     }
