@@ -54,7 +54,11 @@ expect tools.txt /usr/bin/ivrapi-cli /usr/bin/ivrapi-mock-server \
 grep -Ev '^/usr(/|$)|^/$' "$work/dev.txt" "$work/tools.txt" && fail "files outside /usr"
 grep -E '^/usr/bin/.' "$work/dev.txt" && fail "binaries in libivrapi-dev"
 grep -E '^/usr/(include|lib)/.' "$work/tools.txt" && fail "library files in ivrapi-tools"
-grep -Ei 'websocketpp|asio|rapidjson|CMakeFiles|\.o$' "$work/dev.txt" "$work/tools.txt" && fail "stray files"
+# ivrapi/asio.hpp is the one integration header DESIGN.md allows (the client on the
+# caller's io_context); any other Asio/websocketpp/RapidJSON path is a leak.
+grep -Ei 'websocketpp|asio|rapidjson|CMakeFiles|\.o$' "$work/dev.txt" "$work/tools.txt" \
+  | grep -vx "$work/dev.txt:/usr/include/ivrapi/asio.hpp" && fail "stray files"
+grep -qx /usr/include/ivrapi/asio.hpp "$work/dev.txt" || fail "dev.txt: the integration header ivrapi/asio.hpp is missing"
 grep -E 'mock_server' "$work/dev.txt" && fail "the mock server's sources are not an example"
 echo "ok   $(wc -l < "$work/dev.txt") entries in libivrapi-dev, $(wc -l < "$work/tools.txt") in ivrapi-tools"
 

@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libwebsocketpp-dev libasio-dev rapidjson-dev
           catch2 libssl-dev openssl ccache python3
+          # the optional cluster target (ivrapi::cluster) and its tests
+          libhiredis-dev redis-server
           # checks, API reference and Debian packages (CI, scripts/docs.sh, scripts/package.sh)
           clang clang-format clang-tidy doxygen lintian dpkg-dev)
 
