@@ -355,12 +355,14 @@ void Core::on_open(int connection) {
     changed();
 }
 
-void Core::on_close(int connection) {
+void Core::on_close(int connection, int client_close_code) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_) return;
         connections_.erase(connection);
-        log("conn " + std::to_string(connection) + ": closed");
+        if (client_close_code != 0) client_close_codes_.push_back(client_close_code);
+        log("conn " + std::to_string(connection) + ": closed" +
+            (client_close_code ? " by the client (code " + std::to_string(client_close_code) + ")" : ""));
         for (auto& [ivrid, call] : calls_) {
             if (call->phase != CallData::Phase::controlled || call->controller != connection) continue;
             call->controller = -1;
@@ -1000,6 +1002,11 @@ std::size_t Core::request_count(const std::string& name) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = request_counts_.find(name);
     return it == request_counts_.end() ? 0 : it->second;
+}
+
+std::vector<int> Core::client_close_codes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return client_close_codes_;
 }
 
 std::size_t Core::connection_count() const {

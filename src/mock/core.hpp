@@ -136,7 +136,7 @@ public:
     // TransportHandler
     int on_validate(const std::string& resource, const std::string& authorization) override;
     void on_open(int connection) override;
-    void on_close(int connection) override;
+    void on_close(int connection, int client_close_code) override;
     void on_message(int connection, std::string text) override;
     void on_http(const HttpRequest& request, HttpRespond respond) override;
     void on_log(const std::string& line) override;
@@ -150,6 +150,7 @@ public:
     std::size_t connection_count() const;
     std::size_t subscription_count() const;
     std::vector<int> connections() const;
+    std::vector<int> client_close_codes() const;
     void add_http_resource(const std::string& path, HttpResource r);
     std::string local_path(const std::string& platform_path) const;
     std::string call_local_path(const CallData& call, const std::string& platform_path) const;
@@ -248,6 +249,7 @@ private:
     TimePoint started_at_;
 
     std::map<int, Connection> connections_;
+    std::vector<int> client_close_codes_;  // close frames received from clients, in order
     std::map<std::string, std::shared_ptr<CallData>> calls_;
     std::deque<std::string> ended_order_;
     std::deque<ReceivedRequest> requests_;

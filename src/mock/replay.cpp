@@ -458,7 +458,7 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
         }
     }
 
-    void on_close(int connection) override {
+    void on_close(int connection, int /*client_close_code*/) override {
         std::lock_guard<std::mutex> lock(mutex);
         log("replay: connection " + std::to_string(connection) + " closed");
     }

@@ -216,6 +216,7 @@ bool Server::wait_for_request(const std::string& name, std::chrono::milliseconds
 std::size_t Server::connection_count() const { return impl_->core->connection_count(); }
 std::size_t Server::subscription_count() const { return impl_->core->subscription_count(); }
 std::vector<int> Server::connections() const { return impl_->core->connections(); }
+std::vector<int> Server::client_close_codes() const { return impl_->core->client_close_codes(); }
 
 void Server::drop_connections() { impl_->core->drop_connections(); }
 void Server::drop_connection(int connection) { impl_->core->drop_connection(connection); }

@@ -33,7 +33,9 @@ public:
     // Upgrade request: return 0 to accept, or an HTTP status to refuse with.
     virtual int on_validate(const std::string& resource, const std::string& authorization) = 0;
     virtual void on_open(int connection) = 0;
-    virtual void on_close(int connection) = 0;
+    // `client_close_code`: the code of the close frame the client sent, 0 when the
+    // connection ended without one (dropped, failed, or closed by the server).
+    virtual void on_close(int connection, int client_close_code) = 0;
     virtual void on_message(int connection, std::string text) = 0;
     // A plain HTTP request on the WebSocket port; `respond` must be called exactly once,
     // now or later from any thread.

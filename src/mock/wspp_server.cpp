@@ -79,8 +79,8 @@ public:
         endpoint_.set_open_handler([this](Hdl hdl) { on_open(hdl); });
         // websocketpp sends the pong only when the ping handler returns true.
         endpoint_.set_ping_handler([this](const Hdl&, const std::string&) { return answer_pings_.load(); });
-        endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
-        endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
+        endpoint_.set_close_handler([this](const Hdl& hdl) { on_closed(hdl, client_close_code(hdl)); });
+        endpoint_.set_fail_handler([this](const Hdl& hdl) { on_closed(hdl, 0); });
         endpoint_.set_message_handler([this](Hdl hdl, MessagePtr msg) { on_message(hdl, std::move(msg)); });
 
         std::error_code ec;
@@ -340,7 +340,18 @@ private:
         }
     }
 
-    void on_closed(const Hdl& hdl) {
+    // The code of the close frame the client sent (its own close, or its answer to ours);
+    // 0 when none arrived. A frame without a code counts as 1005, as RFC 6455 says.
+    int client_close_code(const Hdl& hdl) {
+        std::error_code ec;
+        auto con = endpoint_.get_con_from_hdl(hdl, ec);
+        if (ec || !con) return 0;
+        const auto code = con->get_remote_close_code();
+        if (code == websocketpp::close::status::abnormal_close || code == websocketpp::close::status::blank) return 0;
+        return static_cast<int>(code);
+    }
+
+    void on_closed(const Hdl& hdl, int client_close_code) {
         int id = 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -351,7 +362,7 @@ private:
             connections_.erase(id);
         }
         try {
-            handler_->on_close(id);
+            handler_->on_close(id, client_close_code);
         } catch (...) {
             log("internal error in on_close");
         }

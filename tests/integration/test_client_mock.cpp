@@ -746,12 +746,19 @@ TEST_CASE("integration: stop() hands controlled calls back to their scripts befo
     auto claimed = offers.get().accept().get_for(10s);
     REQUIRE(claimed);
     auto running = claimed->play("long.wav");
+    CHECK(server.client_close_codes().empty());
     client->stop();
     CHECK(running.get_for(1s).error().is(Errc::stopped));
     // The platform saw an abort: the script goes on (no caller waits for a reaccept).
     CHECK(server.request_count("ivrapi_abort") == 1);
     CHECK(call.wait_ended(10s));
     CHECK(client->stats().sessions_handed_back == 1);
+    // Then a clean close frame, flushed before stop() returned the I/O thread's work:
+    // the platform tells "the bot left" from "the link broke".
+    REQUIRE(server.wait_for([](const mock::Server& s) { return !s.client_close_codes().empty(); }, 5s));
+    const auto codes = server.client_close_codes();
+    REQUIRE(codes.size() == 1);
+    CHECK((codes[0] == 1000 || codes[0] == 1001));
 }
 
 TEST_CASE("integration: drain lets running calls finish, then hands back what is left") {

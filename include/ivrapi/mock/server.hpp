@@ -215,6 +215,9 @@ public:
     std::size_t connection_count() const;    // open WebSocket connections
     std::size_t subscription_count() const;  // live (not expired) subscriptions, all connections
     std::vector<int> connections() const;    // ids of open connections
+    // The codes of the close frames clients sent (their own close, or their answer to the
+    // server's), in order; connections that ended without one are not listed.
+    std::vector<int> client_close_codes() const;
 
     // --- fault injection (each stays in force until changed or clear_faults()) ---
     void drop_connections();  // every connection closed now, no close frame
