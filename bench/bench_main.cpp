@@ -2,18 +2,29 @@
 //
 //   1. request round trip (ws)        SDK Client::request vs raw websocketpp + RapidJSON
 //   2. event dispatch (ws)            ivrapi_dtmf -> Session::on_dtmf, notify -> on_notify
-//   3. claim rate from the mock       steady 1,000 calls/s, offer -> accepted latency
-//   4. scale                          10,000 sessions each running a long play
+//   3. claim rate from the mock       steady 1,000 and 5,000 calls/s, offer -> accepted
+//                                     latency (the mock's own capacity measured first)
+//   4. scale                          100,000 sessions each running a long play
 //   5. wss variants of 1 and 2
+//   6. reaction time                  ivrapi_dtmf on the wire -> the bot's apply on the wire
+//   7. CPU per call                   10,000 calls (offer, accept, 3 components, hand-back)
+//                                     through serve(), user+sys CPU of the client process
+//
+// Every bench runs `--reps` times (default 5), SDK and raw alternating, and reports the
+// median repetition with the spread (min-max) of the repetitions; ratios are computed
+// per repetition (same run, neighbouring in time) and reported the same way.
 //
 // Client threads run on CPU 0, server threads on CPU 1, for the SDK and the raw baseline
 // alike (threads inherit the affinity of the thread that creates them).
 //
 //   ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] [--server-cpu N]
+//                [--reps N] [--scale N] [--push N] [--only rt|dispatch|claim|scale|react|cpu]
 //
 // --smoke: tiny counts; checks every bench ran and exchanged the expected number of
 // messages (exit 1 otherwise), no timing checks. Used by CTest (bench_smoke).
 #include "wspp_bench.hpp"
+
+#include "client/session_state.hpp"  // sizeof of a session's parts (--sizes)
 
 #include <ivrapi/ivrapi.hpp>
 #include <ivrapi/mock/server.hpp>
@@ -21,6 +32,7 @@
 #include <rapidjson/document.h>
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,8 +44,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -65,11 +79,15 @@ struct Config {
     std::size_t reps = 5;
     std::size_t rt_warmup = 2000, rt_count = 20000;
     std::size_t push_count = 200000;
-    std::size_t claim_count = 10000, claim_rate = 1000;
-    std::size_t scale_count = 10000;
+    std::size_t claim_count = 5000, claim_rate = 1000;             // the 1,000/s run
+    std::size_t fast_claim_count = 10000, fast_claim_rate = 5000;  // the 5,000/s run
+    std::size_t scale_count = 100000;
+    std::size_t react_warmup = 200, react_count = 2000;
+    std::size_t cpu_calls = 10000, cpu_rate = 2500;
     std::string report;
     std::string machine;
-    std::string only;  // run one bench: rt, dispatch, claim, scale
+    std::string only;  // run one bench: rt, dispatch, claim, scale, react, cpu
+    std::string args;  // the command line, for the report
     std::string cert = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.pem";
     std::string key = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.key";
     std::string ca = std::string(IVRAPI_BENCH_CERT_DIR) + "/ca.pem";
@@ -108,6 +126,21 @@ double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
     const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
     return v[std::min(i, v.size() - 1)];
+}
+
+// The median repetition and the spread (min-max) of the repetitions.
+struct Spread {
+    double median = 0, lo = 0, hi = 0;
+};
+Spread spread_of(const std::vector<double>& v) {
+    if (v.empty()) return {};
+    return {percentile(v, 0.5), *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+}
+// Per-repetition ratios a[i] / b[i].
+std::vector<double> ratios(const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) out.push_back(b[i] > 0 ? a[i] / b[i] : 0);
+    return out;
 }
 
 bool parse_frame(rapidjson::Document& doc, std::string& payload) {
@@ -324,17 +357,18 @@ void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_po
     c.max_us = percentile(lat, 1.0);
 }
 
-// Starts `n` calls at a steady `rate` from a thread on the server's CPU.
-double pace_calls(const Config& cfg, ivrapi::mock::Server& server, std::size_t n, std::size_t rate) {
+// Starts `n` calls at a steady `rate` (0: as fast as it can) from a thread on the server's CPU.
+double pace_calls(const Config& cfg, ivrapi::mock::Server& server, std::size_t n, std::size_t rate,
+                  std::optional<std::chrono::milliseconds> hangup_after = 200ms) {
     double achieved = 0;
     std::thread pacer([&] {
         bench::pin_this_thread(cfg.server_cpu);
-        const auto period = std::chrono::nanoseconds(1000000000LL / static_cast<long long>(rate));
+        const auto period = std::chrono::nanoseconds(rate ? 1000000000LL / static_cast<long long>(rate) : 0);
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < n; ++i) {
-            std::this_thread::sleep_until(t0 + period * static_cast<long long>(i));  // pacing, not sync
+            if (rate) std::this_thread::sleep_until(t0 + period * static_cast<long long>(i));  // pacing, not sync
             ivrapi::mock::CallOptions co;
-            co.hangup_after = 200ms;  // calls end, as real ones do: ~200 live at a time
+            co.hangup_after = hangup_after;  // calls end, as real ones do: ~rate/5 live at a time
             server.start_call(co);
         }
         achieved = static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
@@ -355,10 +389,9 @@ std::unique_ptr<ivrapi::mock::Server> make_mock(const Config& cfg, std::chrono::
     return server;
 }
 
-Claim sdk_claim(const Config& cfg) {
+Claim sdk_claim(const Config& cfg, std::size_t n, std::size_t rate) {
     auto server = make_mock(cfg, 1000ms);
     ivrapi::Client client(sdk_options(server->url(), cfg.ca, server->options().token, true));
-    const std::size_t n = cfg.claim_count;
     std::vector<double> lat;
     lat.reserve(n);
     std::size_t claimed = 0, failed = 0;
@@ -384,7 +417,7 @@ Claim sdk_claim(const Config& cfg) {
     client.start();
     check(client.wait_ready(10s), "SDK claim: client not ready");
     Claim c;
-    c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
+    c.offered_per_s = pace_calls(cfg, *server, n, rate);
     check(all.wait(60s),
           "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
@@ -393,9 +426,8 @@ Claim sdk_claim(const Config& cfg) {
 }
 
 // The same claim loop written directly on websocketpp + RapidJSON.
-Claim raw_claim(const Config& cfg) {
+Claim raw_claim(const Config& cfg, std::size_t n, std::size_t rate) {
     auto server = make_mock(cfg, 1000ms);
-    const std::size_t n = cfg.claim_count;
     std::vector<double> lat;
     lat.reserve(n);
     std::unordered_map<std::uint64_t, Clock::time_point> in_flight;
@@ -447,7 +479,7 @@ Claim raw_claim(const Config& cfg) {
     client.start();
     check(ready.wait(10s), "raw claim: not subscribed");
     Claim c;
-    c.offered_per_s = pace_calls(cfg, *server, n, cfg.claim_rate);
+    c.offered_per_s = pace_calls(cfg, *server, n, rate);
     check(all.wait(60s),
           "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
     client.stop();
@@ -462,6 +494,7 @@ Claim raw_claim(const Config& cfg) {
 
 struct Scale {
     double bytes_per_session = 0;
+    double heap_per_session = 0;  // malloc'ed bytes in use (with malloc's headers), all arenas
     double claim_ms = 0;
     std::size_t sessions = 0;
     std::size_t plays = 0;  // ivrapi_component_apply requests the mock received
@@ -493,8 +526,10 @@ struct MockChild {
 };
 
 // The mock in a child process. Commands: "calls N" -> starts N calls as fast as it can,
-// waits until it received N ivrapi_component_apply, answers "ok <applies>"; "quit".
-MockChild spawn_mock(const Config& cfg) {
+// waits until it received N ivrapi_component_apply, answers "ok <applies>";
+// "paced N RATE" -> starts N calls at RATE/s, waits until it received N ivrapi_abort,
+// answers "ok <aborts>"; "quit". Plays last `play`.
+MockChild spawn_mock(const Config& cfg, std::chrono::milliseconds play = std::chrono::hours(1)) {
     int down[2], up[2];
     check(::pipe(down) == 0 && ::pipe(up) == 0, "pipe failed");
     const pid_t pid = ::fork();
@@ -507,7 +542,7 @@ MockChild spawn_mock(const Config& cfg) {
             bench::pin_this_thread(cfg.server_cpu);
             ivrapi::mock::ServerOptions mo;
             mo.accept_timeout = 300s;
-            mo.default_play_duration = std::chrono::hours(1);  // a long play
+            mo.default_play_duration = play;
             mo.request_log_limit = 16;
             ivrapi::mock::Server server(mo);
             write_line(up[1], server.url());
@@ -519,6 +554,14 @@ MockChild spawn_mock(const Config& cfg) {
                     const bool ok = server.wait_for_request("ivrapi_component_apply", 300s, n);
                     write_line(up[1], std::string(ok ? "ok " : "fail ") +
                                           std::to_string(server.request_count("ivrapi_component_apply")));
+                } else if (cmd.rfind("paced ", 0) == 0) {
+                    std::istringstream in(cmd.substr(6));
+                    std::size_t n = 0, rate = 0;
+                    in >> n >> rate;
+                    pace_calls(cfg, server, n, rate, std::nullopt);  // the bot hands each call back
+                    const bool ok = server.wait_for_request("ivrapi_abort", 300s, n);
+                    write_line(up[1], std::string(ok ? "ok " : "fail ") +
+                                          std::to_string(server.request_count("ivrapi_abort")));
                 } else {
                     break;  // "quit" or EOF
                 }
@@ -577,6 +620,7 @@ Scale run_scale(const Config& cfg, bool sdk) {
         std::unordered_map<std::uint64_t, std::string> accepting;  // qid -> ivrid
         std::unordered_map<std::string, std::string> sessions;     // ivrid -> key
         std::uint64_t next_qid = 1;
+        std::string frame;  // used by the raw client's thread: outlives it
         auto claimed_one = [&] {
             if (++claimed == n) {
                 last = Clock::now();
@@ -597,7 +641,6 @@ Scale run_scale(const Config& cfg, bool sdk) {
             client->start();
             check(client->wait_ready(10s), "SDK scale: client not ready");
         } else {
-            std::string frame;
             raw = std::make_unique<bench::RawClient>(
                 bench::RawClient::Options{mock.url, "test-token", cfg.ca},
                 [&](bench::RawClient& c) {
@@ -642,6 +685,7 @@ Scale run_scale(const Config& cfg, bool sdk) {
         }
         malloc_trim(0);
         rss0 = resident_bytes();  // the idle client, connected and subscribed
+        const std::size_t heap0 = mallinfo2().uordblks;
         t0 = Clock::now();
         write_line(mock.to, "calls " + std::to_string(n));
         check(all.wait(300s), "scale: only " + std::to_string(claimed) + "/" + std::to_string(n) + " claimed");
@@ -650,9 +694,10 @@ Scale run_scale(const Config& cfg, bool sdk) {
         // give freed heap back first, as for rss0.
         malloc_trim(0);
         const std::size_t rss1 = resident_bytes();
+        const std::size_t heap1 = mallinfo2().uordblks;
         std::ostringstream out;
         out << "ok " << rss0 << ' ' << rss1 << ' ' << std::chrono::duration<double, std::milli>(last - t0).count()
-            << ' ' << claimed << ' ' << answer;
+            << ' ' << claimed << ' ' << (static_cast<double>(heap1) - static_cast<double>(heap0)) << ' ' << answer;
         // Leave without tearing 10,000 sessions down: the process ends here.
         return out.str();
     });
@@ -665,8 +710,8 @@ Scale run_scale(const Config& cfg, bool sdk) {
     std::istringstream in(line);
     std::string tag, mock_tag;
     std::size_t rss0 = 0, rss1 = 0, claimed = 0, plays = 0;
-    double ms = 0;
-    in >> tag >> rss0 >> rss1 >> ms >> claimed >> mock_tag >> plays;
+    double ms = 0, heap = 0;
+    in >> tag >> rss0 >> rss1 >> ms >> claimed >> heap >> mock_tag >> plays;
     check(tag == "ok", std::string(sdk ? "SDK" : "raw") + " scale: " + line);
     check(mock_tag == "ok",
           std::string(sdk ? "SDK" : "raw") + " scale: the mock saw " + std::to_string(plays) + " plays");
@@ -675,7 +720,269 @@ Scale run_scale(const Config& cfg, bool sdk) {
     s.plays = plays;
     s.claim_ms = ms;
     s.bytes_per_session = (static_cast<double>(rss1) - static_cast<double>(rss0)) / static_cast<double>(n);
+    s.heap_per_session = heap / static_cast<double>(n);
     return s;
+}
+
+// ------------------------------------------------------------------ 6: reaction time
+//
+// The bench server writes an ivrapi_dtmf and times until it reads the bot's
+// ivrapi_component_apply (both on the server's thread: on the wire as the platform sees
+// it); it answers the apply and its stopped event, then writes the next dtmf.
+
+struct Reaction {
+    double p50 = 0, p99 = 0;
+    std::size_t samples = 0;
+};
+
+Reaction summarize_reactions(const Config& cfg, std::vector<double> all) {
+    if (all.size() > cfg.react_warmup) all.erase(all.begin(), all.begin() + static_cast<long>(cfg.react_warmup));
+    return {percentile(all, 0.5), percentile(all, 0.99), all.size()};
+}
+
+Reaction sdk_reaction(const Config& cfg, bench::BenchServer& server) {
+    ivrapi::Client client(sdk_options(server.url(), cfg.ca, "bench", false));
+    Latch claimed;
+    ivrapi::Session session;
+    ivrapi::Play play;
+    play.file = ":GS_PUB/bench/next.wav";
+    std::size_t busy = 0;
+    client.on_offer([&](ivrapi::Offer offer) {
+        offer.accept([&](ivrapi::Result<ivrapi::Session> s) {
+            if (s) {
+                session = *s;
+                // The bot: a digit -> the next prompt.
+                session.on_dtmf([&](const ivrapi::DtmfEvent&) {
+                    session.apply(play, [&](ivrapi::Result<ivrapi::ComponentStopped> r) {
+                        // (the last one may be cut by client.stop() below)
+                        if (!r && !r.error().is(ivrapi::Errc::stopped)) ++busy;
+                    });
+                });
+            }
+            claimed.set();
+        });
+    });
+    client.start();
+    check(client.wait_ready(10s), "SDK reaction: client not ready");
+    check(client.request("bench_offer", ivrapi::Json::object({{"ivrid", "bench-1"}})).get().ok(),
+          "SDK reaction: bench_offer failed");
+    check(claimed.wait(10s) && static_cast<bool>(session), "SDK reaction: no session claimed");
+    const std::size_t n = cfg.react_warmup + cfg.react_count;
+    check(client.request("bench_react", ivrapi::Json::object({{"count", n}, {"ivrid", "bench-1"}})).get().ok(),
+          "SDK reaction: bench_react failed");
+    auto samples = server.take_reactions(n, std::chrono::milliseconds(60000 + n));
+    check(samples.size() == n, "SDK reaction: " + std::to_string(samples.size()) + "/" + std::to_string(n));
+    client.stop();
+    check(busy == 0, "SDK reaction: " + std::to_string(busy) + " applies failed");
+    return summarize_reactions(cfg, std::move(samples));
+}
+
+Reaction raw_reaction(const Config& cfg, bench::BenchServer& server) {
+    const std::size_t n = cfg.react_warmup + cfg.react_count;
+    const std::string request =
+        "[\"bench_react\",{\"qid\":1,\"count\":" + std::to_string(n) + ",\"ivrid\":\"bench-1\"}]";
+    std::uint64_t qid = 1;
+    std::string frame;
+    bench::RawClient client(
+        {server.url(), "bench", cfg.ca}, [&](bench::RawClient& c) { c.send(request); },
+        [&](bench::RawClient& c, std::string& payload) {
+            rapidjson::Document doc;
+            if (!parse_frame(doc, payload) || !name_is(doc[0], "ivrapi_dtmf")) return;
+            const rapidjson::Value& body = doc[1];
+            ++qid;
+            frame = "[\"ivrapi_component_apply\",{\"qid\":" + std::to_string(qid) + ",\"key\":\"" +
+                    str_of(body, "key") + "\",\"ivrid\":\"" + str_of(body, "ivrid") +
+                    "\",\"data\":{\"oType\":204,\"file\":\":GS_PUB/bench/next.wav\",\"oId\":" + std::to_string(qid) +
+                    "}}]";
+            c.send(frame);
+        });
+    client.start();
+    auto samples = server.take_reactions(n, std::chrono::milliseconds(60000 + n));
+    check(samples.size() == n, "raw reaction: " + std::to_string(samples.size()) + "/" + std::to_string(n));
+    client.stop();
+    return summarize_reactions(cfg, std::move(samples));
+}
+
+// ------------------------------------------------------------------ 7: CPU per call
+//
+// The mock in one child process, the measured client in another: user + sys CPU of the
+// client process (getrusage) from before the first offer to the last hand-back, over
+// cfg.cpu_calls calls offered at cfg.cpu_rate/s. A call: offer, accept, three plays one
+// after the other (each waits for its stopped event), hand-back (ivrapi_abort).
+
+struct CpuPerCall {
+    double us_per_call = 0;
+    std::size_t calls = 0;
+};
+
+double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
+    MockChild mock = spawn_mock(cfg, 0ms);  // plays end at once: the bench measures the client
+    const std::size_t n = cfg.cpu_calls;
+    const std::string line = in_child([&]() -> std::string {
+        bench::pin_this_thread(cfg.client_cpu);
+        std::atomic<std::size_t> done{0};
+        Latch all;
+        auto call_done = [&] {
+            if (done.fetch_add(1) + 1 == n) all.set();
+        };
+        std::unique_ptr<ivrapi::Client> client;
+        std::unique_ptr<bench::RawClient> raw;
+        // raw baseline: per call, its key and how many plays it has had.
+        struct Call {
+            std::string key;
+            int plays = 0;
+        };
+        std::unordered_map<std::string, Call> calls;                // by ivrid
+        std::unordered_map<std::uint64_t, std::string> by_request;  // accept/abort qid -> ivrid
+        std::unordered_map<std::uint64_t, std::string> by_oid;      // play oId -> ivrid
+        std::uint64_t next = 1;
+        Latch ready;
+        // Used by the raw client's handlers on its thread: declared here, outlive it.
+        std::string frame;
+        std::function<void(bench::RawClient&, const std::string&, const Call&)> play;
+        std::function<void(bench::RawClient&, const char*, const std::string&, const Call&)> request;
+        if (sdk) {
+            client = std::make_unique<ivrapi::Client>(sdk_options(mock.url, cfg.ca, "test-token", true));
+            ivrapi::ServeOptions so;
+            so.max_concurrent = 256;
+            so.wait_for_capacity = 20s;
+            client->serve(
+                [&](ivrapi::Session& s) {
+                    ivrapi::Play play;
+                    play.file = ":GS_PUB/bench/prompt.wav";
+                    for (int i = 0; i < 3; ++i) {
+                        if (!s.apply(play).get()) return;
+                    }
+                    if (s.abort().get()) call_done();
+                },
+                so);
+            check(client->wait_ready(10s), "SDK cpu: client not ready");
+        } else {
+            play = [&](bench::RawClient& c, const std::string& ivrid, const Call& call) {
+                const std::uint64_t q = next++;
+                by_oid.emplace(q, ivrid);
+                frame =
+                    "[\"ivrapi_component_apply\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + call.key +
+                    "\",\"ivrid\":\"" + ivrid +
+                    "\",\"data\":{\"oType\":204,\"file\":\":GS_PUB/bench/prompt.wav\",\"oId\":" + std::to_string(q) +
+                    "}}]";
+                c.send(frame);
+            };
+            request = [&](bench::RawClient& c, const char* name, const std::string& ivrid, const Call& call) {
+                const std::uint64_t q = next++;
+                by_request.emplace(q, ivrid);
+                frame = std::string("[\"") + name + "\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + call.key +
+                        "\",\"ivrid\":\"" + ivrid + "\"}]";
+                c.send(frame);
+            };
+            raw = std::make_unique<bench::RawClient>(
+                bench::RawClient::Options{mock.url, "test-token", cfg.ca},
+                [&](bench::RawClient& c) {
+                    c.send(
+                        "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
+                        "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
+                },
+                [&](bench::RawClient& c, std::string& payload) {
+                    rapidjson::Document doc;
+                    if (!parse_frame(doc, payload)) return;
+                    const rapidjson::Value& body = doc[1];
+                    if (name_is(doc[0], "notify")) {
+                        auto d = body.FindMember("data");
+                        if (str_of(body, "type") != "api_start" || d == body.MemberEnd()) return;
+                        std::string ivrid = str_of(d->value, "ivrid");
+                        auto& call = calls[ivrid];
+                        call.key = str_of(d->value, "key");
+                        request(c, "ivrapi_accept", ivrid, call);
+                    } else if (name_is(doc[0], "ivrapi_accept_result") || name_is(doc[0], "ivrapi_abort_result")) {
+                        auto it = by_request.find(qid_of(body));
+                        if (it == by_request.end()) return;
+                        const std::string ivrid = std::move(it->second);
+                        by_request.erase(it);
+                        if (str_of(body, "result") != "ok") return;
+                        if (name_is(doc[0], "ivrapi_abort_result")) {
+                            calls.erase(ivrid);
+                            call_done();
+                            return;
+                        }
+                        play(c, ivrid, calls[ivrid]);
+                    } else if (name_is(doc[0], "ivrapi_component_stopped")) {
+                        auto o = body.FindMember("oId");
+                        if (o == body.MemberEnd() || !o->value.IsUint64()) return;
+                        auto it = by_oid.find(o->value.GetUint64());
+                        if (it == by_oid.end()) return;
+                        const std::string ivrid = std::move(it->second);
+                        by_oid.erase(it);
+                        auto& call = calls[ivrid];
+                        if (++call.plays < 3) play(c, ivrid, call);
+                        else request(c, "ivrapi_abort", ivrid, call);
+                    } else if (name_is(doc[0], "subscribe_result")) {
+                        ready.set();
+                    }
+                });
+            raw->start();
+            check(ready.wait(10s), "raw cpu: not subscribed");
+        }
+        const double cpu0 = cpu_seconds();
+        const auto t0 = Clock::now();
+        write_line(mock.to, "paced " + std::to_string(n) + " " + std::to_string(cfg.cpu_rate));
+        check(all.wait(300s), "cpu: only " + std::to_string(done.load()) + "/" + std::to_string(n) + " calls done");
+        const double cpu1 = cpu_seconds();
+        const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+        const std::string answer = read_line(mock.from);
+        std::ostringstream out;
+        out << "ok " << (cpu1 - cpu0) << ' ' << wall << ' ' << done.load() << ' ' << answer;
+        return out.str();
+    });
+    write_line(mock.to, "quit");
+    ::close(mock.to);
+    ::close(mock.from);
+    int status = 0;
+    ::waitpid(mock.pid, &status, 0);
+    std::istringstream in(line);
+    std::string tag, mock_tag;
+    double cpu = 0, wall = 0;
+    std::size_t calls = 0, aborts = 0;
+    in >> tag >> cpu >> wall >> calls >> mock_tag >> aborts;
+    check(tag == "ok" && mock_tag == "ok", std::string(sdk ? "SDK" : "raw") + " cpu: " + line);
+    return {cpu * 1e6 / static_cast<double>(n), calls};
+}
+
+// ------------------------------------------------------------------ --sizes
+//
+// What one controlled session is made of (the memory table in bench/notes.md): sizeof of
+// each part and the malloc chunk it takes (glibc x86-64: size + 8 rounded up to 16, at
+// least 32).
+
+std::size_t chunk(std::size_t n) { return std::max<std::size_t>(32, (n + 8 + 15) / 16 * 16); }
+
+void print_sizes() {
+    using ivrapi::detail::SessionState;
+    struct Part {
+        const char* what;
+        std::size_t size;
+    };
+    // make_shared puts the object behind a 16-byte control block.
+    const Part parts[] = {
+        {"ApiStartEvent (make_shared, shared by Offer and Session)", sizeof(ivrapi::ApiStartEvent) + 16},
+        {"SessionState (make_shared)", sizeof(SessionState) + 16},
+        {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>)},
+        {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>)},
+        {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>)},
+        {"session map node (string_view key, shared_ptr, next, hash)",
+         sizeof(std::pair<const std::string_view, std::shared_ptr<SessionState>>) + 16},
+        {"oId index node (int64 key, weak_ptr, next)",
+         sizeof(std::pair<const std::int64_t, std::weak_ptr<SessionState>>) + 8},
+        {"component deadline (heap entry)", sizeof(std::pair<std::chrono::steady_clock::time_point, std::int64_t>)},
+    };
+    std::printf("%-62s %6s %6s\n", "part", "sizeof", "chunk");
+    for (const auto& p : parts) std::printf("%-62s %6zu %6zu\n", p.what, p.size, chunk(p.size));
 }
 
 // ------------------------------------------------------------------ report
@@ -702,6 +1009,20 @@ std::string fmt_int(double v) {
 }
 
 std::string met(bool ok) { return ok ? "yes" : "**no**"; }
+
+// "median (min–max)".
+std::string show(const Spread& s, int prec) {
+    auto f = [&](double v) { return prec == 0 ? fmt_int(v) : fmt(v, prec); };
+    return f(s.median) + " (" + f(s.lo) + "–" + f(s.hi) + ")";
+}
+
+// The load averages at the end of the run (the machine is shared).
+std::string load_text() {
+    std::ifstream f("/proc/loadavg");
+    double a = 0, b = 0, c = 0;
+    f >> a >> b >> c;
+    return "load average " + fmt(a, 2) + ", " + fmt(b, 2) + ", " + fmt(c, 2) + " (1, 5, 15 min) at the end of the run";
+}
 
 std::string now_text() {
     std::time_t t = std::time(nullptr);
@@ -761,6 +1082,14 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
             return argv[++i];
         };
+        if (a != "--report" && a != "--machine" &&
+            (i == 1 || (std::string(argv[i - 1]) != "--report" && std::string(argv[i - 1]) != "--machine"))) {
+            cfg.args += (cfg.args.empty() ? "" : " ") + a;
+        }
+        if (a == "--sizes") {
+            print_sizes();
+            return 0;
+        }
         if (a == "--smoke") cfg.smoke = true;
         else if (a == "--report") cfg.report = value();
         else if (a == "--machine") cfg.machine = value();
@@ -769,9 +1098,11 @@ int main(int argc, char** argv) {
         else if (a == "--scale") cfg.scale_count = std::stoul(value());
         else if (a == "--only") cfg.only = value();
         else if (a == "--push") cfg.push_count = std::stoul(value());
+        else if (a == "--reps") cfg.reps = std::stoul(value());
         else {
-            std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
-                         "[--server-cpu N] [--scale N] [--push N] [--only rt|dispatch|claim|scale]\n";
+            std::cerr
+                << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
+                   "[--server-cpu N] [--scale N] [--push N] [--reps N] [--only rt|dispatch|claim|scale|react|cpu]\n";
             return 2;
         }
     }
@@ -781,7 +1112,12 @@ int main(int argc, char** argv) {
         cfg.rt_count = 200;
         cfg.push_count = 2000;
         cfg.claim_count = 50;
+        cfg.fast_claim_count = 50;
         cfg.scale_count = 100;
+        cfg.react_warmup = 5;
+        cfg.react_count = 50;
+        cfg.cpu_calls = 20;
+        cfg.cpu_rate = 200;
     }
     if (std::thread::hardware_concurrency() < 2) cfg.server_cpu = cfg.client_cpu;
     if (!bench::pin_this_thread(cfg.client_cpu)) std::cerr << "warning: cannot pin to CPU " << cfg.client_cpu << "\n";
@@ -789,6 +1125,17 @@ int main(int argc, char** argv) {
     std::vector<Row> rows;
     try {
         auto want = [&](const char* name) { return cfg.only.empty() || cfg.only == name; };
+        auto rep_line = [&](const std::string& what, std::size_t r, const std::string& sdk, const std::string& raw) {
+            std::cerr << what << " rep " << (r + 1) << "/" << cfg.reps << ": SDK " << sdk << ", raw " << raw << "\n";
+        };
+        // A row whose SDK, raw and ratio cells show the median and the spread of the reps.
+        auto row = [&](const std::string& bench, const std::string& metric, const std::vector<double>& sdk,
+                       const std::vector<double>& raw, int prec, const std::string& target,
+                       const std::function<bool(double)>& ok) {
+            const Spread r = spread_of(ratios(sdk, raw));
+            rows.push_back({bench, metric, show(spread_of(sdk), prec), show(spread_of(raw), prec),
+                            raw.empty() ? "" : show(r, 2), target, ok ? met(ok(r.median)) : ""});
+        };
         // 1 + 5: round trip
         for (bool tls : {false, true}) {
             if (!want("rt")) break;
@@ -801,16 +1148,11 @@ int main(int argc, char** argv) {
                 const std::size_t expect = cfg.rt_warmup + cfg.rt_count;
                 check(a.exchanged == expect && b.exchanged == expect, "round trip: wrong message count");
                 raw50.push_back(a.p50), raw99.push_back(a.p99), sdk50.push_back(b.p50), sdk99.push_back(b.p99);
+                rep_line(std::string(scheme) + " round trip median µs", r, fmt(b.p50), fmt(a.p50));
             }
-            Rtt raw, sdk;
-            raw.p50 = percentile(raw50, 0.5), raw.p99 = percentile(raw99, 0.5);
-            sdk.p50 = percentile(sdk50, 0.5), sdk.p99 = percentile(sdk99, 0.5);
-            const double ratio = sdk.p50 / raw.p50;
-            rows.push_back({std::string(tls ? "5. " : "1. ") + "round trip " + scheme, "median µs", fmt(sdk.p50),
-                            fmt(raw.p50), fmt(ratio, 2), "≤ 1.10", met(ratio <= 1.10)});
-            rows.push_back({std::string(tls ? "5. " : "1. ") + "round trip " + scheme, "p99 µs", fmt(sdk.p99),
-                            fmt(raw.p99), fmt(sdk.p99 / raw.p99, 2), "", ""});
-            std::cerr << scheme << " round trip: SDK " << fmt(sdk.p50) << " µs, raw " << fmt(raw.p50) << " µs\n";
+            const std::string b = std::string(tls ? "5. " : "1. ") + "round trip " + scheme;
+            row(b, "median µs", sdk50, raw50, 1, "≤ 1.05", [](double x) { return x <= 1.05; });
+            row(b, "p99 µs", sdk99, raw99, 1, "", nullptr);
         }
         // 2 + 5: dispatch
         for (bool tls : {false, true}) {
@@ -823,54 +1165,104 @@ int main(int argc, char** argv) {
                     const Dispatch a = raw_dispatch(cfg, server.url(), kind);
                     const Dispatch b = sdk_dispatch(cfg, server.url(), kind);
                     check(a.events == cfg.push_count && b.events == cfg.push_count, "dispatch: wrong event count");
-                    raws.push_back(a.per_s), sdks.push_back(b.per_s);
+                    raws.push_back(a.per_s / 1000), sdks.push_back(b.per_s / 1000);
+                    rep_line(std::string(scheme) + " dispatch " + kind + " k/s", r, fmt(b.per_s / 1000, 0),
+                             fmt(a.per_s / 1000, 0));
                 }
-                Dispatch raw, sdk;
-                raw.per_s = percentile(raws, 0.5), sdk.per_s = percentile(sdks, 0.5);
-                const double ratio = sdk.per_s / raw.per_s;
-                rows.push_back(
-                    {std::string(tls ? "5. " : "2. ") + "dispatch " + scheme,
-                     (kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify") + std::string(", events/s"),
-                     fmt_int(sdk.per_s), fmt_int(raw.per_s), fmt(ratio, 2), "≥ 0.80", met(ratio >= 0.80)});
-                std::cerr << scheme << " dispatch " << kind << ": SDK " << fmt_int(sdk.per_s) << "/s, raw "
-                          << fmt_int(raw.per_s) << "/s\n";
+                row(std::string(tls ? "5. " : "2. ") + "dispatch " + scheme,
+                    (kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify") + std::string(", k events/s"),
+                    sdks, raws, 0, "≥ 1.00", [](double x) { return x >= 1.0; });
             }
         }
-        // 3: claim rate
+        // 3: claim rate — the mock's own capacity first, then 1,000/s and 5,000/s.
         if (want("claim")) {
-            const Claim raw = raw_claim(cfg);
-            const Claim sdk = sdk_claim(cfg);
-            check(raw.claimed == cfg.claim_count && sdk.claimed == cfg.claim_count,
-                  "claim: SDK claimed " + std::to_string(sdk.claimed) + ", raw " + std::to_string(raw.claimed) +
-                      " of " + std::to_string(cfg.claim_count));
-            const std::string b = "3. claim from mock @ " + fmt_int(static_cast<double>(cfg.claim_rate)) + "/s";
-            rows.push_back(
-                {b, "calls offered/s (pacer)", fmt_int(sdk.offered_per_s), fmt_int(raw.offered_per_s), "", "", ""});
-            rows.push_back({b, "offers claimed/s", fmt_int(sdk.claimed_per_s), fmt_int(raw.claimed_per_s),
-                            fmt(sdk.claimed_per_s / raw.claimed_per_s, 2), "", ""});
-            rows.push_back({b, "offer → accepted p50 µs", fmt(sdk.p50_us), fmt(raw.p50_us),
-                            fmt(sdk.p50_us / raw.p50_us, 2), "", ""});
-            rows.push_back({b, "offer → accepted p99 µs", fmt(sdk.p99_us), fmt(raw.p99_us),
-                            fmt(sdk.p99_us / raw.p99_us, 2), "≤ 5,000", met(sdk.p99_us <= 5000)});
-            rows.push_back({b, "offer → accepted max µs", fmt(sdk.max_us), fmt(raw.max_us), "", "", ""});
-            std::cerr << "claim: SDK p99 " << fmt(sdk.p99_us) << " µs, raw p99 " << fmt(raw.p99_us) << " µs\n";
+            {
+                std::vector<double> offered, claimed;
+                for (std::size_t r = 0; r < cfg.reps; ++r) {
+                    const Claim m = raw_claim(cfg, cfg.fast_claim_count, 0);
+                    check(m.claimed == cfg.fast_claim_count, "mock capacity: claims lost");
+                    offered.push_back(m.offered_per_s), claimed.push_back(m.claimed_per_s);
+                    std::cerr << "mock capacity rep " << (r + 1) << ": offered " << fmt_int(m.offered_per_s)
+                              << "/s, claimed " << fmt_int(m.claimed_per_s) << "/s\n";
+                }
+                const std::string b = "3. mock alone (raw client, calls started flat out)";
+                rows.push_back({b, "calls offered/s", "", show(spread_of(offered), 0), "", "", ""});
+                rows.push_back({b, "offers claimed/s", "", show(spread_of(claimed), 0), "", "", ""});
+            }
+            for (const auto& [count, rate] :
+                 {std::pair<std::size_t, std::size_t>{cfg.claim_count, cfg.claim_rate},
+                  std::pair<std::size_t, std::size_t>{cfg.fast_claim_count, cfg.fast_claim_rate}}) {
+                std::vector<double> rp50, rp99, rmax, rrate, sp50, sp99, smax, srate;
+                for (std::size_t r = 0; r < cfg.reps; ++r) {
+                    const Claim raw = raw_claim(cfg, count, rate);
+                    const Claim sdk = sdk_claim(cfg, count, rate);
+                    check(raw.claimed == count && sdk.claimed == count,
+                          "claim: SDK claimed " + std::to_string(sdk.claimed) + ", raw " + std::to_string(raw.claimed) +
+                              " of " + std::to_string(count));
+                    rp50.push_back(raw.p50_us), rp99.push_back(raw.p99_us), rmax.push_back(raw.max_us / 1000);
+                    sp50.push_back(sdk.p50_us), sp99.push_back(sdk.p99_us), smax.push_back(sdk.max_us / 1000);
+                    rrate.push_back(raw.claimed_per_s), srate.push_back(sdk.claimed_per_s);
+                    rep_line("claim @" + std::to_string(rate) + "/s p99 µs", r, fmt(sdk.p99_us), fmt(raw.p99_us));
+                }
+                const std::string b = "3. claim from mock @ " + fmt_int(static_cast<double>(rate)) + "/s";
+                row(b, "offers claimed/s", srate, rrate, 0, "", nullptr);
+                row(b, "offer → accepted p50 µs", sp50, rp50, 1, "", nullptr);
+                row(b, "offer → accepted p99 µs", sp99, rp99, 1, "≤ 1.25", [](double x) { return x <= 1.25; });
+                const Spread m = spread_of(smax);
+                rows.push_back({b, "offer → accepted max ms", show(m, 2), show(spread_of(rmax), 2), "", "≤ 2 ms",
+                                met(m.median <= 2.0)});
+            }
         }
         // 4: scale
         if (want("scale")) {
-            const Scale raw = run_scale(cfg, false);
-            const Scale sdk = run_scale(cfg, true);
-            check(raw.sessions == cfg.scale_count && sdk.sessions == cfg.scale_count && raw.plays == cfg.scale_count &&
-                      sdk.plays == cfg.scale_count,
-                  "scale: wrong session or play count");
+            std::vector<double> sb, rb, sms, rms, sh, rh;
+            for (std::size_t r = 0; r < cfg.reps; ++r) {
+                const Scale raw = run_scale(cfg, false);
+                const Scale sdk = run_scale(cfg, true);
+                check(raw.sessions == cfg.scale_count && sdk.sessions == cfg.scale_count &&
+                          raw.plays == cfg.scale_count && sdk.plays == cfg.scale_count,
+                      "scale: wrong session or play count");
+                sb.push_back(sdk.bytes_per_session), rb.push_back(raw.bytes_per_session);
+                sh.push_back(sdk.heap_per_session), rh.push_back(raw.heap_per_session);
+                sms.push_back(sdk.claim_ms), rms.push_back(raw.claim_ms);
+                rep_line("scale bytes/session", r, fmt_int(sdk.bytes_per_session), fmt_int(raw.bytes_per_session));
+            }
             const std::string b = "4. scale: " + fmt_int(static_cast<double>(cfg.scale_count)) + " sessions playing";
-            rows.push_back({b, "resident bytes per session", fmt_int(sdk.bytes_per_session),
-                            fmt_int(raw.bytes_per_session),
-                            fmt(sdk.bytes_per_session / std::max(1.0, raw.bytes_per_session), 2), "≤ 2,048",
-                            met(sdk.bytes_per_session <= 2048)});
-            rows.push_back({b, "time to claim all, ms", fmt(sdk.claim_ms, 0), fmt(raw.claim_ms, 0),
-                            fmt(sdk.claim_ms / raw.claim_ms, 2), "", ""});
-            std::cerr << "scale: SDK " << fmt_int(sdk.bytes_per_session) << " B/session, raw "
-                      << fmt_int(raw.bytes_per_session) << " B/session\n";
+            const Spread m = spread_of(sb);
+            rows.push_back({b, "resident bytes per session", show(m, 0), show(spread_of(rb), 0), "", "≤ 1,024",
+                            met(m.median <= 1024)});
+            rows.push_back({b, "heap in use per session (malloc, with headers)", show(spread_of(sh), 0),
+                            show(spread_of(rh), 0), "", "", ""});
+            row(b, "time to claim all, ms", sms, rms, 0, "", nullptr);
+        }
+        // 6: reaction time
+        for (bool tls : {false, true}) {
+            if (!want("react")) break;
+            const char* scheme = tls ? "wss" : "ws";
+            bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
+            std::vector<double> r50, r99, s50, s99;
+            for (std::size_t r = 0; r < cfg.reps; ++r) {
+                const Reaction a = raw_reaction(cfg, server);
+                const Reaction b = sdk_reaction(cfg, server);
+                r50.push_back(a.p50), r99.push_back(a.p99), s50.push_back(b.p50), s99.push_back(b.p99);
+                rep_line(std::string(scheme) + " reaction median µs", r, fmt(b.p50), fmt(a.p50));
+            }
+            const std::string b = std::string("6. reaction ") + scheme + " (dtmf → apply on the wire)";
+            row(b, "median µs", s50, r50, 1, "", nullptr);
+            row(b, "p99 µs", s99, r99, 1, "", nullptr);
+        }
+        // 7: CPU per call
+        if (want("cpu")) {
+            std::vector<double> s, r;
+            for (std::size_t i = 0; i < cfg.reps; ++i) {
+                const CpuPerCall raw = run_cpu_per_call(cfg, false);
+                const CpuPerCall sdk = run_cpu_per_call(cfg, true);
+                check(raw.calls == cfg.cpu_calls && sdk.calls == cfg.cpu_calls, "cpu: wrong call count");
+                s.push_back(sdk.us_per_call), r.push_back(raw.us_per_call);
+                rep_line("CPU µs per call", i, fmt(sdk.us_per_call), fmt(raw.us_per_call));
+            }
+            row("7. CPU per call (" + fmt_int(static_cast<double>(cfg.cpu_calls)) + " calls via serve)",
+                "user+sys µs per call", s, r, 1, "", nullptr);
         }
     } catch (const std::exception& e) {
         std::cerr << "BENCH FAILED: " << e.what() << "\n";
@@ -892,14 +1284,22 @@ int main(int argc, char** argv) {
            << "- Date: " << now_text() << "\n"
            << "- Placement: client threads on CPU " << cfg.client_cpu << ", server/mock threads on CPU "
            << cfg.server_cpu << " (SDK and raw baseline alike)\n"
-           << "- Round trip and dispatch: median of " << cfg.reps
-           << " repetitions, SDK and raw alternating in the same run\n"
+           << "- Every bench: median of " << cfg.reps
+           << " repetitions with their spread (min–max) in brackets, SDK and raw alternating in the same "
+              "run; SDK/raw is the median (and spread) of the per-repetition ratios\n"
+           << "- Load: " << load_text() << "\n"
+           << "- Command: `scripts/bench.sh" << (cfg.args.empty() ? "" : " " + cfg.args) << "`\n"
            << "- Counts: round trip " << fmt_int(static_cast<double>(cfg.rt_count)) << " (after "
            << fmt_int(static_cast<double>(cfg.rt_warmup)) << " warm-up); dispatch "
            << fmt_int(static_cast<double>(cfg.push_count)) << " frames of ~150 bytes; claim "
            << fmt_int(static_cast<double>(cfg.claim_count)) << " calls at "
-           << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s; scale "
-           << fmt_int(static_cast<double>(cfg.scale_count)) << " sessions\n\n";
+           << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s and "
+           << fmt_int(static_cast<double>(cfg.fast_claim_count)) << " at "
+           << fmt_int(static_cast<double>(cfg.fast_claim_rate)) << "/s; scale "
+           << fmt_int(static_cast<double>(cfg.scale_count)) << " sessions; reaction "
+           << fmt_int(static_cast<double>(cfg.react_count)) << " (after " << cfg.react_warmup
+           << " warm-up); CPU per call " << fmt_int(static_cast<double>(cfg.cpu_calls)) << " calls at "
+           << fmt_int(static_cast<double>(cfg.cpu_rate)) << "/s\n\n";
         print_table(md, rows, true);
         md << "\n";
     }

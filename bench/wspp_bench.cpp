@@ -15,8 +15,10 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -44,6 +46,14 @@ std::string qid_text(const rapidjson::Value& body) {
     return "0";
 }
 
+std::string qid_text_of(const rapidjson::Value& obj, const char* name) {
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd()) return "0";
+    if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());
+    if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+    return "0";
+}
+
 std::string str_member(const rapidjson::Value& body, const char* name, const char* fallback) {
     auto it = body.FindMember(name);
     if (it == body.MemberEnd() || !it->value.IsString()) return fallback;
@@ -56,6 +66,24 @@ class ServerBase {
 public:
     virtual ~ServerBase() = default;
     virtual std::uint16_t port() const = 0;
+
+    std::vector<double> take_reactions(std::size_t count, std::chrono::milliseconds timeout) {
+        std::unique_lock<std::mutex> lock(react_mutex_);
+        if (!react_cv_.wait_for(lock, timeout, [&] { return reactions_.size() >= count; })) return {};
+        std::vector<double> out;
+        out.swap(reactions_);
+        return out;
+    }
+
+protected:
+    using Clock = std::chrono::steady_clock;
+    // bench_react state (the server's thread; samples read by take_reactions).
+    std::uint64_t react_left_ = 0;
+    std::string react_ivrid_;
+    Clock::time_point react_sent_;
+    std::mutex react_mutex_;
+    std::condition_variable react_cv_;
+    std::vector<double> reactions_;
 };
 
 template <typename Config>
@@ -125,8 +153,33 @@ private:
                           "\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]");
             return;
         }
+        if (name == "ivrapi_component_apply" && react_left_ > 0) {
+            const auto read_at = Clock::now();
+            {
+                std::lock_guard<std::mutex> lock(react_mutex_);
+                reactions_.push_back(std::chrono::duration<double, std::micro>(read_at - react_sent_).count());
+            }
+            react_cv_.notify_all();
+            auto data = body.FindMember("data");
+            std::string oid = "0";
+            if (data != body.MemberEnd() && data->value.IsObject()) oid = qid_text_of(data->value, "oId");
+            send(hdl, "[\"ivrapi_component_apply_result\",{\"qid\":" + qid + ",\"result\":\"ok\"}]");
+            send(hdl, "[\"ivrapi_component_stopped\",{\"key\":\"k-" + react_ivrid_ + "\",\"ivrid\":\"" + react_ivrid_ +
+                          "\",\"oId\":" + oid + ",\"transferKey\":\"next\",\"results\":{}}]");
+            if (--react_left_ > 0) send_react_dtmf(hdl);
+            return;
+        }
         send(hdl, "[\"" + name + "_result\",{\"qid\":" + qid + ",\"result\":\"ok\"}]");
-        if (name == "bench_offer") {
+        if (name == "bench_react") {
+            auto c = body.FindMember("count");
+            react_left_ = (c != body.MemberEnd() && c->value.IsUint64()) ? c->value.GetUint64() : 0;
+            react_ivrid_ = str_member(body, "ivrid", "bench-1");
+            {
+                std::lock_guard<std::mutex> lock(react_mutex_);
+                reactions_.clear();
+            }
+            if (react_left_ > 0) send_react_dtmf(hdl);
+        } else if (name == "bench_offer") {
             const std::string ivrid = str_member(body, "ivrid", "bench-1");
             send(hdl,
                  "[\"notify\",{\"class\":\"ivrevents\",\"type\":\"api_start\",\"eventts\":1700000000000,"
@@ -148,6 +201,15 @@ private:
                           "\",\"mode\":\"component\",\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
             for (std::uint64_t i = 0; i < count; ++i) send(hdl, frame);
         }
+    }
+
+    // The sample starts when the frame is handed to the socket (websocketpp writes at
+    // once when nothing is queued), like the raw client's clock starts at its send.
+    void send_react_dtmf(Hdl hdl) {
+        const std::string frame = "[\"ivrapi_dtmf\",{\"key\":\"k-" + react_ivrid_ + "\",\"ivrid\":\"" + react_ivrid_ +
+                                  "\",\"mode\":\"idle\",\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
+        react_sent_ = Clock::now();
+        send(hdl, frame);
     }
 
     Endpoint endpoint_;
@@ -288,6 +350,10 @@ BenchServer::BenchServer(bool tls, const std::string& cert_file, const std::stri
 BenchServer::~BenchServer() = default;
 
 std::uint16_t BenchServer::port() const { return impl_->server->port(); }
+
+std::vector<double> BenchServer::take_reactions(std::size_t count, std::chrono::milliseconds timeout) {
+    return impl_->server->take_reactions(count, timeout);
+}
 
 std::string BenchServer::url() const {
     return std::string(impl_->tls ? "wss://localhost:" : "ws://127.0.0.1:") + std::to_string(port()) + "/ws/token/v1";

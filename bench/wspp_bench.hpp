@@ -7,11 +7,13 @@
 //    only difference with the SDK is the SDK itself.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bench {
 
@@ -26,6 +28,11 @@ bool pin_this_thread(int cpu);
 //   bench_offer {"ivrid"}           -> reply, then an ivrevents.api_start notify for ivrid
 //   bench_push {"count","kind","ivrid"} -> reply, then `count` frames of `kind`
 //                                      ("dtmf": ivrapi_dtmf, "notify": a callevents notify)
+//   bench_react {"count","ivrid"}   -> reply, then an ivrapi_dtmf; each ivrapi_component_apply
+//                                      that follows is answered (reply, then its
+//                                      ivrapi_component_stopped) and the next ivrapi_dtmf sent,
+//                                      `count` times; the time from writing each dtmf to
+//                                      reading the apply is a reaction sample.
 class BenchServer {
 public:
     BenchServer(bool tls, const std::string& cert_file, const std::string& key_file, int cpu);
@@ -35,6 +42,9 @@ public:
     std::uint16_t port() const;
     // ws://127.0.0.1:<port>/ws/token/v1 or wss://localhost:<port>/ws/token/v1
     std::string url() const;
+    // Waits for the `count` reaction samples of the last bench_react (µs, in order);
+    // empty on timeout. Clears them for the next run.
+    std::vector<double> take_reactions(std::size_t count, std::chrono::milliseconds timeout);
 
 private:
     struct Impl;

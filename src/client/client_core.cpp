@@ -135,21 +135,23 @@ void ClientCore::on_link_up() {
     if (options_.tls.danger_accept_invalid_certificates) {
         log(LogLevel::warn, "TLS certificate verification is DISABLED (danger_accept_invalid_certificates)");
     }
-    requests_.send(protocol::kConnectionInfo, protocol::encode_connection_info, options_.request_timeout,
-                   [this](protocol::Qid, Result<protocol::Reply> r) {
-                       if (!r || !r->success) {
-                           log(LogLevel::warn, "connection_info failed: " + (r ? r->error.message : r.error().message));
-                           return;
-                       }
-                       ConnectionInfo info = protocol::decode_connection_info(r->body);
-                       if (!info.has_capability("ivrapi")) {
-                           log(LogLevel::error,
-                               "this token's capabilities lack 'ivrapi': the platform will refuse "
-                               "accept and every ivrapi request (check the integration point's roles)");
-                       }
-                       std::lock_guard<std::mutex> lock(status_.mutex);
-                       status_.info = std::move(info);
-                   });
+    requests_.send(
+        protocol::kConnectionInfo, [](protocol::Qid q) { return protocol::encode_connection_info(q); },
+        options_.request_timeout,
+        [this](protocol::Qid, Result<protocol::Reply> r) {
+            if (!r || !r->success) {
+                log(LogLevel::warn, "connection_info failed: " + (r ? r->error.message : r.error().message));
+                return;
+            }
+            ConnectionInfo info = protocol::decode_connection_info(r->body);
+            if (!info.has_capability("ivrapi")) {
+                log(LogLevel::error,
+                    "this token's capabilities lack 'ivrapi': the platform will refuse "
+                    "accept and every ivrapi request (check the integration point's roles)");
+            }
+            std::lock_guard<std::mutex> lock(status_.mutex);
+            status_.info = std::move(info);
+        });
     subscription_.link_up();
     requests_.release_held();
 
@@ -359,13 +361,14 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
 }
 
 void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                                 const RequestTable::FrameFor& frame_for, milliseconds timeout,
-                                 const ReplyHandler& done) {
+                                 RequestTable::FrameRef frame_for, milliseconds timeout, const ReplyHandler& done) {
     std::weak_ptr<SessionState> weak = s;
     const auto qid = requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
         if (auto st = weak.lock()) {
             auto& list = st->requests;
             list.erase(std::remove(list.begin(), list.end(), q), list.end());
+            // Most sessions are idle most of the time: an empty list keeps no buffer.
+            if (list.empty()) std::vector<protocol::Qid>().swap(list);
         }
         done(std::move(r));
     });
@@ -393,14 +396,15 @@ std::optional<Error> ClientCore::check_usable(const SessionState& s) const {
     return std::nullopt;
 }
 
-bool ClientCore::usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
-                                const std::function<void(const Error&)>& fail) {
+template <typename MakeHeld, typename FailNow>
+bool ClientCore::usable_or_hold(const std::shared_ptr<SessionState>& s, MakeHeld&& make_held, FailNow&& fail_now) {
     if (!stopped_ && !stopping_ && (s->phase == SessionPhase::detached || s->phase == SessionPhase::reclaiming)) {
-        hold(s, std::move(retry), fail);
+        auto [retry, fail] = make_held();
+        hold(s, std::move(retry), std::move(fail));
         return false;
     }
     if (auto e = check_usable(*s)) {
-        fail(*e);
+        fail_now(*e);
         return false;
     }
     return true;
@@ -458,20 +462,27 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
         });
         return;
     }
-    const std::string request(name);
-    auto retry = [this, s, request, frame_for, done] { value_request(s, request, frame_for, done); };
-    auto fail = [this, done](const Error& e) { deliver<std::string>(Callback<std::string>(done), e); };
+    // The retry closure (a copy of the frame builder and of `done`) is built only when
+    // the request is held or lost with the link, not for every request.
+    auto make_held = [this, &s, name, &frame_for, &done] {
+        return held_pair(
+            [this, s, request = std::string(name), frame_for, done] { value_request(s, request, frame_for, done); },
+            failure_to(done));
+    };
+    auto fail = [this, &done](const Error& e) { deliver<std::string>(std::move(done), e); };
     // A link may be asked for after the end (links live 5 minutes): the platform answers.
-    const bool after_end_ok = request == protocol::kFileGetPath && s->phase == SessionPhase::ended && !stopped_;
-    if (!after_end_ok && !usable_or_hold(s, retry, fail)) return;
+    const bool after_end_ok = name == protocol::kFileGetPath && s->phase == SessionPhase::ended && !stopped_;
+    if (!after_end_ok && !usable_or_hold(s, make_held, fail)) return;
     std::weak_ptr<SessionState> weak = s;
-    auto finish = [this, weak, retry, done](Result<protocol::Reply> r) mutable {
+    auto finish = [this, weak, request = std::string(name), frame_for, done](Result<protocol::Reply> r) mutable {
         auto st = weak.lock();
         // In flight when the link dropped: these requests are safe to repeat, so they
         // wait for the re-claim and go again.
         if (!r && r.error().is(Errc::connection_lost) && st &&
             (st->phase == SessionPhase::detached || st->phase == SessionPhase::reclaiming) && !stopping_) {
-            hold(st, retry, [this, done](const Error& e) { deliver<std::string>(Callback<std::string>(done), e); });
+            hold(
+                st, [this, st, request, frame_for, done] { value_request(st, request, frame_for, done); },
+                failure_to(done));
             return;
         }
         if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
@@ -479,17 +490,17 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
     };
     if (after_end_ok) {
         if (!link_.up()) {
-            deliver<std::string>(std::move(done), Error(Errc::not_connected, request + " not sent: no link"));
+            deliver<std::string>(std::move(done), Error(Errc::not_connected, std::string(name) + " not sent: no link"));
             return;
         }
-        std::weak_ptr<SessionState> none;
         const auto qid =
-            requests_.send(request, frame_for, options_.request_timeout,
+            requests_.send(name, frame_for, options_.request_timeout,
                            [finish](protocol::Qid, Result<protocol::Reply> r) mutable { finish(std::move(r)); });
-        if (qid == 0) deliver<std::string>(std::move(done), Error(Errc::not_connected, request + " not sent"));
+        if (qid == 0)
+            deliver<std::string>(std::move(done), Error(Errc::not_connected, std::string(name) + " not sent"));
         return;
     }
-    session_request(s, request, frame_for, options_.request_timeout, std::move(finish));
+    session_request(s, name, frame_for, options_.request_timeout, std::move(finish));
 }
 
 // ---------------------------------------------------------------- operations
@@ -517,9 +528,10 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
         s->probe->held_apply = [this, s, c, done] { apply(s, c, done); };
         return;
     }
-    auto fail = [this, done](const Error& e) { deliver<ComponentStopped>(Callback<ComponentStopped>(done), e); };
+    // Closures built only when needed (a held apply), not on the hot path.
+    auto fail = [this, &done](const Error& e) { deliver<ComponentStopped>(std::move(done), e); };
     if (!usable_or_hold(
-            s, [this, s, c, done] { apply(s, c, done); }, fail))
+            s, [&] { return held_pair([this, s, c, done] { apply(s, c, done); }, failure_to(done)); }, fail))
         return;
     s->last_otype.store(c.o_type(), std::memory_order_relaxed);
     const std::int64_t oid = components_.next_oid();
@@ -576,9 +588,9 @@ void ClientCore::complete_component(SessionState& s, Result<ComponentStopped> r)
 
 void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void> done) {
     Entry entry(deliveries_);
-    auto fail = [this, done](const Error& e) { deliver<void>(Callback<void>(done), e); };
+    auto fail = [this, &done](const Error& e) { deliver<void>(std::move(done), e); };
     if (!usable_or_hold(
-            s, [this, s, done] { terminate(s, done); }, fail))
+            s, [&] { return held_pair([this, s, done] { terminate(s, done); }, failure_to(done)); }, fail))
         return;
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     const std::optional<std::int64_t> oid = s->running ? std::optional<std::int64_t>(s->running->oid) : std::nullopt;

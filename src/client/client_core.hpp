@@ -28,7 +28,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace ivrapi::detail {
 
@@ -120,8 +122,7 @@ private:
     void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, const ReplyHandler& done);
     // A request of a controlled session, tracked in s->requests. `done` always runs once.
     void session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                         const RequestTable::FrameFor& frame_for, std::chrono::milliseconds timeout,
-                         const ReplyHandler& done);
+                         RequestTable::FrameRef frame_for, std::chrono::milliseconds timeout, const ReplyHandler& done);
     void value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                        const RequestTable::FrameFor& frame_for, Callback<std::string> done);
     std::optional<Error> check_usable(const SessionState& s) const;
@@ -133,11 +134,21 @@ private:
     void on_accept_deadline(const std::shared_ptr<SessionState>& s);
     void became_controlled(const std::shared_ptr<SessionState>& s, bool after_reclaim);
     void set_phase(SessionState& s, SessionPhase p);
-    // True when the session can send now. While it waits for its re-claim, `retry` is
-    // held and run once it is controlled (bounded by request_timeout); otherwise the
-    // reason is given to `fail`.
-    bool usable_or_hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
-                        const std::function<void(const Error&)>& fail);
+    // True when the session can send now. While it waits for its re-claim, the
+    // operation is held and run once it is controlled (bounded by request_timeout):
+    // make_held() builds its (retry, fail) closures, only then — not on the hot path.
+    // Otherwise the reason is given to fail_now.
+    template <typename MakeHeld, typename FailNow>
+    bool usable_or_hold(const std::shared_ptr<SessionState>& s, MakeHeld&& make_held, FailNow&& fail_now);
+    using HeldPair = std::pair<std::function<void()>, std::function<void(const Error&)>>;
+    static HeldPair held_pair(std::function<void()> retry, std::function<void(const Error&)> fail) {
+        return {std::move(retry), std::move(fail)};
+    }
+    // An owning closure that delivers a failure to `done`.
+    template <typename T>
+    std::function<void(const Error&)> failure_to(const Callback<T>& done) {
+        return [this, done](const Error& e) { deliver<T>(Callback<T>(done), e); };
+    }
     void hold(const std::shared_ptr<SessionState>& s, std::function<void()> retry,
               std::function<void(const Error&)> fail);
     void release_held(const std::shared_ptr<SessionState>& s);
@@ -184,8 +195,9 @@ private:
     std::uint64_t next_held_ = 1;
     // Sessions ended by api_stop while a component still ran: its stopped event may follow.
     std::unordered_map<std::string, std::weak_ptr<SessionState>> ending_;
-    unsigned auth_failures_ = 0;                                               // refused logins in a row
-    std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;  // by ivrid
+    unsigned auth_failures_ = 0;  // refused logins in a row
+    // By ivrid; the key views the session's own info->ivrid (no second copy per session).
+    std::unordered_map<std::string_view, std::shared_ptr<SessionState>> sessions_;
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).
     std::unordered_map<std::string, Loop::TimerId> accept_deadlines_;

@@ -26,6 +26,25 @@ struct ClientLink {
         ClientCore* c = core;
         return loop->post([c, fn = std::move(fn)]() mutable { fn(*c); });
     }
+    // Runs fn(core) at once when called on the loop's own thread (from a handler or a
+    // completion: the core is between entries or delivering, where it may be entered
+    // again), else posts it. A bot reacting in its handlers saves a post and a loop turn
+    // per operation. Only for operations: they never end a session synchronously, so
+    // they cannot reset the handler that is running them.
+    template <typename Fn>
+    bool run_or_post(Fn fn) {
+        ClientCore* c = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!loop) return false;
+            if (current_loop() != static_cast<const void*>(loop)) {
+                return loop->post([c = core, fn = std::move(fn)]() mutable { fn(*c); });
+            }
+            c = core;
+        }
+        fn(*c);
+        return true;
+    }
     const void* loop_id() {
         std::lock_guard<std::mutex> lock(mutex);
         return loop;
@@ -60,7 +79,7 @@ void start_op(const OpTarget& target, Op op, Callback<T> done) {
         return;
     }
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-    if (!target.link->post(
+    if (!target.link->run_or_post(
             [op = std::move(op), shared_done](ClientCore& core) mutable { op(core, std::move(*shared_done)); })) {
         (*shared_done)(client_gone());
     }

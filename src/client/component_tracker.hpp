@@ -1,15 +1,18 @@
 // Running components: the oId index that routes stopped/DTMF events without ivrid,
 // and every component's deadline (component_timeout) behind ONE loop timer: a timer per
-// running component costs ~300 bytes each at 10,000 sessions.
+// running component costs ~300 bytes each at 10,000 sessions. The deadlines are a
+// min-heap in a vector (16 bytes each, an std::set node costs 64); entries of finished
+// components are skipped when they come up and dropped when they are the majority.
 #pragma once
 
 #include "client/session_state.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
-#include <set>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace ivrapi::detail {
 
@@ -23,13 +26,17 @@ public:
     std::int64_t next_oid() { return next_oid_++; }
     void started(const std::shared_ptr<SessionState>& s, std::int64_t oid, Loop::Clock::time_point deadline) {
         by_oid_[oid] = s;
-        deadlines_.emplace(deadline, oid);
+        if (deadlines_.size() > 2 * by_oid_.size() + 64) {
+            deadlines_.erase(std::remove_if(deadlines_.begin(), deadlines_.end(),
+                                            [this](const Deadline& d) { return !live(d.second); }),
+                             deadlines_.end());
+            std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+        }
+        deadlines_.emplace_back(deadline, oid);
+        std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
         arm();
     }
-    void finished(std::int64_t oid, Loop::Clock::time_point deadline) {
-        by_oid_.erase(oid);
-        deadlines_.erase({deadline, oid});
-    }
+    void finished(std::int64_t oid, Loop::Clock::time_point /*deadline*/) { by_oid_.erase(oid); }
     // Routes events of an oId that is not the running component (the re-claim probe).
     void index(std::int64_t oid, const std::shared_ptr<SessionState>& s) { by_oid_[oid] = s; }
     void unindex(std::int64_t oid) { by_oid_.erase(oid); }
@@ -49,9 +56,20 @@ public:
     }
 
 private:
+    using Deadline = std::pair<Loop::Clock::time_point, std::int64_t>;
+    // The oId still runs (the probe's oId is indexed but has no deadline here).
+    bool live(std::int64_t oid) const {
+        auto s = find(oid);
+        return s && s->running && s->running->oid == oid;
+    }
+    void pop() {
+        std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+        deadlines_.pop_back();
+    }
     void arm() {
+        while (!deadlines_.empty() && !live(deadlines_.front().second)) pop();
         if (deadlines_.empty()) return;  // a pending timer finds nothing and stays off
-        const auto earliest = deadlines_.begin()->first;
+        const auto earliest = deadlines_.front().first;
         if (timer_ && armed_for_ <= earliest) return;
         if (timer_) loop_.cancel(timer_);
         armed_for_ = earliest;
@@ -64,9 +82,9 @@ private:
     }
     void expire() {
         const auto now = loop_.now();
-        while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-            const std::int64_t oid = deadlines_.begin()->second;
-            deadlines_.erase(deadlines_.begin());
+        while (!deadlines_.empty() && deadlines_.front().first <= now) {
+            const std::int64_t oid = deadlines_.front().second;
+            pop();
             auto s = find(oid);
             if (s && s->running && s->running->oid == oid) expired_(s, oid);
         }
@@ -77,7 +95,7 @@ private:
     Expired expired_;
     std::int64_t next_oid_ = 1;
     std::unordered_map<std::int64_t, std::weak_ptr<SessionState>> by_oid_;
-    std::set<std::pair<Loop::Clock::time_point, std::int64_t>> deadlines_;
+    std::vector<Deadline> deadlines_;  // min-heap
     Loop::TimerId timer_ = 0;
     Loop::Clock::time_point armed_for_{};
 };

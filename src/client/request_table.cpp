@@ -7,7 +7,13 @@ namespace ivrapi::detail {
 
 using std::chrono::milliseconds;
 
-protocol::Qid RequestTable::send(std::string_view name, const FrameFor& frame_for, milliseconds timeout, Done done) {
+RequestTable::~RequestTable() {
+    // The deadline timer outlives the requests it served: it must not fire on a dead table.
+    if (timer_) loop_.cancel(timer_);
+    for (auto& [id, h] : held_) loop_.cancel(h.timer);
+}
+
+protocol::Qid RequestTable::send(std::string_view name, FrameRef frame_for, milliseconds timeout, Done done) {
     const protocol::Qid qid = next_qid_++;
     if (!transport_.send(frame_for(qid))) return 0;
     if (counters_.messages_out) counters_.messages_out->fetch_add(1, std::memory_order_relaxed);
@@ -15,18 +21,61 @@ protocol::Qid RequestTable::send(std::string_view name, const FrameFor& frame_fo
     p.name = std::string(name);
     p.done = std::move(done);
     p.sent = loop_.now();
-    if (timeout.count() > 0) {
-        p.timer = loop_.schedule(timeout, [this, qid, timeout] {
-            auto it = pending_.find(qid);
-            if (it == pending_.end()) return;
-            it->second.timer = 0;
-            if (counters_.request_timeouts) counters_.request_timeouts->fetch_add(1, std::memory_order_relaxed);
-            fail(qid, Error(Errc::timeout,
-                            "no reply to " + it->second.name + " within " + std::to_string(timeout.count()) + " ms"));
-        });
-    }
+    p.timeout = timeout;
     pending_.emplace(qid, std::move(p));
+    if (timeout.count() > 0) add_deadline(loop_.now() + timeout, qid);
     return qid;
+}
+
+void RequestTable::add_deadline(Loop::Clock::time_point at, protocol::Qid qid) {
+    // Answered requests leave their entry behind: rebuild once they are the majority.
+    if (deadlines_.size() > 2 * pending_.size() + 64) {
+        deadlines_.erase(std::remove_if(deadlines_.begin(), deadlines_.end(),
+                                        [this](const Deadline& d) { return pending_.count(d.second) == 0; }),
+                         deadlines_.end());
+        std::make_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+    }
+    deadlines_.emplace_back(at, qid);
+    std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+    arm();
+}
+
+void RequestTable::arm() {
+    // Skip entries of requests already answered.
+    while (!deadlines_.empty() && pending_.count(deadlines_.front().second) == 0) {
+        std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+        deadlines_.pop_back();
+    }
+    if (deadlines_.empty()) return;  // a timer still armed finds nothing and stays off
+    const auto earliest = deadlines_.front().first;
+    if (timer_ && armed_for_ <= earliest) return;
+    if (timer_) loop_.cancel(timer_);
+    armed_for_ = earliest;
+    const auto delay = std::max(std::chrono::ceil<milliseconds>(earliest - loop_.now()), milliseconds(0));
+    timer_ = loop_.schedule(delay, [this] {
+        timer_ = 0;
+        expire();
+    });
+}
+
+void RequestTable::expire() {
+    const auto now = loop_.now();
+    std::vector<protocol::Qid> late;
+    while (!deadlines_.empty() && deadlines_.front().first <= now) {
+        const protocol::Qid qid = deadlines_.front().second;
+        std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+        deadlines_.pop_back();
+        if (pending_.count(qid)) late.push_back(qid);
+    }
+    // Failed after the heap is settled: their handlers may send new requests.
+    for (const protocol::Qid qid : late) {
+        auto it = pending_.find(qid);
+        if (it == pending_.end()) continue;  // an earlier handler failed or forgot it
+        if (counters_.request_timeouts) counters_.request_timeouts->fetch_add(1, std::memory_order_relaxed);
+        fail(qid, Error(Errc::timeout, "no reply to " + it->second.name + " within " +
+                                           std::to_string(it->second.timeout.count()) + " ms"));
+    }
+    arm();
 }
 
 std::uint64_t RequestTable::hold(std::string_view name, FrameFor frame_for, milliseconds timeout, Done done) {
@@ -85,7 +134,6 @@ bool RequestTable::complete(protocol::Reply&& reply, std::string& why_not) {
     Pending p = std::move(it->second);
     const protocol::Qid qid = it->first;
     pending_.erase(it);
-    if (p.timer) loop_.cancel(p.timer);
     const auto us =
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - p.sent).count());
     if (counters_.requests) counters_.requests->fetch_add(1, std::memory_order_relaxed);
@@ -102,7 +150,6 @@ void RequestTable::fail(protocol::Qid qid, const Error& e) {
     if (it == pending_.end()) return;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    if (p.timer) loop_.cancel(p.timer);
     p.done(qid, e);
 }
 
@@ -112,12 +159,15 @@ void RequestTable::fail_all(const Error& e) {
     for (const auto& [qid, p] : pending_) qids.push_back(qid);
     std::sort(qids.begin(), qids.end());  // in the order they were sent
     for (auto qid : qids) fail(qid, e);
+    if (pending_.empty()) {
+        deadlines_.clear();
+        if (timer_) loop_.cancel(std::exchange(timer_, 0));
+    }
 }
 
 void RequestTable::forget(protocol::Qid qid) {
     auto it = pending_.find(qid);
     if (it == pending_.end()) return;
-    if (it->second.timer) loop_.cancel(it->second.timer);
     pending_.erase(it);
 }
 

@@ -202,7 +202,6 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
     auto q = body.FindMember("qid");
     r.qid = read_qid(q == body.MemberEnd() ? nullptr : &q->value);
     r.body = to_json(body);
-    r.raw = std::string(raw);
 
     const ReplyKind kind = reply_kind(r.request);
     auto res = body.FindMember("result");
@@ -239,7 +238,8 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
     std::string why = reason_text(body);
     Errc code = Errc::server_error;
     if ((r.request == kAccept || r.request == kReaccept) && looks_like_lost_race(why)) code = Errc::lost_race;
-    r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), r.raw);
+    // The frame is copied only for a failure (Error::raw_reply), not for every reply.
+    r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), std::string(raw));
     return r;
 }
 
@@ -395,14 +395,18 @@ std::string encode_request(std::string_view name, Qid qid, const Json& body) {
 QidField read_qid(const rapidjson::Value* v) {
     QidField q;
     if (!v) return q;
-    q.text = dump_value(*v);
     q.state = QidField::State::invalid;
     if (v->IsUint64()) {
+        // Every reply has one: its text without a JSON writer (a 256-byte buffer each).
+        q.text = std::to_string(v->GetUint64());
         if (static_cast<double>(v->GetUint64()) <= kMaxQid) {
             q.state = QidField::State::valid;
             q.value = v->GetUint64();
         }
-    } else if (v->IsDouble()) {
+        return q;
+    }
+    q.text = dump_value(*v);
+    if (v->IsDouble()) {
         double d = v->GetDouble();
         if (std::isfinite(d) && d >= 0 && d <= kMaxQid && std::floor(d) == d) {
             q.state = QidField::State::valid;

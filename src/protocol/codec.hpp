@@ -79,7 +79,6 @@ struct Reply {
     std::string value;  // `result` as text ("ok", a path, a link), empty when absent
     Error error;        // when !success: server_error (or lost_race for accept)
     Json body;
-    std::string raw;
 };
 
 using Inbound =

@@ -85,6 +85,49 @@ TEST_CASE("a request without reply times out on the manual clock") {
     CHECK(up.calls == 1);
 }
 
+TEST_CASE("request deadlines share one timer: each request times out at its own deadline, answered ones never") {
+    CoreHarness h;
+    h.options.request_timeout = 2000ms;
+    h.connect_ready();
+    Session a = h.claim("ivr-a");
+    Session b = h.claim("ivr-b");
+    Session c = h.claim("ivr-c");
+    Got<std::string> first, second, third;
+    a.upload_temp("http://media/a.wav", first.cb());
+    h.loop.advance(500ms);
+    b.upload_temp("http://media/b.wav", second.cb());
+    h.loop.advance(500ms);
+    c.upload_temp("http://media/c.wav", third.cb());
+    // t = 1000. The first (earliest deadline, 2000) is answered: its deadline passes
+    // without effect.
+    const auto qid_a = [&]() -> long long {
+        for (const auto& f : h.transport.sent) {
+            auto p = parse_frame(f);
+            if (p.name == "ivrapi_file_upload_temp" && p.body.find("ivrid")->as_string() == "ivr-a")
+                return p.body.find("qid")->as_int();
+        }
+        return 0LL;
+    }();
+    h.reply("ivrapi_file_upload_temp", qid_a, R"("result":":TEMP/a.wav")");
+    REQUIRE(first.value);
+    CHECK(first.value->ok());
+    h.loop.advance(1000ms);  // t = 2000: a's deadline passes quietly
+    CHECK_FALSE(second.value);
+    h.loop.advance(499ms);
+    CHECK_FALSE(second.value);
+    h.loop.advance(1ms);  // t = 2500: b times out
+    REQUIRE(second.value);
+    CHECK(second.value->error().is(Errc::timeout));
+    CHECK_FALSE(third.value);
+    h.loop.advance(499ms);
+    CHECK_FALSE(third.value);
+    h.loop.advance(1ms);  // t = 3000: c times out
+    REQUIRE(third.value);
+    CHECK(third.value->error().is(Errc::timeout));
+    CHECK(h.status.request_timeouts.load() == 2);
+    CHECK(first.calls == 1);
+}
+
 TEST_CASE("one component at a time: a second apply fails locally and sends nothing") {
     CoreHarness h;
     h.connect_ready();

@@ -199,6 +199,34 @@ TEST_CASE("integration: callbacks on the I/O thread (token in the path)") {
     CHECK(logs.contains("websocketpp: "));  // websocketpp's own lines reach the sink
 }
 
+TEST_CASE("integration: an operation started on the I/O thread is sent before the handler returns") {
+    // A bot reacting in a handler pays no extra loop turn: accept and apply go out at once.
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    std::atomic<long long> sent_by_accept{-1}, sent_by_apply{-1};
+    std::promise<void> done;
+    client.on_offer([&](Offer offer) {
+        const auto before = client.stats().messages_out;
+        offer.accept([&](Result<Session> s) {
+            if (!s) return;  // (no Catch2 assertion off the test thread) the wait below fails
+            Session session = *s;
+            const auto before_apply = client.stats().messages_out;
+            Play play;
+            play.file = ":GS_PUB/x.wav";
+            session.apply(play, [&](Result<ComponentStopped>) { done.set_value(); });
+            sent_by_apply = static_cast<long long>(client.stats().messages_out - before_apply);
+        });
+        sent_by_accept = static_cast<long long>(client.stats().messages_out - before);
+    });
+    client.start();
+    REQUIRE(client.wait_ready(5s));
+    server.start_call();
+    REQUIRE(done.get_future().wait_for(5s) == std::future_status::ready);
+    CHECK(sent_by_accept == 1);
+    CHECK(sent_by_apply == 1);
+    client.stop();
+}
+
 TEST_CASE("integration: two clients race for one call and exactly one wins") {
     mock::Server server(fast_mock());
     std::atomic<int> wins{0}, losses{0};

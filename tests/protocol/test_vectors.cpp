@@ -135,7 +135,7 @@ TEST_CASE("every server->client vector decodes with every field it carries") {
             const std::string wire = frame.as_array()[0].as_string();
             CHECK(r->request + "_result" == wire);
             CHECK(r->body == body);
-            CHECK(r->raw == frame.dump());
+            // The frame itself is kept only with a failure (error.raw_reply, checked below).
             const Json* qid = body.find("qid");
             if (qid->is_string() && qid->as_string().find_first_not_of("0123456789") != std::string::npos) {
                 CHECK(r->qid.state == QidField::State::invalid);  // "q-renew-1", UUIDs: not ours
