@@ -60,10 +60,9 @@ void ClientCore::take_over(const std::shared_ptr<const ApiStartEvent>& info, Cal
         deliver<Session>(std::move(done), Error(Errc::not_connected, "no takeover of " + info->ivrid + ": link down"));
         return;
     }
-    if (dedupe_.recently_ended(info->ivrid)) {
-        deliver<Session>(std::move(done), Error(Errc::session_ended, "session " + info->ivrid + " has ended"));
-        return;
-    }
+    // No recently_ended() check, unlike accept: a lost accept race marks the dialog ended
+    // here too, and this replica may be the one to take that session over later. A
+    // session that did end is refused by the platform.
     if (sessions_.count(info->ivrid)) {
         deliver<Session>(std::move(done),
                          Error(Errc::invalid_argument, "session " + info->ivrid + " is already this client's"));

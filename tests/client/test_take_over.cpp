@@ -77,12 +77,27 @@ TEST_CASE("take_over: link down, already ours, after the end") {
     CHECK(twice.value->error().is(Errc::invalid_argument));
     CHECK(h.count("ivrapi_reaccept") == 0);
 
-    h.receive(api_stop("ivr-2"));
-    Got<Session> late;
-    h.core->take_over(identity("ivr-2", "k"), late.cb());
+}
+
+TEST_CASE("take_over of a session whose accept race this client lost goes out (it may own it now)") {
+    CoreHarness h;
+    h.connect_ready();
+    h.receive(api_start("ivr-5"));
+    REQUIRE(!h.offers.empty());
+    Got<Session> lost;
+    h.offers.back().accept(lost.cb());
     h.loop.run_ready();
-    REQUIRE(late.calls == 1);
-    CHECK(late.value->error().is(Errc::session_ended));
+    h.answer("ivrapi_accept", R"("result":"error","reason":"already accepted")");
+    REQUIRE(lost.calls == 1);
+    REQUIRE(!lost.value->ok());
+
+    Got<Session> got;
+    h.core->take_over(identity("ivr-5", "k"), got.cb());
+    h.loop.run_ready();
+    REQUIRE(h.count("ivrapi_reaccept") == 1);
+    h.answer("ivrapi_reaccept");
+    REQUIRE(got.calls == 1);
+    CHECK(got.value->ok());
 }
 
 TEST_CASE("a take_over cut by a link drop is re-sent as a reaccept once the link is back") {

@@ -159,7 +159,10 @@ TEST_CASE("cluster processes: 3 replicas, 300 calls, one SIGKILLed, Redis restar
     // Every call finishes: its flow ran to the hang-up, or (taken over) it was handed back.
     const auto deadline = SteadyClock::now() + 30s;
     for (auto& c : calls) {
-        while (!c.ended() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
+        while (!c.ended() && SteadyClock::now() < deadline) {
+            watch_victims();
+            std::this_thread::sleep_for(20ms);
+        }
     }
     std::chrono::milliseconds slowest{0};
     for (const auto& v : victims) {

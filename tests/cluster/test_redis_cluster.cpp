@@ -7,6 +7,8 @@
 #include <ivrapi/mock/server.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -36,8 +38,12 @@ ClientOptions options_for(const mock::Server& server, std::vector<std::string>* 
     o.request_timeout = 3s;
     o.reconnect.initial_delay = 50ms;
     o.reconnect.max_delay = 500ms;
-    if (log) {
-        o.log = [log, log_mutex](LogLevel, const std::string& line) {
+    const bool print = std::getenv("IVRAPI_TEST_LOG") != nullptr;  // to debug a failure
+    if (log || print) {
+        o.log_level = LogLevel::debug;
+        o.log = [log, log_mutex, print](LogLevel, const std::string& line) {
+            if (print) std::fprintf(stderr, "%s\n", line.c_str());
+            if (!log) return;
             std::lock_guard<std::mutex> lock(*log_mutex);
             log->push_back(line);
         };
@@ -194,15 +200,14 @@ TEST_CASE("cluster: the sessions of a replica that stopped heartbeating are take
     CHECK(all_ended < 1000ms + 2s);
     std::lock_guard<std::mutex> lock(m);
     CHECK(taken.size() == kCalls);
-    std::set<std::string> by;
     for (auto& c : calls) {
         CHECK(c.end_reason() == "abort");                              // handed back: the caller goes on
         CHECK(count_for(server, "ivrapi_reaccept", c.ivrid()) == 1);  // one controller at a time
         CHECK(taken[c.ivrid()].substr(1) == "/A");
-        by.insert(taken[c.ivrid()].substr(0, 1));
     }
     CHECK(clients[0]->stats().takeovers + clients[1]->stats().takeovers == kCalls);
-    CHECK(survivors[0]->stats().takeovers + survivors[1]->stats().takeovers == kCalls);
+    // Counted by the coordinators' threads just after the reaccept completed.
+    CHECK(wait_until([&] { return survivors[0]->stats().takeovers + survivors[1]->stats().takeovers == kCalls; }, 2s));
     // Everything handed back: the registry is empty again.
     CHECK(wait_until([&] { return redis_do(redis, {"KEYS", "ivrapi:takeover:session:*"}).elements.empty(); }, 3s));
 }
@@ -277,7 +282,7 @@ TEST_CASE("cluster: malformed data in Redis is skipped and counted; calls are st
     auto coordinator = std::make_shared<cluster::RedisCoordinator>(redis_options(redis, "bad", "real"));
     Client client(options_for(server));
     ServeOptions so;
-    so.workers = 4;
+    so.workers = 16;  // room for every call: offers left at capacity are another test
     so.cluster = coordinator;
     client.serve([](Session& s) { (void)s.hangup().get(); }, so);
     REQUIRE(client.wait_ready(5s));
