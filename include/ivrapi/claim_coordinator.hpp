@@ -33,6 +33,8 @@ public:
                            std::function<void(bool taken)> done) = 0;
     // Sessions this client could still take on now (its claim limit minus those it runs).
     virtual std::size_t free_capacity() const = 0;
+    // Its claim limit (ServeOptions::max_concurrent or workers; SIZE_MAX for claim() without one).
+    virtual std::size_t capacity() const = 0;
     // The static shard of ServeOptions, for a coordinator that falls back to it.
     virtual std::uint32_t shard_index() const = 0;
     virtual std::uint32_t shard_count() const = 0;

@@ -7,7 +7,7 @@
 //
 // Each replica holds a lease in Redis (its id and free capacity, renewed every
 // lease_ttl / 3). An offer's owner is the live replica ranked first by rendezvous
-// hashing of its ivrid, weighted by free capacity: the owner accepts at once, the
+// hashing of its ivrid, weighted by free capacity (in quarters of its capacity): the owner accepts at once, the
 // second-ranked only if the offer is still unclaimed after `grace`. Every claimed
 // session is recorded in Redis; when a replica's lease expires, the survivors split its
 // sessions by the same hashing, each takes its share by an atomic compare-and-set, sends

@@ -339,6 +339,10 @@ public:
             const std::size_t active = st->active().load();
             return active >= st->limit ? 0 : st->limit - active;
         }
+        std::size_t capacity() const override {
+            auto st = state_.lock();
+            return st ? st->limit : 0;
+        }
         std::uint32_t shard_index() const override { return options_.shard_index; }
         std::uint32_t shard_count() const override { return options_.shard_count; }
         void log(LogLevel level, const std::string& line) const override {

@@ -51,11 +51,12 @@ redis.call('SREM', KEYS[2], ARGV[2])
 return 1)";
 
 // Compare-and-set of the owner: only the first survivor that asks gets the session
-// (and its key). KEYS: session, owned:<dead>, owned:<me>. ARGV: dead, me, now, ivrid.
+// (and its key). Asking again after a lost reply gets it again (owner is already me).
+// KEYS: session, owned:<dead>, owned:<me>. ARGV: dead, me, now, ivrid.
 constexpr const char* kTakeOver = R"(
 local owner = redis.call('HGET', KEYS[1], 'owner')
 redis.call('SREM', KEYS[2], ARGV[4])
-if owner ~= ARGV[1] then return false end
+if owner ~= ARGV[1] and owner ~= ARGV[2] then return false end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'since', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
 return redis.call('HGET', KEYS[1], 'key') or '')";
@@ -94,7 +95,20 @@ long long now_ms() {
         .count();
 }
 
-// A lease value is the free capacity: a decimal count.
+// The weight a replica publishes: its capacity scaled by the quarter of it that is free
+// (rounded up), 0 when full. Coarse on purpose: replicas rank offers from leases read at
+// different moments, and a weight that changed with every call would make them disagree
+// on owners (double accepts, or a grace of delay).
+std::size_t published_weight(std::size_t free, std::size_t capacity) {
+    constexpr std::size_t kMax = 1000000;  // claim() without a limit
+    capacity = std::min(capacity, kMax);
+    free = std::min(free, capacity);
+    if (free == 0 || capacity == 0) return 0;
+    const std::size_t quarters = (4 * free + capacity - 1) / capacity;  // 1..4
+    return std::max<std::size_t>(1, capacity * quarters / 4);
+}
+
+// A lease value is the published weight: a decimal count.
 std::optional<double> parse_capacity(const std::string& text) {
     if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
@@ -178,8 +192,15 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
         return shard_hash(ivrid) % c->shard_count() == c->shard_index();
     }
 
+    // The membership view is at most one lease old: a short Redis outage (a restart)
+    // keeps claiming by it instead of falling back (no accept storm for a blip).
+    bool view_fresh() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return members && Clock::now() - view_at <= options.lease_ttl;
+    }
+
     void offered(const ApiStartEvent& offer, const std::function<void()>& claim) {
-        if (!redis_up.load()) {
+        if (!redis_up.load() && !view_fresh()) {
             if (fallback_claims(offer.ivrid)) {
                 fallback_count.fetch_add(1);
                 claim();
@@ -270,7 +291,11 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     // One Redis command; nullopt (logged, counted) when it failed.
     std::optional<RedisReply> call(const std::vector<std::string>& argv) {
         std::string error;
+        const bool was_connected = redis->connected();
         auto r = redis->command(argv, error);
+        // A connection broken since the last command (e.g. Redis restarted): one retry on
+        // a fresh connection before calling Redis down.
+        if (!r && was_connected) r = redis->command(argv, error);
         if (!r) {
             redis_errors.fetch_add(1);
             need_resync = true;
@@ -303,6 +328,8 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     void claim_if_unclaimed(const std::string& ivrid, const std::function<void()>& claim) {
         auto r = call({"EXISTS", session_key(ivrid)});
         if (!r) {
+            // Redis just went away: the owner (alive a moment ago) has it most likely.
+            if (view_fresh()) return;
             if (fallback_claims(ivrid)) {
                 fallback_count.fetch_add(1);
                 claim();
@@ -340,8 +367,8 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             std::lock_guard<std::mutex> lock(mutex);
             c = client;
         }
-        const std::size_t free = c ? c->free_capacity() : 0;
-        auto lease = call({"SET", lease_key(id), std::to_string(std::min<std::size_t>(free, 1000000)), "PX",
+        const std::size_t weight = c ? published_weight(c->free_capacity(), c->capacity()) : 0;
+        auto lease = call({"SET", lease_key(id), std::to_string(weight), "PX",
                            std::to_string(options.lease_ttl.count()), "GET"});
         if (!lease) return;
         if (!call({"SADD", members_key(), id})) return;
@@ -350,7 +377,13 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
                                     std::to_string(options.lease_ttl.count()) + " ms)");
         }
         ++ticks_ok;
-        if (lease->is_nil() || need_resync) resync(lease->is_nil() && ticks_ok > 1);
+        if (lease->is_nil() || need_resync) {
+            const bool lapsed = lease->is_nil() && ticks_ok > 1;
+            // Redis lost every lease (a restart): for one lease the others may not have
+            // re-registered yet, so the previous view still counts for claiming.
+            if (lapsed) sticky_until = Clock::now() + options.lease_ttl;
+            resync(lapsed);
+        }
         refresh_and_take_over();
     }
 
@@ -408,9 +441,18 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
         if (std::none_of(alive->begin(), alive->end(), [&](const Candidate& c) { return c.id == id; })) {
             alive->push_back({id, 1.0});
         }
+        auto view = std::make_shared<std::vector<Candidate>>(*alive);
         {
             std::lock_guard<std::mutex> lock(mutex);
-            members = alive;
+            if (members && Clock::now() < sticky_until) {
+                for (const auto& previous : *members) {
+                    const bool listed = std::any_of(view->begin(), view->end(),
+                                                    [&](const Candidate& c) { return c.id == previous.id; });
+                    if (!listed) view->push_back(previous);
+                }
+            }
+            members = view;
+            view_at = Clock::now();
         }
         live_count.store(alive->size());
         for (const auto& d : dead) take_over_from(d, *alive);
@@ -493,11 +535,13 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     std::multimap<Clock::time_point, std::function<void()>> tasks;
     std::unordered_map<std::string, std::string> sessions;  // ours: ivrid -> key
     std::shared_ptr<const std::vector<Candidate>> members;  // the latest live view
+    Clock::time_point view_at{};                            // when it was read
 
     // The coordinator's thread only:
     std::unique_ptr<detail::RedisConnection> redis;
     bool need_resync = true;
     std::uint64_t ticks_ok = 0;
+    Clock::time_point sticky_until{};  // after a Redis restart: keep the previous view until then
     std::unordered_set<std::string> taking;          // takeovers in flight
     std::unordered_set<std::string> announced_dead;  // logged once each
     std::unordered_set<std::string> complained;      // malformed entries logged once each
