@@ -6,6 +6,7 @@
 //   owned:<id>       SET   ivrids whose session:<ivrid> names <id> as owner
 // Every change of ownership is one Lua script, so it is atomic.
 #include "cluster/redis_connection.hpp"
+#include "cluster/redis_scripts.hpp"
 #include "cluster/rendezvous.hpp"
 
 #include <ivrapi/cluster.hpp>
@@ -30,45 +31,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using detail::Candidate;
 using detail::RedisReply;
-
-// Records ivrid -> {owner, key, since}. ARGV: owner, key, since, ivrid, prefix, force.
-// Without force an entry of another owner is kept and its owner returned (a resync
-// must not undo a takeover).
-constexpr const char* kRegister = R"(
-local prev = redis.call('HGET', KEYS[1], 'owner')
-if prev and prev ~= ARGV[1] then
-  if ARGV[6] ~= '1' then return prev end
-  redis.call('SREM', ARGV[5] .. 'owned:' .. prev, ARGV[4])
-end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'key', ARGV[2], 'since', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
-return 1)";
-
-// Removes the entry if it is still ours. KEYS: session, owned:<me>. ARGV: me, ivrid.
-constexpr const char* kDeregister = R"(
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('SREM', KEYS[2], ARGV[2])
-return 1)";
-
-// Compare-and-set of the owner: only the first survivor that asks gets the session
-// (and its key). Asking again after a lost reply gets it again (owner is already me).
-// KEYS: session, owned:<dead>, owned:<me>. ARGV: dead, me, now, ivrid.
-constexpr const char* kTakeOver = R"(
-local owner = redis.call('HGET', KEYS[1], 'owner')
-redis.call('SREM', KEYS[2], ARGV[4])
-if owner ~= ARGV[1] and owner ~= ARGV[2] then return false end
-redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'since', ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[4])
-return redis.call('HGET', KEYS[1], 'key') or '')";
-
-// Forgets a member whose lease is gone and who owns nothing. KEYS: lease, owned,
-// members. ARGV: id.
-constexpr const char* kForgetMember = R"(
-if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('SCARD', KEYS[2]) == 0 then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  return 1
-end
-return 0)";
+using detail::kDeregister;
+using detail::kForgetMember;
+using detail::kRegister;
+using detail::kTakeOver;
 
 // FNV-1a, the same as the core's static shards (ServeOptions::shard_index).
 std::uint32_t shard_hash(const std::string& s) {

@@ -1,6 +1,7 @@
 // The Redis coordinator in one process: real redis-server, the mock platform, several
 // Clients as replicas. Claiming, takeover, Redis outages and malformed data.
 #include "cluster/redis_fixture.hpp"
+#include "cluster/redis_scripts.hpp"
 
 #include <ivrapi/client.hpp>
 #include <ivrapi/cluster.hpp>
@@ -347,4 +348,45 @@ TEST_CASE("cluster: Redis never reachable: offers are claimed by the fallback, n
     CHECK(call.wait_ended(5s));
     CHECK(coordinator->stats().fallback_claims == 1);
     CHECK(!coordinator->stats().redis_up);
+}
+
+TEST_CASE("cluster scripts: the takeover compare-and-set gives a session to exactly one survivor") {
+    RedisServer redis;
+    IVRAPI_REQUIRE_REDIS(redis);
+    using namespace ivrapi::cluster::detail;
+    const std::string p = "ivrapi:cas:";
+    const std::string session = p + "session:ivr-1";
+    auto reg = [&](const std::string& owner, const std::string& force) {
+        return redis_do(redis, {"EVAL", kRegister, "2", session, p + "owned:" + owner, owner, "the-key", "1000",
+                                "ivr-1", p, force});
+    };
+    auto take = [&](const std::string& dead, const std::string& me) {
+        return redis_do(redis, {"EVAL", kTakeOver, "3", session, p + "owned:" + dead, p + "owned:" + me, dead, me,
+                                "2000", "ivr-1"});
+    };
+    REQUIRE(reg("A", "1").integer == 1);
+    CHECK(redis_do(redis, {"HGET", session, "owner"}).text == "A");
+
+    // B and C both think they should take A's session: one wins, with the key.
+    const auto b = take("A", "B");
+    const auto c = take("A", "C");
+    CHECK(b.text == "the-key");
+    CHECK(c.is_nil());
+    CHECK(redis_do(redis, {"HGET", session, "owner"}).text == "B");
+    CHECK(redis_do(redis, {"SCARD", p + "owned:A"}).integer == 0);
+    CHECK(redis_do(redis, {"SISMEMBER", p + "owned:B", "ivr-1"}).integer == 1);
+    CHECK(redis_do(redis, {"SCARD", p + "owned:C"}).integer == 0);
+    // B asking again (its reply was lost) gets it again; C still does not.
+    CHECK(take("A", "B").text == "the-key");
+    CHECK(take("A", "C").is_nil());
+
+    // A comes back and resynchronises: it does not undo the takeover, and its cleanup
+    // does not delete B's entry.
+    CHECK(reg("A", "0").text == "B");
+    CHECK(redis_do(redis, {"HGET", session, "owner"}).text == "B");
+    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:A", "A", "ivr-1"});
+    CHECK(redis_do(redis, {"EXISTS", session}).integer == 1);
+    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:B", "B", "ivr-1"});
+    CHECK(redis_do(redis, {"EXISTS", session}).integer == 0);
+    CHECK(redis_do(redis, {"SCARD", p + "owned:B"}).integer == 0);
 }
