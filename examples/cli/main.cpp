@@ -153,9 +153,8 @@ Args parse_args(int argc, char** argv) {
         {"timeout", true},       {"log-level", true},     {"count", true},        {"flow", true},
         {"calls", true},         {"concurrency", true},   {"src", true},          {"dest", true},
         {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
-        {"cluster", true},       {"cluster-name", true},  {"replica-id", true},  {"cluster-lease", true},
-        {"cluster-grace", true},
-        {"insecure", false},     {"help", false},         {"version", false}};
+        {"cluster", true},       {"cluster-name", true},  {"replica-id", true},   {"cluster-lease", true},
+        {"cluster-grace", true}, {"insecure", false},     {"help", false},        {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];

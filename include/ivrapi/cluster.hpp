@@ -52,21 +52,22 @@ struct Redis {
 
     // The coordinator for ServeOptions::cluster. Throws std::invalid_argument on a bad
     // url, an empty name or a lease_ttl below 300 ms.
-    operator std::shared_ptr<ClaimCoordinator>() const;  // NOLINT(google-explicit-constructor): the documented one-liner
+    operator std::shared_ptr<ClaimCoordinator>()
+        const;  // NOLINT(google-explicit-constructor): the documented one-liner
 };
 
 // Counters of one coordinator.
 struct RedisStats {
-    bool redis_up = false;             // the last Redis request succeeded
-    std::size_t live_replicas = 0;     // in the latest membership view (this one included)
-    std::uint64_t takeovers = 0;       // sessions this replica took over (reaccept succeeded)
+    bool redis_up = false;                // the last Redis request succeeded
+    std::size_t live_replicas = 0;        // in the latest membership view (this one included)
+    std::uint64_t takeovers = 0;          // sessions this replica took over (reaccept succeeded)
     std::uint64_t takeover_failures = 0;  // won the compare-and-set, but the reaccept failed
-    std::uint64_t owner_claims = 0;    // offers claimed as their owner
-    std::uint64_t backup_claims = 0;   // offers claimed as second-ranked after the grace
-    std::uint64_t fallback_claims = 0;  // offers claimed by the fallback (Redis down)
-    std::uint64_t redis_errors = 0;    // failed Redis requests (down, timeout, error reply)
-    std::uint64_t bad_entries = 0;     // malformed data read from Redis (logged, skipped)
-    std::uint64_t resyncs = 0;         // re-registrations after Redis came back / lease loss
+    std::uint64_t owner_claims = 0;       // offers claimed as their owner
+    std::uint64_t backup_claims = 0;      // offers claimed as second-ranked after the grace
+    std::uint64_t fallback_claims = 0;    // offers claimed by the fallback (Redis down)
+    std::uint64_t redis_errors = 0;       // failed Redis requests (down, timeout, error reply)
+    std::uint64_t bad_entries = 0;        // malformed data read from Redis (logged, skipped)
+    std::uint64_t resyncs = 0;            // re-registrations after Redis came back / lease loss
 };
 
 // The Redis coordinator itself, for a program that wants its id or counters.

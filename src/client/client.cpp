@@ -282,7 +282,8 @@ public:
         }
         with_core([state](ClientCore& c) {
             c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); };
-            if (state->options.cluster) c.handlers().on_session_ended = [state](const std::string& id) { state->session_ended(id); };
+            if (state->options.cluster)
+                c.handlers().on_session_ended = [state](const std::string& id) { state->session_ended(id); };
         });
         start_coordinator(state);
         start();
@@ -324,8 +325,9 @@ public:
                 Callback<Session>([weak, from, ivrid, done = std::move(done)](Result<Session> r) {
                     auto st = weak.lock();
                     if (!r || !st) {
-                        if (st) st->log(LogLevel::warn, "takeover of " + ivrid + " from " + from + " failed: " +
-                                                            (r ? std::string("client gone") : r.error().message));
+                        if (st)
+                            st->log(LogLevel::warn, "takeover of " + ivrid + " from " + from + " failed: " +
+                                                        (r ? std::string("client gone") : r.error().message));
                         if (done) done(false);
                         return;
                     }
@@ -621,7 +623,8 @@ private:
     std::thread thread_;
     std::shared_ptr<WorkerPool> pool_;
     std::shared_ptr<WorkerPool> deferred_pool_;
-    std::shared_ptr<ClaimCoordinator> coordinator_;  // ServeOptions::cluster of the latest serve()/claim()  // stop() on the loop thread: stopped by after_loop()
+    std::shared_ptr<ClaimCoordinator>
+        coordinator_;  // ServeOptions::cluster of the latest serve()/claim()  // stop() on the loop thread: stopped by after_loop()
     bool stopped_on_loop_ = false;
 
     std::mutex mutex_;

@@ -120,7 +120,8 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
     if (name == protocol::kReaccept) {
         if (r && r->success) {
             s->attempts = 0;
-            log(LogLevel::info, "session " + ivrid + (s->counted_active ? " re-claimed after reconnect" : " taken over"));
+            log(LogLevel::info,
+                "session " + ivrid + (s->counted_active ? " re-claimed after reconnect" : " taken over"));
             became_controlled(s, true);
             return;
         }

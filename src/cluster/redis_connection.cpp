@@ -2,8 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
-#include <stdexcept>
 #include <sys/time.h>
+#include <stdexcept>
 
 namespace ivrapi::cluster::detail {
 

@@ -30,11 +30,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::Candidate;
-using detail::RedisReply;
 using detail::kDeregister;
 using detail::kForgetMember;
 using detail::kRegister;
 using detail::kTakeOver;
+using detail::RedisReply;
 
 // FNV-1a, the same as the core's static shards (ServeOptions::shard_index).
 std::uint32_t shard_hash(const std::string& s) {
@@ -56,8 +56,7 @@ std::string default_replica_id() {
 }
 
 long long now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -334,8 +333,8 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             c = client;
         }
         const std::size_t weight = c ? published_weight(c->free_capacity(), c->capacity()) : 0;
-        auto lease = call({"SET", lease_key(id), std::to_string(weight), "PX",
-                           std::to_string(options.lease_ttl.count()), "GET"});
+        auto lease = call(
+            {"SET", lease_key(id), std::to_string(weight), "PX", std::to_string(options.lease_ttl.count()), "GET"});
         if (!lease) return;
         if (!call({"SADD", members_key(), id})) return;
         if (!redis_up.exchange(true)) {
@@ -507,15 +506,15 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<detail::RedisConnection> redis;
     bool need_resync = true;
     std::uint64_t ticks_ok = 0;
-    Clock::time_point sticky_until{};  // after a Redis restart: keep the previous view until then
+    Clock::time_point sticky_until{};                // after a Redis restart: keep the previous view until then
     std::unordered_set<std::string> taking;          // takeovers in flight
     std::unordered_set<std::string> announced_dead;  // logged once each
     std::unordered_set<std::string> complained;      // malformed entries logged once each
 
     std::atomic<bool> redis_up{false};
     std::atomic<std::size_t> live_count{0};
-    std::atomic<std::uint64_t> takeovers{0}, takeover_failures{0}, owner_count{0}, backup_count{0},
-        fallback_count{0}, redis_errors{0}, bad_entries{0}, resyncs{0};
+    std::atomic<std::uint64_t> takeovers{0}, takeover_failures{0}, owner_count{0}, backup_count{0}, fallback_count{0},
+        redis_errors{0}, bad_entries{0}, resyncs{0};
 };
 
 RedisCoordinator::RedisCoordinator(Redis options) : impl_(std::make_shared<Impl>(std::move(options))) {}

@@ -76,7 +76,6 @@ TEST_CASE("take_over: link down, already ours, after the end") {
     REQUIRE(twice.calls == 1);
     CHECK(twice.value->error().is(Errc::invalid_argument));
     CHECK(h.count("ivrapi_reaccept") == 0);
-
 }
 
 TEST_CASE("take_over of a session whose accept race this client lost goes out (it may own it now)") {

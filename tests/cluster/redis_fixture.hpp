@@ -69,9 +69,8 @@ public:
             dup2(null, 1);
             dup2(null, 2);
             const std::string port = std::to_string(port_);
-            std::vector<const char*> argv{binary_.c_str(), "--port",     port.c_str(), "--bind", "127.0.0.1",
-                                          "--save",        "",           "--appendonly", "no",    "--loglevel",
-                                          "warning",       nullptr};
+            std::vector<const char*> argv{binary_.c_str(), "--port", port.c_str(), "--bind",  "127.0.0.1", "--save", "",
+                                          "--appendonly",  "no",     "--loglevel", "warning", nullptr};
             execv(binary_.c_str(), const_cast<char* const*>(argv.data()));
             _exit(127);
         }
@@ -106,12 +105,12 @@ private:
     pid_t pid_ = -1;
 };
 
-#define IVRAPI_REQUIRE_REDIS(server)                                                                  \
-    do {                                                                                              \
-        if (!(server).available()) {                                                                  \
+#define IVRAPI_REQUIRE_REDIS(server)                                                                    \
+    do {                                                                                                \
+        if (!(server).available()) {                                                                    \
             WARN("SKIPPED: redis-server not found (install redis-server, or set IVRAPI_REDIS_SERVER)"); \
-            return;                                                                                   \
-        }                                                                                             \
+            return;                                                                                     \
+        }                                                                                               \
     } while (0)
 
 // Runs one command on a fresh connection; the reply (REQUIREd to exist).

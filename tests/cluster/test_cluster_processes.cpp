@@ -96,12 +96,20 @@ TEST_CASE("cluster processes: 3 replicas, 300 calls, one SIGKILLed, Redis restar
     std::vector<std::unique_ptr<Child>> replicas;
     for (int i = 0; i < 3; ++i) {
         const std::string id = "p" + std::to_string(i);
-        replicas.push_back(std::make_unique<Child>(
-            std::vector<std::string>{IVRAPI_CLI, "run", "--url", server.url(), "--token", server.options().token,
-                                     "--flow", flow, "--calls", "100000", "--concurrency", "100", "--cluster",
-                                     redis.url(), "--cluster-name", "proc", "--replica-id", id, "--cluster-lease",
-                                     std::to_string(kLease.count()), "--cluster-grace", "1000", "--log-level", "info"},
-            dir + "/cluster_" + id + ".out", dir + "/cluster_" + id + ".err"));
+        replicas.push_back(
+            std::make_unique<Child>(std::vector<std::string>{IVRAPI_CLI,        "run",
+                                                             "--url",           server.url(),
+                                                             "--token",         server.options().token,
+                                                             "--flow",          flow,
+                                                             "--calls",         "100000",
+                                                             "--concurrency",   "100",
+                                                             "--cluster",       redis.url(),
+                                                             "--cluster-name",  "proc",
+                                                             "--replica-id",    id,
+                                                             "--cluster-lease", std::to_string(kLease.count()),
+                                                             "--cluster-grace", "1000",
+                                                             "--log-level",     "info"},
+                                    dir + "/cluster_" + id + ".out", dir + "/cluster_" + id + ".err"));
     }
     // All subscribed and all leases live.
     REQUIRE(wait_until([&] { return server.subscription_count() == 3; }, 10s));
@@ -228,9 +236,9 @@ TEST_CASE("cluster processes: 3 replicas, 300 calls, one SIGKILLed, Redis restar
     for (const auto& v : victims) CHECK(takeover_events[v] == 1);
 
     const double per_offer = static_cast<double>(server.request_count("ivrapi_accept")) / kCalls;
-    WARN("accept requests per offer: " << per_offer << "; " << victims.size()
-                                        << " sessions taken over, the slowest " << slowest.count()
-                                        << " ms after the SIGKILL (lease " << kLease.count() << " ms)");
+    WARN("accept requests per offer: " << per_offer << "; " << victims.size() << " sessions taken over, the slowest "
+                                       << slowest.count() << " ms after the SIGKILL (lease " << kLease.count()
+                                       << " ms)");
     CHECK(per_offer <= 1.1);
     CHECK(replicas[0]->alive());  // no crash through the Redis restart
     CHECK(replicas[2]->alive());

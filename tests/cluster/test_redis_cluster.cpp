@@ -165,8 +165,7 @@ TEST_CASE("cluster: the sessions of a replica that stopped heartbeating are take
         },
         5s));
     // Registered: ivrid -> {owner A, key, since}.
-    REQUIRE(wait_until(
-        [&] { return redis_do(redis, {"SCARD", "ivrapi:takeover:owned:A"}).integer == kCalls; }, 3s));
+    REQUIRE(wait_until([&] { return redis_do(redis, {"SCARD", "ivrapi:takeover:owned:A"}).integer == kCalls; }, 3s));
     const auto entry = redis_do(redis, {"HGETALL", "ivrapi:takeover:session:" + calls[0].ivrid()});
     REQUIRE(entry.elements.size() == 6);
 
@@ -196,13 +195,13 @@ TEST_CASE("cluster: the sessions of a replica that stopped heartbeating are take
     coordinator_a->stop();  // no more heartbeats; its lease runs out
     for (auto& c : calls) REQUIRE(c.wait_ended(1000ms + 2s + 500ms));
     const auto all_ended = std::chrono::steady_clock::now() - silent_at;
-    INFO("all taken over and handed back "
-         << std::chrono::duration_cast<std::chrono::milliseconds>(all_ended).count() << " ms after A went silent");
+    INFO("all taken over and handed back " << std::chrono::duration_cast<std::chrono::milliseconds>(all_ended).count()
+                                           << " ms after A went silent");
     CHECK(all_ended < 1000ms + 2s);
     std::lock_guard<std::mutex> lock(m);
     CHECK(taken.size() == kCalls);
     for (auto& c : calls) {
-        CHECK(c.end_reason() == "abort");                              // handed back: the caller goes on
+        CHECK(c.end_reason() == "abort");                             // handed back: the caller goes on
         CHECK(count_for(server, "ivrapi_reaccept", c.ivrid()) == 1);  // one controller at a time
         CHECK(taken[c.ivrid()].substr(1) == "/A");
     }
@@ -239,12 +238,13 @@ TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fal
     REQUIRE(wait_until([&] { return registered(calls[0]) && registered(calls[1]); }, 3s));
 
     redis.kill_now();
-    REQUIRE(wait_until([&] { return !coordinators[0]->stats().redis_up && !coordinators[1]->stats().redis_up; },
-                       3s));
+    REQUIRE(wait_until([&] { return !coordinators[0]->stats().redis_up && !coordinators[1]->stats().redis_up; }, 3s));
     // A blip: offers are still claimed by the last membership view (no fallback yet).
     calls.push_back(server.start_call());
     REQUIRE(wait_until([&] { return calls.back().controlled(); }, 3s));
-    auto fallbacks = [&] { return coordinators[0]->stats().fallback_claims + coordinators[1]->stats().fallback_claims; };
+    auto fallbacks = [&] {
+        return coordinators[0]->stats().fallback_claims + coordinators[1]->stats().fallback_claims;
+    };
     CHECK(fallbacks() == 0);
     // Once the view is older than a lease, the fallback claims (claim all: both race,
     // one wins). An offer every 200 ms until it shows.
