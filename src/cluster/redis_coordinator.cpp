@@ -466,7 +466,9 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
                 std::lock_guard<std::mutex> lock(mutex);
                 sessions[ivrid] = key->text;
             }
-            log(LogLevel::info, "taking over session " + ivrid + " from replica " + dead);
+            std::string line = "taking over session ";
+            line.append(ivrid).append(" from replica ").append(dead);
+            log(LogLevel::info, line);
             std::weak_ptr<Impl> weak = shared_from_this();
             c->take_over(ivrid, key->text, dead, [weak, ivrid](bool taken) {
                 auto self = weak.lock();
