@@ -78,9 +78,10 @@ public:
     RedisCoordinator(const RedisCoordinator&) = delete;
     RedisCoordinator& operator=(const RedisCoordinator&) = delete;
 
-    const std::string& replica_id() const;
-    RedisStats stats() const;
+    const std::string& replica_id() const;  // Redis::replica_id, or the generated one
+    RedisStats stats() const;               // a snapshot of the counters
 
+    // ClaimCoordinator (called by the client).
     void start(std::shared_ptr<CoordinatedClient> client) override;
     void stop() override;
     void offered(const ApiStartEvent& offer, std::function<void()> claim) override;
