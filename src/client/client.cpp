@@ -312,7 +312,10 @@ public:
     class CoordinatorHost : public CoordinatedClient {
     public:
         explicit CoordinatorHost(const std::shared_ptr<ServeState>& state)
-            : state_(state), link_(state->link), options_(state->options) {}
+            : state_(state),
+              link_(state->link),
+              shard_index_(state->options.shard_index),
+              shard_count_(state->options.shard_count) {}
         void take_over(const std::string& ivrid, const std::string& key, const std::string& from,
                        std::function<void(bool)> done) override {
             auto info = std::make_shared<ApiStartEvent>();
@@ -345,8 +348,8 @@ public:
             auto st = state_.lock();
             return st ? st->limit : 0;
         }
-        std::uint32_t shard_index() const override { return options_.shard_index; }
-        std::uint32_t shard_count() const override { return options_.shard_count; }
+        std::uint32_t shard_index() const override { return shard_index_; }
+        std::uint32_t shard_count() const override { return shard_count_; }
         void log(LogLevel level, const std::string& line) const override {
             if (auto st = state_.lock()) st->log(level, line);
         }
@@ -354,7 +357,9 @@ public:
     private:
         std::weak_ptr<ServeState> state_;
         std::shared_ptr<ClientLink> link_;
-        const ServeOptions options_;
+        // Not the ServeOptions: they hold the coordinator, which holds this (a cycle).
+        const std::uint32_t shard_index_;
+        const std::uint32_t shard_count_;
     };
 
     void start_coordinator(const std::shared_ptr<ServeState>& state) {

@@ -36,6 +36,10 @@ using detail::kRegister;
 using detail::kTakeOver;
 using detail::RedisReply;
 
+// How long an ended session's entry stays: the platform's accept window (30 s), after
+// which its offer cannot be claimed anyway.
+constexpr std::chrono::milliseconds kTombstone{30000};
+
 // FNV-1a, the same as the core's static shards (ServeOptions::shard_index).
 std::uint32_t shard_hash(const std::string& s) {
     std::uint32_t h = 2166136261u;
@@ -323,7 +327,8 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     }
 
     void deregister_session(const std::string& ivrid) {
-        call({"EVAL", kDeregister, "2", session_key(ivrid), owned_key(id), id, ivrid});
+        call({"EVAL", kDeregister, "2", session_key(ivrid), owned_key(id), id, ivrid, std::to_string(now_ms()),
+              std::to_string(kTombstone.count())});
     }
 
     void tick() {

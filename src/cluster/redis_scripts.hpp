@@ -15,12 +15,20 @@ if prev and prev ~= ARGV[1] then
   redis.call('SREM', ARGV[5] .. 'owned:' .. prev, ARGV[4])
 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'key', ARGV[2], 'since', ARGV[3])
+redis.call('HDEL', KEYS[1], 'ended')
+redis.call('PERSIST', KEYS[1])
 redis.call('SADD', KEYS[2], ARGV[4])
 return 1)";
 
-// Removes the entry if it is still ours. KEYS: session, owned:<me>. ARGV: me, ivrid.
+// Ends the entry if it is still ours: it leaves its owner's set (so nobody takes it
+// over) and stays as a tombstone marked "ended" for ARGV[4] ms, so a second-ranked
+// replica checking after its grace does not claim a call that already ended.
+// KEYS: session, owned:<me>. ARGV: me, ivrid, now, tombstone ms.
 constexpr const char* kDeregister = R"(
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'ended', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1)";
 

@@ -72,6 +72,18 @@ std::size_t count_for(const mock::Server& server, const std::string& name, const
     return n;
 }
 
+// Every registry entry of cluster `name` is an ended tombstone and no replica owns any.
+bool all_ended(const RedisServer& redis, const std::string& name) {
+    const std::string p = "ivrapi:" + name + ":";
+    for (const auto& key : redis_do(redis, {"KEYS", p + "session:*"}).elements) {
+        if (redis_do(redis, {"HEXISTS", key.text, "ended"}).integer != 1) return false;
+    }
+    for (const auto& key : redis_do(redis, {"KEYS", p + "owned:*"}).elements) {
+        if (redis_do(redis, {"SCARD", key.text}).integer != 0) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 TEST_CASE("cluster: three replicas split the offers, about one accept per offer") {
@@ -208,8 +220,8 @@ TEST_CASE("cluster: the sessions of a replica that stopped heartbeating are take
     CHECK(clients[0]->stats().takeovers + clients[1]->stats().takeovers == kCalls);
     // Counted by the coordinators' threads just after the reaccept completed.
     CHECK(wait_until([&] { return survivors[0]->stats().takeovers + survivors[1]->stats().takeovers == kCalls; }, 2s));
-    // Everything handed back: the registry is empty again.
-    CHECK(wait_until([&] { return redis_do(redis, {"KEYS", "ivrapi:takeover:session:*"}).elements.empty(); }, 3s));
+    // Everything handed back: nobody owns a session any more (the entries are tombstones).
+    CHECK(wait_until([&] { return all_ended(redis, "takeover"); }, 3s));
 }
 
 TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fallback, and resynchronise") {
@@ -265,7 +277,7 @@ TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fal
         CHECK(count_for(server, "ivrapi_reaccept", c.ivrid()) == 0);
         c.hangup();
     }
-    CHECK(wait_until([&] { return redis_do(redis, {"KEYS", "ivrapi:outage:session:*"}).elements.empty(); }, 3s));
+    CHECK(wait_until([&] { return all_ended(redis, "outage"); }, 3s));
     std::lock_guard<std::mutex> lock(log_mutex);
     bool said_down = false, said_back = false;
     for (const auto& l : logs) {
@@ -384,9 +396,12 @@ TEST_CASE("cluster scripts: the takeover compare-and-set gives a session to exac
     // does not delete B's entry.
     CHECK(reg("A", "0").text == "B");
     CHECK(redis_do(redis, {"HGET", session, "owner"}).text == "B");
-    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:A", "A", "ivr-1"});
-    CHECK(redis_do(redis, {"EXISTS", session}).integer == 1);
-    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:B", "B", "ivr-1"});
-    CHECK(redis_do(redis, {"EXISTS", session}).integer == 0);
+    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:A", "A", "ivr-1", "3000", "30000"});
+    CHECK(redis_do(redis, {"HEXISTS", session, "ended"}).integer == 0);
+    CHECK(redis_do(redis, {"PTTL", session}).integer == -1);
+    // B's session ends: out of its set, the entry a tombstone that expires.
+    redis_do(redis, {"EVAL", kDeregister, "2", session, p + "owned:B", "B", "ivr-1", "3000", "30000"});
+    CHECK(redis_do(redis, {"HGET", session, "ended"}).text == "3000");
+    CHECK(redis_do(redis, {"PTTL", session}).integer > 0);
     CHECK(redis_do(redis, {"SCARD", p + "owned:B"}).integer == 0);
 }
