@@ -7,8 +7,9 @@
 //
 // Each replica holds a lease in Redis (its id and free capacity, renewed every
 // lease_ttl / 3). An offer's owner is the live replica ranked first by rendezvous
-// hashing of its ivrid, weighted by free capacity (in quarters of its capacity): the owner accepts at once, the
-// second-ranked only if the offer is still unclaimed after `grace`. Every claimed
+// hashing of its ivrid, weighted by free capacity (in quarters of its capacity): the
+// owner accepts at once; the r-th ranked only if the offer is still unclaimed after
+// r x `grace` (the owner may have died within its lease). Every claimed
 // session is recorded in Redis; when a replica's lease expires, the survivors split its
 // sessions by the same hashing, each takes its share by an atomic compare-and-set, sends
 // ivrapi_reaccept and runs ServeOptions::on_takeover (default: hand the call back).
@@ -43,8 +44,8 @@ struct Redis {
     // A replica whose lease is not renewed for this long counts as dead and its sessions
     // are taken over (renewed every lease_ttl / 3).
     std::chrono::milliseconds lease_ttl{3000};
-    // The second-ranked replica accepts an offer still unclaimed after this long (the
-    // owner may have died within its lease).
+    // The second-ranked replica accepts an offer still unclaimed after this long, the
+    // third after twice as long, ... (the owner may have died within its lease).
     std::chrono::milliseconds grace{500};
     // Connect and command timeout of each Redis request.
     std::chrono::milliseconds redis_timeout{250};
@@ -63,7 +64,7 @@ struct RedisStats {
     std::uint64_t takeovers = 0;          // sessions this replica took over (reaccept succeeded)
     std::uint64_t takeover_failures = 0;  // won the compare-and-set, but the reaccept failed
     std::uint64_t owner_claims = 0;       // offers claimed as their owner
-    std::uint64_t backup_claims = 0;      // offers claimed as second-ranked after the grace
+    std::uint64_t backup_claims = 0;      // offers claimed as a backup after r graces
     std::uint64_t fallback_claims = 0;    // offers claimed by the fallback (Redis down)
     std::uint64_t redis_errors = 0;       // failed Redis requests (down, timeout, error reply)
     std::uint64_t bad_entries = 0;        // malformed data read from Redis (logged, skipped)

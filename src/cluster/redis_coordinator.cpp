@@ -187,10 +187,13 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             claim();
             return;
         }
-        if (ranked.size() > 1 && ranked[1] == id) {
-            // The owner may be dead within its lease: claim if nobody has after the grace.
+        // Not the owner: the owner may be dead within its lease, or (views read at
+        // different moments) see another owner. The r-th ranked claims if nobody has after
+        // r graces, so every offer has a claimer, normally the owner at once.
+        const auto rank_index = static_cast<std::size_t>(std::find(ranked.begin(), ranked.end(), id) - ranked.begin());
+        if (rank_index < ranked.size()) {
             std::weak_ptr<Impl> weak = shared_from_this();
-            post(Clock::now() + options.grace, [weak, ivrid = offer.ivrid, claim] {
+            post(Clock::now() + options.grace * static_cast<int>(rank_index), [weak, ivrid = offer.ivrid, claim] {
                 if (auto self = weak.lock()) self->claim_if_unclaimed(ivrid, claim);
             });
         }
@@ -307,7 +310,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
         }
         if (r->type == RedisReply::Type::integer && r->integer == 0) {
             backup_count.fetch_add(1);
-            log(LogLevel::info, "offer " + ivrid + " unclaimed after the grace: claiming it as second-ranked");
+            log(LogLevel::info, "offer " + ivrid + " unclaimed after the grace: claiming it as a backup");
             claim();
         }
     }

@@ -73,7 +73,7 @@ std::size_t count_for(const mock::Server& server, const std::string& name, const
 }
 
 // Every registry entry of cluster `name` is an ended tombstone and no replica owns any.
-bool all_ended(const RedisServer& redis, const std::string& name) {
+bool registry_all_ended(const RedisServer& redis, const std::string& name) {
     const std::string p = "ivrapi:" + name + ":";
     for (const auto& key : redis_do(redis, {"KEYS", p + "session:*"}).elements) {
         if (redis_do(redis, {"HEXISTS", key.text, "ended"}).integer != 1) return false;
@@ -221,7 +221,7 @@ TEST_CASE("cluster: the sessions of a replica that stopped heartbeating are take
     // Counted by the coordinators' threads just after the reaccept completed.
     CHECK(wait_until([&] { return survivors[0]->stats().takeovers + survivors[1]->stats().takeovers == kCalls; }, 2s));
     // Everything handed back: nobody owns a session any more (the entries are tombstones).
-    CHECK(wait_until([&] { return all_ended(redis, "takeover"); }, 3s));
+    CHECK(wait_until([&] { return registry_all_ended(redis, "takeover"); }, 3s));
 }
 
 TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fallback, and resynchronise") {
@@ -277,7 +277,7 @@ TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fal
         CHECK(count_for(server, "ivrapi_reaccept", c.ivrid()) == 0);
         c.hangup();
     }
-    CHECK(wait_until([&] { return all_ended(redis, "outage"); }, 3s));
+    CHECK(wait_until([&] { return registry_all_ended(redis, "outage"); }, 3s));
     std::lock_guard<std::mutex> lock(log_mutex);
     bool said_down = false, said_back = false;
     for (const auto& l : logs) {
