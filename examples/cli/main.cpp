@@ -481,15 +481,23 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
         bool any_failed = false;
     };
     auto progress = std::make_shared<Progress>();
+    // A call is finished once both its flow (worker thread) and its end (I/O thread) are
+    // in; whichever comes second counts it, exactly once.
     struct PerSession {
         std::mutex m;
         bool flow_done = false, ended = false;
     };
-    auto count_if_done = [&app, progress, calls](const std::shared_ptr<PerSession>& p, bool failed) {
+    auto mark_done = [&app, progress, calls](const std::shared_ptr<PerSession>& p, bool PerSession::*part,
+                                             bool failed) {
+        bool finished_now = false;
+        {
+            std::lock_guard<std::mutex> lock(p->m);
+            (*p).*part = true;
+            finished_now = p->flow_done && p->ended;
+        }
         std::lock_guard<std::mutex> lock(progress->m);
         if (failed) progress->any_failed = true;
-        if (!(p->flow_done && p->ended)) return;
-        if (++progress->finished >= calls) app.finish(progress->any_failed ? 1 : 0);
+        if (finished_now && ++progress->finished >= calls) app.finish(progress->any_failed ? 1 : 0);
     };
     ivrapi::ServeOptions so;
     so.workers = static_cast<std::size_t>(concurrency);
@@ -521,30 +529,22 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
     }
     const auto steps = *flow;
     app.client().serve(
-        [&app, steps, count_if_done](ivrapi::Session& s) {
+        [&app, steps, mark_done](ivrapi::Session& s) {
             const std::string ivrid = s.ivrid();
             auto mine = std::make_shared<PerSession>();
             s.on_dtmf([&app, ivrid](const ivrapi::DtmfEvent& e) {
                 app.out().emit(Json::object(
                     {{"ivrid", ivrid}, {"event", "dtmf"}, {"mode", ivrapi::to_string(e.mode)}, {"dtmf", e.dtmf}}));
             });
-            s.on_end([&app, ivrid, mine, count_if_done](const ivrapi::SessionEnd& e) {
+            s.on_end([&app, ivrid, mine, mark_done](const ivrapi::SessionEnd& e) {
                 app.out().emit(
                     Json::object({{"ivrid", ivrid},
                                   {"event", "end"},
                                   {"reason", e.reason_text.empty() ? ivrapi::to_string(e.reason) : e.reason_text}}));
-                {
-                    std::lock_guard<std::mutex> lock(mine->m);
-                    mine->ended = true;
-                }
-                count_if_done(mine, false);
+                mark_done(mine, &PerSession::ended, false);
             });
             const bool ok = run_flow(s, steps, app.out());
-            {
-                std::lock_guard<std::mutex> lock(mine->m);
-                mine->flow_done = true;
-            }
-            count_if_done(mine, !ok);
+            mark_done(mine, &PerSession::flow_done, !ok);
             // Still controlled after the last step: serve() hands it back (abort).
         },
         so);

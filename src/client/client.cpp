@@ -490,7 +490,7 @@ public:
                 }
                 auto hand_back = [self, session]() mutable {
                     self->active().fetch_sub(1);
-                    session.abort([](Result<void>) {});  // no worker will drive it: hand it back
+                    session.abort([](const Result<void>&) {});  // no worker will drive it: hand it back
                 };
                 if (!self->pool->submit([self, session]() mutable { self->run(session); }, hand_back)) hand_back();
             });
@@ -700,10 +700,14 @@ void Client::claim(std::function<void(Session)> on_session, ServeOptions options
 
 namespace {
 auto sessionless_upload_op(std::string url, std::string dest) {
-    return [url, dest](detail::ClientCore& c, Callback<std::string> d) { c.upload_static(url, dest, std::move(d)); };
+    return [url = std::move(url), dest = std::move(dest)](detail::ClientCore& c, Callback<std::string> d) {
+        c.upload_static(url, dest, std::move(d));
+    };
 }
 auto request_op(std::string name, Json body) {
-    return [name, body](detail::ClientCore& c, Callback<Json> d) { c.request(name, body, std::move(d)); };
+    return [name = std::move(name), body = std::move(body)](detail::ClientCore& c, Callback<Json> d) {
+        c.request(name, body, std::move(d));
+    };
 }
 }  // namespace
 
@@ -787,7 +791,7 @@ void Client::take_over(const std::string& ivrid, const std::string& key, Callbac
 
 namespace {
 auto accept_op(std::shared_ptr<const ApiStartEvent> info) {
-    return [info](detail::ClientCore& c, Callback<Session> d) { c.accept(info, std::move(d)); };
+    return [info = std::move(info)](detail::ClientCore& c, Callback<Session> d) { c.accept(info, std::move(d)); };
 }
 detail::OpTarget target_of(const std::shared_ptr<detail::ClientLink>& link) {
     return link ? detail::OpTarget{link, {}} : detail::gone();
@@ -851,23 +855,30 @@ using detail::ClientCore;
 using SessionPtr = std::shared_ptr<detail::SessionState>;
 
 auto apply_op(SessionPtr s, Component c) {
-    return [s, c](ClientCore& core, Callback<ComponentStopped> d) { core.apply(s, c, std::move(d)); };
+    return [s = std::move(s), c = std::move(c)](ClientCore& core, Callback<ComponentStopped> d) {
+        core.apply(s, c, std::move(d));
+    };
 }
 auto terminate_op(SessionPtr s) {
-    return [s](ClientCore& core, Callback<void> d) { core.terminate(s, std::move(d)); };
+    return [s = std::move(s)](ClientCore& core, Callback<void> d) { core.terminate(s, std::move(d)); };
 }
 auto abort_op(SessionPtr s) {
-    return [s](ClientCore& core, Callback<void> d) { core.abort(s, std::move(d)); };
+    return [s = std::move(s)](ClientCore& core, Callback<void> d) { core.abort(s, std::move(d)); };
 }
 auto get_path_op(SessionPtr s, std::string path) {
-    return [s, path](ClientCore& core, Callback<FileLink> d) { core.file_get_path(s, path, std::move(d)); };
+    return [s = std::move(s), path = std::move(path)](ClientCore& core, Callback<FileLink> d) {
+        core.file_get_path(s, path, std::move(d));
+    };
 }
 auto upload_temp_op(SessionPtr s, std::string url) {
-    return [s, url](ClientCore& core, Callback<std::string> d) { core.upload_temp(s, url, std::move(d)); };
+    return [s = std::move(s), url = std::move(url)](ClientCore& core, Callback<std::string> d) {
+        core.upload_temp(s, url, std::move(d));
+    };
 }
 auto upload_static_op(SessionPtr s, std::string url, std::string dest) {
-    return
-        [s, url, dest](ClientCore& core, Callback<std::string> d) { core.upload_static(s, url, dest, std::move(d)); };
+    return [s = std::move(s), url = std::move(url), dest = std::move(dest)](ClientCore& core, Callback<std::string> d) {
+        core.upload_static(s, url, dest, std::move(d));
+    };
 }
 }  // namespace
 

@@ -333,7 +333,8 @@ void ClientCore::finish_stop() {
 
 // ---------------------------------------------------------------- requests
 
-void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done) {
+void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for,
+                                     const ReplyHandler& done) {
     if (stopped_) {
         done(Error(Errc::stopped, "the client was stopped"));
         return;
@@ -358,7 +359,8 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
 }
 
 void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                                 const RequestTable::FrameFor& frame_for, milliseconds timeout, ReplyHandler done) {
+                                 const RequestTable::FrameFor& frame_for, milliseconds timeout,
+                                 const ReplyHandler& done) {
     std::weak_ptr<SessionState> weak = s;
     const auto qid = requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
         if (auto st = weak.lock()) {
@@ -522,7 +524,7 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
     s->last_otype.store(c.o_type(), std::memory_order_relaxed);
     const std::int64_t oid = components_.next_oid();
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
-    const Json data = c.data();
+    const Json& data = c.data();
     std::weak_ptr<SessionState> weak = s;
     protocol::Qid sent_qid = 0;
     session_request(
@@ -585,7 +587,7 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
         s, protocol::kTerminate,
         [ref](protocol::Qid q) { return protocol::encode_session_request(protocol::kTerminate, q, ref); },
         options_.request_timeout,
-        [this, weak, oid, done = std::move(done)](Result<protocol::Reply> r) mutable {
+        [this, weak, oid, done = std::move(done)](const Result<protocol::Reply>& r) mutable {
             if (auto e = failure_of(r)) {
                 deliver<void>(std::move(done), *e);
                 return;
@@ -710,7 +712,7 @@ void ClientCore::on_frame(std::string&& frame) {
         return;
     }
     std::visit(
-        [this](auto&& msg) {
+        [this](auto& msg) {  // the decoded variant is ours: its alternative may be moved from
             using T = std::decay_t<decltype(msg)>;
             if constexpr (std::is_same_v<T, protocol::Reply>) {
                 std::string why_not;
@@ -743,7 +745,7 @@ void ClientCore::on_frame(std::string&& frame) {
                 });
             }
         },
-        std::move(*decoded));
+        *decoded);
 }
 
 void ClientCore::on_api_start(ApiStartEvent&& e) {

@@ -356,14 +356,14 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
             s->requests.erase(std::remove(s->requests.begin(), s->requests.end(), qid), s->requests.end());
         }
         std::weak_ptr<SessionState> weak = s;
-        const Error late = pending_error;
-        s->end_grace = loop_.schedule(std::min(options_.request_timeout, milliseconds(1000)), [this, weak, late] {
-            auto st = weak.lock();
-            if (!st) return;
-            st->end_grace = 0;
-            ending_.erase(st->info->ivrid);
-            complete_component(*st, late);
-        });
+        s->end_grace =
+            loop_.schedule(std::min(options_.request_timeout, milliseconds(1000)), [this, weak, late = pending_error] {
+                auto st = weak.lock();
+                if (!st) return;
+                st->end_grace = 0;
+                ending_.erase(st->info->ivrid);
+                complete_component(*st, late);
+            });
     } else {
         complete_component(*s, pending_error);
     }

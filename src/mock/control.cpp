@@ -114,7 +114,7 @@ void Core::handle_control(const std::string& command, const HttpRequest& request
     if (!body.is_object()) return respond(error_reply(400, "the body must be a JSON object"));
     log("control: " + command);
     Args args{body, {}};
-    auto ok = [&](ivrapi::Json extra = ivrapi::Json::object()) {
+    auto ok = [&](const ivrapi::Json& extra = ivrapi::Json::object()) {
         ivrapi::Json out = ivrapi::Json::object({{"ok", true}});
         for (const auto& [k, v] : extra.as_object()) out.set(k, v);
         respond(json_reply(200, out));
@@ -175,7 +175,7 @@ void Core::handle_control(const std::string& command, const HttpRequest& request
             return bad(e.what());
         }
         try {
-            auto c = start_call(std::move(co));
+            auto c = start_call(co);
             return ok(ivrapi::Json::object({{"ivrid", c->ivrid}, {"key", c->key}}));
         } catch (const std::exception& e) {
             return bad(e.what());

@@ -925,7 +925,7 @@ void Core::end_call(CallData& call, const std::string& reason) {
     }
 }
 
-std::shared_ptr<CallData> Core::start_call(CallOptions o) {
+std::shared_ptr<CallData> Core::start_call(const CallOptions& o) {
     std::shared_ptr<CallData> c;
     {
         std::lock_guard<std::mutex> lock(mutex_);

@@ -142,7 +142,7 @@ public:
     void on_log(const std::string& line) override;
 
     // Public API (each takes the lock).
-    std::shared_ptr<CallData> start_call(CallOptions options);
+    std::shared_ptr<CallData> start_call(const CallOptions& options);
     std::shared_ptr<CallData> find_call(const std::string& ivrid) const;
     std::vector<std::shared_ptr<CallData>> calls() const;
     std::vector<ReceivedRequest> requests() const;

@@ -335,7 +335,8 @@ struct Replay::Impl : detail::TransportHandler, std::enable_shared_from_this<Rep
             for (const auto& [k, v] : exp.as_object()) keys.insert(k);
             for (const auto& [k, v] : got.as_object()) keys.insert(k);
             for (const auto& k : keys) {
-                const std::string p = path.empty() ? k : path + "." + k;
+                std::string p = path.empty() ? k : path;
+                if (!path.empty()) p.append(".").append(k);
                 const Json* e = exp.find(k);
                 const Json* g = got.find(k);
                 if (!e || !g) {
@@ -549,10 +550,10 @@ ReplayOptions checked(ReplayOptions o) {
 }
 }  // namespace
 
-Replay::Replay(const std::string& cassette_file, ReplayOptions options)
+Replay::Replay(const std::string& cassette_file, const ReplayOptions& options)
     : Replay(std::make_shared<Impl>(load(read_file(cassette_file), cassette_file, checked(options)), options)) {}
 
-std::unique_ptr<Replay> Replay::from_text(const std::string& cassette_text, ReplayOptions options) {
+std::unique_ptr<Replay> Replay::from_text(const std::string& cassette_text, const ReplayOptions& options) {
     return std::unique_ptr<Replay>(
         new Replay(std::make_shared<Impl>(load(cassette_text, "(text)", checked(options)), options)));
 }

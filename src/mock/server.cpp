@@ -110,7 +110,7 @@ struct Server::Impl {
     bool stopped = false;
 };
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+Server::Server(const ServerOptions& options) : impl_(std::make_unique<Impl>()) {
     if (options.tls && (options.cert_file.empty() || options.key_file.empty())) {
         throw std::invalid_argument("ivrapi::mock::Server: tls needs cert_file and key_file");
     }
@@ -180,7 +180,7 @@ std::string Server::local_path(const std::string& platform_path) const {
 
 const std::string& Server::temp_dir() const { return impl_->core->root(); }
 
-Call Server::start_call(CallOptions options) { return Call(impl_->core, impl_->core->start_call(std::move(options))); }
+Call Server::start_call(const CallOptions& options) { return Call(impl_->core, impl_->core->start_call(options)); }
 
 std::optional<Call> Server::find_call(const std::string& ivrid) const {
     auto c = impl_->core->find_call(ivrid);
@@ -198,7 +198,7 @@ std::vector<ReceivedRequest> Server::requests() const { return impl_->core->requ
 
 std::size_t Server::request_count(const std::string& name) const { return impl_->core->request_count(name); }
 
-bool Server::wait_for(std::function<bool(const Server&)> predicate, std::chrono::milliseconds timeout) const {
+bool Server::wait_for(const std::function<bool(const Server&)>& predicate, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         auto seen = impl_->core->version();

@@ -72,13 +72,13 @@ public:
             con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), aec);
         });
         if constexpr (std::is_same_v<Config, ivrapi::transport::TlsServerConfig>) {
-            endpoint_.set_tls_init_handler([ssl](Hdl) { return ssl; });
+            endpoint_.set_tls_init_handler([ssl](const Hdl&) { return ssl; });
         }
         endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
         endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
         endpoint_.set_open_handler([this](Hdl hdl) { on_open(hdl); });
         // websocketpp sends the pong only when the ping handler returns true.
-        endpoint_.set_ping_handler([this](Hdl, std::string) { return answer_pings_.load(); });
+        endpoint_.set_ping_handler([this](const Hdl&, const std::string&) { return answer_pings_.load(); });
         endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
         endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
         endpoint_.set_message_handler([this](Hdl hdl, MessagePtr msg) { on_message(hdl, std::move(msg)); });
@@ -325,7 +325,7 @@ private:
         }
     }
 
-    void on_open(Hdl hdl) {
+    void on_open(const Hdl& hdl) {
         int id;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -340,7 +340,7 @@ private:
         }
     }
 
-    void on_closed(Hdl hdl) {
+    void on_closed(const Hdl& hdl) {
         int id = 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -357,7 +357,7 @@ private:
         }
     }
 
-    void on_message(Hdl hdl, MessagePtr msg) {
+    void on_message(const Hdl& hdl, const MessagePtr& msg) {
         int id = 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);

@@ -241,7 +241,7 @@ public:
         con->set_max_message_size(config_.max_message_size * 2 + 1024);
         con->set_pong_timeout(static_cast<long>(config_.pong_timeout.count()));
         const std::uint64_t gen = ++generation_;
-        con->set_open_handler([this, gen](websocketpp::connection_hdl) {
+        con->set_open_handler([this, gen](const websocketpp::connection_hdl&) {
             auto scope = loop_.enter();
             if (gen != generation_) return;
             open_ = true;
@@ -259,7 +259,7 @@ public:
             if (gen != generation_) return;
             fail(describe_close(hdl));
         });
-        con->set_message_handler([this, gen](websocketpp::connection_hdl, MessagePtr msg) {
+        con->set_message_handler([this, gen](const websocketpp::connection_hdl&, const MessagePtr& msg) {
             auto scope = loop_.enter();
             if (gen != generation_ || !handlers_.on_message) return;
             try {
@@ -271,11 +271,11 @@ public:
                 log_(LogLevel::error, "a callback threw");
             }
         });
-        con->set_pong_handler([this, gen](websocketpp::connection_hdl, std::string) {
+        con->set_pong_handler([this, gen](const websocketpp::connection_hdl&, const std::string&) {
             auto scope = loop_.enter();
             if (gen == generation_) awaiting_pong_ = false;
         });
-        con->set_pong_timeout_handler([this, gen](websocketpp::connection_hdl, std::string) {
+        con->set_pong_timeout_handler([this, gen](const websocketpp::connection_hdl&, const std::string&) {
             auto scope = loop_.enter();
             if (gen != generation_) return;
             log_(LogLevel::warn,
@@ -450,7 +450,7 @@ template <>
 void WsTransport<transport::TlsClientConfig>::configure_tls() {
     // Reading the system trust store (set_default_verify_paths) costs milliseconds of
     // file I/O: do it once, not on the I/O thread at every reconnect.
-    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+    endpoint_.set_tls_init_handler([this](const websocketpp::connection_hdl&) {
         if (tls_context_) return tls_context_;
         auto ctx = transport::new_tls_context(asio::ssl::context::tls_client);
         std::error_code ec;

@@ -55,9 +55,9 @@ class Replay {
 public:
     // Reads the cassette and starts listening. Throws std::runtime_error naming the
     // file and line of a malformed cassette, or an option that does not fit it.
-    explicit Replay(const std::string& cassette_file, ReplayOptions options = {});
+    explicit Replay(const std::string& cassette_file, const ReplayOptions& options = {});
     // The same from the cassette's text.
-    static std::unique_ptr<Replay> from_text(const std::string& cassette_text, ReplayOptions options = {});
+    static std::unique_ptr<Replay> from_text(const std::string& cassette_text, const ReplayOptions& options = {});
     ~Replay();
     Replay(const Replay&) = delete;
     Replay& operator=(const Replay&) = delete;

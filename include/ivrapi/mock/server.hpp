@@ -177,7 +177,7 @@ class Server {
 public:
     // Starts listening on its own thread. Throws std::runtime_error when it cannot
     // (port in use, unreadable certificate).
-    explicit Server(ServerOptions options = {});
+    explicit Server(const ServerOptions& options = {});
     ~Server();  // clean shutdown; safe from any thread, idempotent with stop()
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -201,7 +201,7 @@ public:
     const std::string& temp_dir() const;
 
     // Offers a call: api_start to every matching subscription; the accept timer starts.
-    Call start_call(CallOptions options = {});
+    Call start_call(const CallOptions& options = {});
     std::optional<Call> find_call(const std::string& ivrid) const;
     std::vector<Call> calls() const;
 
@@ -210,7 +210,7 @@ public:
     std::size_t request_count(const std::string& name) const;
     // Waits until predicate(*this) is true, re-evaluating it on every change of the
     // server's state (and at least every 50 ms); false on timeout.
-    bool wait_for(std::function<bool(const Server&)> predicate, std::chrono::milliseconds timeout) const;
+    bool wait_for(const std::function<bool(const Server&)>& predicate, std::chrono::milliseconds timeout) const;
     bool wait_for_request(const std::string& name, std::chrono::milliseconds timeout, std::size_t count = 1) const;
     std::size_t connection_count() const;    // open WebSocket connections
     std::size_t subscription_count() const;  // live (not expired) subscriptions, all connections
