@@ -440,13 +440,13 @@ public:
                     return;
                 }
                 if (options.on_takeover) options.on_takeover(session, takeover);  // guarded by the core
-                else session.abort([](Result<void>) {});
+                else session.abort([](const Result<void>&) {});
                 return;
             }
             auto self = shared_from_this();
             auto hand_back = [self, session]() mutable {
                 self->active().fetch_sub(1);
-                session.abort([](Result<void>) {});
+                session.abort([](const Result<void>&) {});
             };
             if (!pool->submit([self, session, takeover]() mutable { self->run(session, &takeover); }, hand_back)) {
                 hand_back();
@@ -770,7 +770,7 @@ bool Client::wait_ready(std::chrono::milliseconds timeout) const {
 
 namespace {
 auto take_over_op(std::shared_ptr<const ApiStartEvent> info) {
-    return [info](detail::ClientCore& c, Callback<Session> d) { c.take_over(info, std::move(d)); };
+    return [info = std::move(info)](detail::ClientCore& c, Callback<Session> d) { c.take_over(info, std::move(d)); };
 }
 std::shared_ptr<const ApiStartEvent> session_identity(const std::string& ivrid, const std::string& key) {
     auto info = std::make_shared<ApiStartEvent>();
