@@ -288,7 +288,7 @@ TEST_CASE("cluster: with Redis down, replicas keep their calls, claim by the fal
     CHECK(said_back);
 }
 
-TEST_CASE("cluster: malformed data in Redis is skipped and counted; calls are still served") {
+TEST_CASE("cluster: malformed data in Redis is skipped and counted, and calls are still served") {
     RedisServer redis;
     IVRAPI_REQUIRE_REDIS(redis);
     // A "replica" whose lease is not a capacity, a dead one owning an entry without a

@@ -69,7 +69,7 @@ TEST_CASE("rendezvous: a join or a leave moves only the keys of that replica (~1
     CHECK(left < 10000 / 3 * 1.1);
 }
 
-TEST_CASE("rendezvous: shares follow free capacity; no capacity ranks last") {
+TEST_CASE("rendezvous: shares follow free capacity, and no capacity ranks last") {
     const auto count = owners({{"big", 30}, {"small", 10}}, 10000);
     CHECK(count.at("big") > 7500 * 0.93);
     CHECK(count.at("big") < 7500 * 1.07);
