@@ -9,8 +9,8 @@ include(CMakePackageConfigHelpers)
 
 set(IVRAPI_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/ivrapi")
 
-# Components a consumer may ask for. "cluster" is reserved for the coming cluster
-# library; the config explains when a known component was not built.
+# Components a consumer may ask for ("cluster" is built only when hiredis is found); the
+# config explains when a known component was not built.
 set(IVRAPI_KNOWN_COMPONENTS mock cluster)
 set(IVRAPI_INSTALLED_COMPONENTS)
 
@@ -21,7 +21,7 @@ install(TARGETS ivrapi EXPORT ivrapiTargets COMPONENT dev
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT ivrapiTargets NAMESPACE ivrapi:: DESTINATION ${IVRAPI_CMAKE_DIR} COMPONENT dev)
 install(DIRECTORY include/ivrapi DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
-        PATTERN "mock" EXCLUDE)
+        PATTERN "mock" EXCLUDE PATTERN "cluster.hpp" EXCLUDE)
 
 if(TARGET ivrapi_mock)
   list(APPEND IVRAPI_INSTALLED_COMPONENTS mock)
@@ -32,6 +32,17 @@ if(TARGET ivrapi_mock)
           INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(EXPORT ivrapi-mockTargets NAMESPACE ivrapi:: DESTINATION ${IVRAPI_CMAKE_DIR} COMPONENT dev)
   install(DIRECTORY include/ivrapi/mock DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ivrapi COMPONENT dev)
+endif()
+
+if(TARGET ivrapi_cluster)
+  list(APPEND IVRAPI_INSTALLED_COMPONENTS cluster)
+  install(TARGETS ivrapi_cluster EXPORT ivrapi-clusterTargets COMPONENT dev
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT ivrapi-clusterTargets NAMESPACE ivrapi:: DESTINATION ${IVRAPI_CMAKE_DIR} COMPONENT dev)
+  install(FILES include/ivrapi/cluster.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ivrapi COMPONENT dev)
 endif()
 
 # Which kind of library this package holds, for the config and pkg-config.
@@ -82,6 +93,12 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/ivrapi.pc"
 if(TARGET ivrapi_mock)
   configure_file(cmake/ivrapi-mock.pc.in "${CMAKE_CURRENT_BINARY_DIR}/ivrapi-mock.pc" @ONLY)
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/ivrapi-mock.pc"
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+endif()
+
+if(TARGET ivrapi_cluster)
+  configure_file(cmake/ivrapi-cluster.pc.in "${CMAKE_CURRENT_BINARY_DIR}/ivrapi-cluster.pc" @ONLY)
+  install(FILES "${CMAKE_CURRENT_BINARY_DIR}/ivrapi-cluster.pc"
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 endif()
 

@@ -82,6 +82,9 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libivrapi-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # The static libraries link OpenSSL; the CMake and pkg-config files find it.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libssl-dev, pkg-config | pkgconf")
+if(TARGET ivrapi_cluster)  # libivrapi_cluster.a links hiredis
+  string(APPEND CPACK_DEBIAN_DEV_PACKAGE_DEPENDS ", libhiredis-dev")
+endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "ivrapi-tools (= ${PROJECT_VERSION}-${IVRAPI_DEB_RELEASE}), catch2")
 # First line: the synopsis; CPack indents the rest and turns empty lines into " .".
 # CPackDeb puts CPACK_PACKAGE_DESCRIPTION_SUMMARY before it unless that is CPack's own

@@ -27,6 +27,9 @@ for deb in "$dev" "$tools"; do [ -f "$deb" ] || fail "$deb missing (run scripts/
 field "$dev" Depends | grep -q 'libssl-dev' || fail "libivrapi-dev must depend on libssl-dev"
 [ "$(field "$tools" Section)" = net ] || fail "ivrapi-tools section: $(field "$tools" Section)"
 field "$tools" Depends | grep -q 'libssl3' || fail "ivrapi-tools must depend on libssl3 (shlibdeps): $(field "$tools" Depends)"
+if dpkg-deb -c "$dev" | grep -q 'libivrapi_cluster\.a'; then
+  field "$dev" Depends | grep -q 'libhiredis-dev' || fail "libivrapi-dev holds the cluster library: it must depend on libhiredis-dev"
+fi
 echo "ok   names, sections, versions, dependencies"
 
 echo "== contents"

@@ -6,6 +6,9 @@
 #include "common/shutdown_signal.hpp"
 
 #include <ivrapi/ivrapi.hpp>
+#ifdef IVRAPI_CLI_HAS_CLUSTER
+#include <ivrapi/cluster.hpp>
+#endif
 
 #include <atomic>
 #include <condition_variable>
@@ -28,6 +31,7 @@ Commands:
   info                      connect, print the connection_info reply, exit
   watch [--count N]         print ivrevents (api_start / api_stop) as they come
   run --flow FILE [--calls N] [--concurrency K] [--drain-timeout SEC]
+      [--cluster redis://HOST:PORT --cluster-name NAME [--replica-id ID]]
                             claim offered sessions and run a flow on each
   upload-static --src URL --dest PATH
                             sessionless file_upload_static; prints {"path":...}
@@ -53,6 +57,8 @@ reason on stderr; for run: any failed step), 2 bad usage, 130 a second Ctrl-C.
 )";
 
 const char* kRunHelp = R"(usage: ivrapi-cli run --flow FILE [--calls N] [--concurrency K] [--drain-timeout SEC]
+         [--cluster redis://HOST:PORT --cluster-name NAME [--replica-id ID]
+          [--cluster-lease MS] [--cluster-grace MS]]
 
 Claims offered sessions (at most K at a time, default 1) and runs the flow on each;
 exits once N sessions (default 1) have ended: 0 when every step of every session
@@ -75,6 +81,11 @@ Also printed: {"ivrid":..,"event":"dtmf","mode":..,"dtmf":..},
 {"ivrid":..,"step":i,"error":{"code":..,"message":..}} (the flow of that session ends
 and the session is handed back if still controlled). The flow file is checked before
 connecting.
+With --cluster, replicas of the same --cluster-name share the offers through Redis
+(docs/scaling.md): each offer is claimed by one replica, and the sessions of a replica
+that died are taken over by the others, each printing
+{"event":"takeover","ivrid":..,"from":"<replica id>"} and handing the call back to its
+script. --cluster-lease (default 3000) and --cluster-grace (default 500) in ms.
 )";
 
 const char* kWatchHelp = R"(usage: ivrapi-cli watch [--count N]
@@ -142,7 +153,8 @@ Args parse_args(int argc, char** argv) {
         {"timeout", true},       {"log-level", true},     {"count", true},        {"flow", true},
         {"calls", true},         {"concurrency", true},   {"src", true},          {"dest", true},
         {"drain-timeout", true}, {"ping-interval", true}, {"pong-timeout", true}, {"component-timeout", true},
-        {"insecure", false},     {"help", false},         {"version", false}};
+        {"cluster", true},       {"cluster-name", true},  {"replica-id", true},   {"cluster-lease", true},
+        {"cluster-grace", true}, {"insecure", false},     {"help", false},        {"version", false}};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -492,6 +504,29 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
     so.max_concurrent = static_cast<std::size_t>(concurrency);
     so.max_sessions = static_cast<std::size_t>(calls);
     so.wait_for_capacity = 25s;  // the platform gives 30 s to claim
+    if (args.values.count("cluster")) {
+#ifdef IVRAPI_CLI_HAS_CLUSTER
+        ivrapi::cluster::Redis redis;
+        redis.url = args.get("cluster");
+        redis.name = args.get("cluster-name");
+        if (redis.name.empty()) throw UsageError{"--cluster needs --cluster-name NAME"};
+        redis.replica_id = args.get("replica-id");
+        redis.lease_ttl = std::chrono::milliseconds(args.number("cluster-lease", 3000, 300));
+        redis.grace = std::chrono::milliseconds(args.number("cluster-grace", 500, 0));
+        try {
+            so.cluster = redis;
+        } catch (const std::invalid_argument& e) {
+            throw UsageError{std::string("--cluster: ") + e.what()};
+        }
+        // A call of a dead replica: say so, then hand it back to its script.
+        so.on_takeover = [&app](ivrapi::Session& s, const ivrapi::Takeover& t) {
+            app.out().emit(Json::object({{"event", "takeover"}, {"ivrid", s.ivrid()}, {"from", t.from}}));
+            (void)s.abort().get();
+        };
+#else
+        throw UsageError{"--cluster: this ivrapi-cli was built without the cluster library (hiredis)"};
+#endif
+    }
     const auto steps = *flow;
     app.client().serve(
         [&app, steps, mark_done](ivrapi::Session& s) {

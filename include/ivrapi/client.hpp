@@ -7,6 +7,7 @@
 // bounded time (from inside a callback they do not wait for the I/O thread).
 #pragma once
 
+#include <ivrapi/claim_coordinator.hpp>
 #include <ivrapi/error.hpp>
 #include <ivrapi/events.hpp>
 #include <ivrapi/future.hpp>
@@ -58,6 +59,7 @@ struct ClientStats {
     std::uint64_t callback_errors = 0;       // callbacks of yours that threw (caught and logged)
     std::uint64_t sessions_handed_back = 0;  // by stop()/drain() (ivrapi_abort answered)
     std::uint64_t components_lost = 0;       // applies completed with Errc::component_lost
+    std::uint64_t takeovers = 0;             // sessions taken over from another replica (ServeOptions::cluster)
     double request_latency_avg_us = 0;       // request -> reply
     double request_latency_max_us = 0;       // the slowest reply
 };
@@ -67,6 +69,11 @@ struct DrainResult {
     std::size_t ended = 0;            // sessions that ended by themselves during the drain
     std::size_t handed_back = 0;      // still controlled at the deadline: handed back (abort)
     std::size_t not_handed_back = 0;  // still controlled but not handed back (link down, no reply)
+};
+
+// A session taken over from another replica (ServeOptions::on_takeover).
+struct Takeover {
+    std::string from{};  // the replica that controlled it (its coordinator's id)
 };
 
 // Claim policy and worker pool for Client::serve().
@@ -84,6 +91,15 @@ struct ServeOptions {
     std::chrono::milliseconds wait_for_capacity{0};
     // Claims at most this many sessions in total (0 = no limit); later offers are left.
     std::size_t max_sessions = 0;
+    // Several replicas of a bot: who claims which offer, and takeover of the sessions of
+    // a replica that died (e.g. ivrapi::cluster::Redis from <ivrapi/cluster.hpp>). With
+    // one set, shard_index/shard_count apply only when the coordinator falls back to them.
+    std::shared_ptr<ClaimCoordinator> cluster{};
+    // Runs on each session taken over from a dead replica (serve(): on a worker; claim():
+    // on the I/O thread). Empty: the session is handed back to its script (ivrapi_abort),
+    // so the caller goes on with the script instead of hearing silence. A session still
+    // controlled when it returns is handed back too (serve()).
+    std::function<void(Session&, const Takeover&)> on_takeover{};
 };
 
 class Client {
@@ -128,6 +144,11 @@ public:
     // claimed session is handed to `on_session` on the I/O thread (use the callback
     // forms there). A slot frees when its session ends. Replaces on_offer.
     void claim(std::function<void(Session)> on_session, ServeOptions options = {});
+    // Takes control of a session that another connection controls (ivrapi_reaccept with
+    // the offer's ivrid and key), e.g. one of a crashed replica. Completes with the
+    // session, now ours, or with the platform's refusal / session_ended.
+    Future<Session> take_over(const std::string& ivrid, const std::string& key);
+    void take_over(const std::string& ivrid, const std::string& key, Callback<Session> done);
 
     // The sessionless file_upload_static: returns the stored path.
     Future<std::string> upload_static(const std::string& url, const std::string& destpath);

@@ -1,6 +1,7 @@
 // The whole public API of ivrapi-cpp.
 #pragma once
 
+#include <ivrapi/claim_coordinator.hpp>
 #include <ivrapi/client.hpp>
 #include <ivrapi/components.hpp>
 #include <ivrapi/error.hpp>

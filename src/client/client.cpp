@@ -115,6 +115,7 @@ public:
         // (null when called from the destructor, which is then the only user).
         const auto self = weak_from_this().lock();
         std::shared_ptr<WorkerPool> pool;
+        std::shared_ptr<ClaimCoordinator> coordinator;
         bool on_loop_thread = false;
         {
             std::unique_lock<std::mutex> lock(mutex_);
@@ -128,11 +129,14 @@ public:
             }
             stopped_ = true;
             pool = std::move(pool_);
+            coordinator = std::move(coordinator_);
             // On the loop thread neither the loop nor the workers (who may wait for the
             // loop) can be joined here: after_loop() does it once the loop has finished.
             if (on_loop_thread) deferred_pool_ = pool;
             stopped_on_loop_ = on_loop_thread;
         }
+        // No more coordination (its thread ends; what it registered stays for the others).
+        if (coordinator) coordinator->stop();
         // The core hands controlled sessions back first (bounded by hand_back_timeout);
         // the loop closes once that is over.
         std::function<void()> close_loop;
@@ -276,8 +280,12 @@ public:
             if (pool_) pool_->stop();
             pool_ = state->pool;
         }
-        with_core(
-            [state](ClientCore& c) { c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); }; });
+        with_core([state](ClientCore& c) {
+            c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); };
+            if (state->options.cluster)
+                c.handlers().on_session_ended = [state](const std::string& id) { state->session_ended(id); };
+        });
+        start_coordinator(state);
         start();
     }
 
@@ -295,7 +303,74 @@ public:
             c.handlers().on_offer = [state](Offer o) { state->offered(std::move(o)); };
             c.handlers().on_session_ended = [state](const std::string& ivrid) { state->session_ended(ivrid); };
         });
+        start_coordinator(state);
         start();
+    }
+
+    struct ServeState;
+    // The client as a coordinator sees it (ServeOptions::cluster).
+    class CoordinatorHost : public CoordinatedClient {
+    public:
+        explicit CoordinatorHost(const std::shared_ptr<ServeState>& state)
+            : state_(state),
+              link_(state->link),
+              shard_index_(state->options.shard_index),
+              shard_count_(state->options.shard_count) {}
+        void take_over(const std::string& ivrid, const std::string& key, const std::string& from,
+                       std::function<void(bool)> done) override {
+            auto info = std::make_shared<ApiStartEvent>();
+            info->ivrid = ivrid;
+            info->key = key;
+            std::shared_ptr<const ApiStartEvent> offer = info;
+            auto weak = state_;
+            start_op<Session>(
+                {link_, {}}, [offer](ClientCore& c, Callback<Session> d) { c.take_over(offer, std::move(d)); },
+                Callback<Session>([weak, from, ivrid, done = std::move(done)](Result<Session> r) {
+                    auto st = weak.lock();
+                    if (!r || !st) {
+                        if (st)
+                            st->log(LogLevel::warn, "takeover of " + ivrid + " from " + from + " failed: " +
+                                                        (r ? std::string("client gone") : r.error().message));
+                        if (done) done(false);
+                        return;
+                    }
+                    st->adopt(std::move(*r), from);
+                    if (done) done(true);
+                }));
+        }
+        std::size_t free_capacity() const override {
+            auto st = state_.lock();
+            if (!st) return 0;
+            const std::size_t active = st->active().load();
+            return active >= st->limit ? 0 : st->limit - active;
+        }
+        std::size_t capacity() const override {
+            auto st = state_.lock();
+            return st ? st->limit : 0;
+        }
+        std::uint32_t shard_index() const override { return shard_index_; }
+        std::uint32_t shard_count() const override { return shard_count_; }
+        void log(LogLevel level, const std::string& line) const override {
+            if (auto st = state_.lock()) st->log(level, line);
+        }
+
+    private:
+        std::weak_ptr<ServeState> state_;
+        std::shared_ptr<ClientLink> link_;
+        // Not the ServeOptions: they hold the coordinator, which holds this (a cycle).
+        const std::uint32_t shard_index_;
+        const std::uint32_t shard_count_;
+    };
+
+    void start_coordinator(const std::shared_ptr<ServeState>& state) {
+        std::shared_ptr<ClaimCoordinator> previous;
+        auto coordinator = state->options.cluster;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            previous = std::exchange(coordinator_, coordinator);
+        }
+        if (previous && previous != coordinator) previous->stop();
+        if (coordinator) coordinator->start(std::make_shared<CoordinatorHost>(state));
     }
 
     // Claim policy + worker hand-off of serve(). Its methods other than finished() run
@@ -321,6 +396,7 @@ public:
         std::atomic<std::size_t>& active() { return pool ? pool->active : own_active; }
 
         void session_ended(const std::string& ivrid) {
+            if (options.cluster) options.cluster->ended(ivrid);
             if (mine.erase(ivrid) == 0) return;
             active().fetch_sub(1);
             next();
@@ -332,9 +408,52 @@ public:
 
         void offered(Offer offer) {
             if (options.filter && !options.filter(offer.info())) return;
+            if (options.cluster) {
+                // The coordinator says when (if ever) this replica claims it.
+                std::weak_ptr<ServeState> weak = shared_from_this();
+                options.cluster->offered(offer.info(), [weak, offer]() {
+                    auto self = weak.lock();
+                    if (!self) return;
+                    self->link->post([weak, offer](ClientCore&) {
+                        if (auto st = weak.lock()) st->admit(offer);
+                    });
+                });
+                return;
+            }
             if (options.shard_count > 1 && shard_hash(offer.ivrid()) % options.shard_count != options.shard_index) {
                 return;
             }
+            admit(std::move(offer));
+        }
+
+        // A session taken over from another replica (loop thread): its handler runs like
+        // a claimed session's, in a slot of its own.
+        void adopt(Session session, const std::string& from) {
+            if (auto rt = runtime.lock()) rt->status().takeovers.fetch_add(1);
+            log(LogLevel::warn, "took over session " + session.ivrid() + " from replica " + from);
+            active().fetch_add(1);
+            Takeover takeover{from};
+            if (!pool) {
+                mine.insert(session.ivrid());
+                if (session.ended()) {
+                    session_ended(session.ivrid());
+                    return;
+                }
+                if (options.on_takeover) options.on_takeover(session, takeover);  // guarded by the core
+                else session.abort([](const Result<void>&) {});
+                return;
+            }
+            auto self = shared_from_this();
+            auto hand_back = [self, session]() mutable {
+                self->active().fetch_sub(1);
+                session.abort([](const Result<void>&) {});
+            };
+            if (!pool->submit([self, session, takeover]() mutable { self->run(session, &takeover); }, hand_back)) {
+                hand_back();
+            }
+        }
+
+        void admit(Offer offer) {
             if (options.max_sessions && claimed >= options.max_sessions) return;
             if (active().load() < limit) {
                 claim(std::move(offer));
@@ -359,6 +478,7 @@ public:
                     return;
                 }
                 Session session = std::move(*r);
+                if (self->options.cluster) self->options.cluster->claimed(session.info());
                 if (!self->pool) {
                     self->mine.insert(session.ivrid());
                     if (session.ended()) {
@@ -377,9 +497,11 @@ public:
         }
 
         // On a worker: blocking calls are fine here.
-        void run(Session& session) {
+        void run(Session& session, const Takeover* takeover = nullptr) {
             try {
-                handler(session);
+                if (!takeover) handler(session);
+                else if (options.on_takeover) options.on_takeover(session, *takeover);
+                else (void)session.abort().get_for(std::chrono::seconds(10));
             } catch (const std::exception& e) {
                 log(LogLevel::error, "serve handler for " + session.ivrid() + " threw: " + e.what());
             } catch (...) {
@@ -505,7 +627,9 @@ private:
     std::unique_ptr<ClientCore> core_;
     std::thread thread_;
     std::shared_ptr<WorkerPool> pool_;
-    std::shared_ptr<WorkerPool> deferred_pool_;  // stop() on the loop thread: stopped by after_loop()
+    std::shared_ptr<WorkerPool> deferred_pool_;
+    std::shared_ptr<ClaimCoordinator>
+        coordinator_;  // ServeOptions::cluster of the latest serve()/claim()  // stop() on the loop thread: stopped by after_loop()
     bool stopped_on_loop_ = false;
 
     std::mutex mutex_;
@@ -629,6 +753,7 @@ ClientStats Client::stats() const {
     out.callback_errors = s.callback_errors.load();
     out.sessions_handed_back = s.handed_back.load();
     out.components_lost = s.components_lost.load();
+    out.takeovers = s.takeovers.load();
     if (out.requests) out.request_latency_avg_us = static_cast<double>(s.latency_sum_us.load()) / out.requests;
     out.request_latency_max_us = static_cast<double>(s.latency_max_us.load());
     return out;
@@ -641,6 +766,25 @@ bool Client::wait_ready(std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(s.mutex);
     return s.state_cv.wait_for(lock, std::min(timeout, detail::kLongestWait),
                                [&] { return s.state.load() == ConnectionState::ready; });
+}
+
+namespace {
+auto take_over_op(std::shared_ptr<const ApiStartEvent> info) {
+    return [info = std::move(info)](detail::ClientCore& c, Callback<Session> d) { c.take_over(info, std::move(d)); };
+}
+std::shared_ptr<const ApiStartEvent> session_identity(const std::string& ivrid, const std::string& key) {
+    auto info = std::make_shared<ApiStartEvent>();
+    info->ivrid = ivrid;
+    info->key = key;
+    return info;
+}
+}  // namespace
+
+Future<Session> Client::take_over(const std::string& ivrid, const std::string& key) {
+    return detail::start_op<Session>({runtime_->link(), {}}, take_over_op(session_identity(ivrid, key)));
+}
+void Client::take_over(const std::string& ivrid, const std::string& key, Callback<Session> done) {
+    detail::start_op<Session>({runtime_->link(), {}}, take_over_op(session_identity(ivrid, key)), std::move(done));
 }
 
 // ------------------------------------------------------------------ Offer

@@ -39,7 +39,7 @@ struct SharedStatus {
     std::atomic<ConnectionState> state{ConnectionState::idle};
     std::atomic<std::uint64_t> messages_in{0}, messages_out{0}, dropped{0}, protocol_errors{0}, duplicates{0},
         reconnects{0}, offers{0}, active_sessions{0}, requests{0}, request_timeouts{0}, callback_errors{0},
-        handed_back{0}, components_lost{0};
+        handed_back{0}, components_lost{0}, takeovers{0};
     std::atomic<std::uint64_t> latency_sum_us{0}, latency_max_us{0};
     mutable std::mutex mutex;
     std::condition_variable state_cv;
@@ -78,6 +78,8 @@ public:
     void stop_claiming();
 
     void accept(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done);
+    // Takes control of a session another connection holds (ivrapi_reaccept).
+    void take_over(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done);
     void apply(const std::shared_ptr<SessionState>& s, const Component& c, Callback<ComponentStopped> done);
     void terminate(const std::shared_ptr<SessionState>& s, Callback<void> done);
     void abort(const std::shared_ptr<SessionState>& s, Callback<void> done);

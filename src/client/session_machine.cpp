@@ -48,6 +48,36 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
     }
 }
 
+void ClientCore::take_over(const std::shared_ptr<const ApiStartEvent>& info, Callback<Session> done) {
+    Entry entry(deliveries_);
+    if (stopped_ || stopping_ || link_gone_ || !claiming_) {
+        deliver<Session>(std::move(done), Error(stopped_ || stopping_ ? Errc::stopped : Errc::cancelled,
+                                                "no takeover: the client is stopping or draining"));
+        return;
+    }
+    if (!link_.up()) {
+        // Not held for the link: the caller (a coordinator) retries or lets another take it.
+        deliver<Session>(std::move(done), Error(Errc::not_connected, "no takeover of " + info->ivrid + ": link down"));
+        return;
+    }
+    // No recently_ended() check, unlike accept: a lost accept race marks the dialog ended
+    // here too, and this replica may be the one to take that session over later. A
+    // session that did end is refused by the platform.
+    if (sessions_.count(info->ivrid)) {
+        deliver<Session>(std::move(done),
+                         Error(Errc::invalid_argument, "session " + info->ivrid + " is already this client's"));
+        return;
+    }
+    auto s = std::make_shared<SessionState>(info, link_handle_);
+    sessions_.emplace(info->ivrid, s);
+    dedupe_.offer_closed(info->ivrid);
+    s->wait().accept = std::move(done);
+    // From here it is the reconnect path: reclaiming -> controlled, retried when
+    // unanswered, re-sent after a link drop; a refusal ends it (and fails `done`).
+    set_phase(*s, SessionPhase::reclaiming);
+    send_claim(s, protocol::kReaccept);
+}
+
 void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_view name) {
     const protocol::SessionRef ref{s->info->key, s->info->ivrid};
     std::weak_ptr<SessionState> weak = s;
@@ -90,7 +120,8 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
     if (name == protocol::kReaccept) {
         if (r && r->success) {
             s->attempts = 0;
-            log(LogLevel::info, "session " + ivrid + " re-claimed after reconnect");
+            log(LogLevel::info,
+                "session " + ivrid + (s->counted_active ? " re-claimed after reconnect" : " taken over"));
             became_controlled(s, true);
             return;
         }

@@ -55,7 +55,17 @@ major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}
 kind=STATIC; if ls "$libdir"/libivrapi.so* >/dev/null 2>&1; then kind=SHARED; fi
 probe "" "mock";                    expect ok "probe: ivrapi $version $kind" "component mock, library type $kind"
 probe "" "nosuch";                  expect fail 'ivrapi has no component "nosuch"' "unknown component"
-probe "" "cluster";                 expect fail 'the component "cluster" was not built' "known component not built"
+if ls "$libdir"/libivrapi_cluster.* >/dev/null 2>&1; then
+  probe "" "cluster";               expect ok "probe: ivrapi $version" "component cluster (built with hiredis)"
+  pkg-config --exists --print-errors ivrapi-cluster
+  printf '#include <ivrapi/cluster.hpp>\nint main() { ivrapi::cluster::RedisStats s; return s.redis_up ? 1 : 0; }\n' \
+    >"$work/cluster_main.cpp"
+  c++ -std=c++17 "$work/cluster_main.cpp" -o "$work/cluster_pc" $(pkg-config --cflags --libs ivrapi-cluster)
+  "$work/cluster_pc"
+  echo "ok   pkg-config ivrapi-cluster"
+else
+  probe "" "cluster";               expect fail 'the component "cluster" was not built' "known component not built"
+fi
 probe "$major.$minor" "";           expect ok "probe: ivrapi $version" "same major.minor accepted"
 probe "$major.$((minor + 1))" "";   expect fail "with requested version" "a newer minor refused"
 if [ "$major" -eq 0 ] && [ "$minor" -gt 0 ]; then

@@ -2,6 +2,7 @@
 // -Wall -Wextra -Wpedantic -Werror by GCC and Clang: the SDK's inline code must not
 // make a user's warning-clean build noisy (GCC's -Wmaybe-uninitialized in particular
 // only fires with optimisation and inlining).
+#include <ivrapi/cluster.hpp>  // header only: the cluster library need not be built
 #include <ivrapi/ivrapi.hpp>
 #include <ivrapi/mock/server.hpp>
 

@@ -1,0 +1,146 @@
+#include "cluster/redis_connection.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <sys/time.h>
+#include <stdexcept>
+
+namespace ivrapi::cluster::detail {
+
+namespace {
+int parse_number(const std::string& text, const std::string& what, const std::string& url, int max) {
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+        throw std::invalid_argument("ivrapi::cluster: bad " + what + " in Redis URL '" + url + "'");
+    }
+    const int v = std::stoi(text);
+    if (v > max) throw std::invalid_argument("ivrapi::cluster: " + what + " out of range in Redis URL '" + url + "'");
+    return v;
+}
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+    return tv;
+}
+
+RedisReply copy_reply(const redisReply* r) {
+    RedisReply out;
+    if (!r) return out;
+    switch (r->type) {
+        case REDIS_REPLY_INTEGER:
+            out.type = RedisReply::Type::integer;
+            out.integer = r->integer;
+            break;
+        case REDIS_REPLY_STRING:
+        case REDIS_REPLY_STATUS:
+        case REDIS_REPLY_ERROR:
+            out.type = r->type == REDIS_REPLY_STRING   ? RedisReply::Type::string
+                       : r->type == REDIS_REPLY_STATUS ? RedisReply::Type::status
+                                                       : RedisReply::Type::error;
+            out.text.assign(r->str, r->len);
+            break;
+        case REDIS_REPLY_ARRAY:
+            out.type = RedisReply::Type::array;
+            out.elements.reserve(r->elements);
+            for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(copy_reply(r->element[i]));
+            break;
+        default: out.type = RedisReply::Type::nil; break;
+    }
+    return out;
+}
+}  // namespace
+
+RedisAddress parse_redis_url(const std::string& url) {
+    const std::string scheme = "redis://";
+    if (url.rfind(scheme, 0) != 0) {
+        throw std::invalid_argument("ivrapi::cluster: Redis URL '" + url + "' must start with redis://");
+    }
+    std::string rest = url.substr(scheme.size());
+    RedisAddress a;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+        const std::string db = rest.substr(slash + 1);
+        if (!db.empty()) a.db = parse_number(db, "database number", url, 1 << 20);
+        rest.resize(slash);
+    }
+    if (rest.find('@') != std::string::npos) {
+        throw std::invalid_argument("ivrapi::cluster: credentials in the Redis URL are not supported ('" + url + "')");
+    }
+    if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+        const auto close = rest.find(']');
+        if (close == std::string::npos) throw std::invalid_argument("ivrapi::cluster: bad host in '" + url + "'");
+        a.host = rest.substr(1, close - 1);
+        rest.erase(0, close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') throw std::invalid_argument("ivrapi::cluster: bad port in '" + url + "'");
+            a.port = parse_number(rest.substr(1), "port", url, 65535);
+        }
+    } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
+        a.host = rest.substr(0, colon);
+        a.port = parse_number(rest.substr(colon + 1), "port", url, 65535);
+    } else {
+        a.host = rest;
+    }
+    if (a.host.empty()) throw std::invalid_argument("ivrapi::cluster: no host in Redis URL '" + url + "'");
+    if (a.port == 0) throw std::invalid_argument("ivrapi::cluster: port 0 in Redis URL '" + url + "'");
+    return a;
+}
+
+RedisConnection::RedisConnection(RedisAddress address, std::chrono::milliseconds timeout)
+    : address_(std::move(address)), timeout_(timeout) {}
+
+RedisConnection::~RedisConnection() { close(); }
+
+void RedisConnection::close() {
+    if (context_) redisFree(context_);
+    context_ = nullptr;
+}
+
+bool RedisConnection::connect(std::string& error) {
+    close();
+    redisContext* c = redisConnectWithTimeout(address_.host.c_str(), address_.port, to_timeval(timeout_));
+    if (!c || c->err) {
+        error = c ? std::string("cannot connect to Redis: ") + c->errstr : "cannot allocate a Redis context";
+        if (c) redisFree(c);
+        return false;
+    }
+    if (redisSetTimeout(c, to_timeval(timeout_)) != REDIS_OK) {
+        error = "cannot set the Redis command timeout";
+        redisFree(c);
+        return false;
+    }
+    context_ = c;
+    if (address_.db != 0) {
+        auto r = command({"SELECT", std::to_string(address_.db)}, error);
+        if (!r || r->is_error()) {
+            if (r) error = "SELECT " + std::to_string(address_.db) + ": " + r->text;
+            close();
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<RedisReply> RedisConnection::command(const std::vector<std::string>& argv, std::string& error) {
+    if (!context_ && !connect(error)) return std::nullopt;
+    std::vector<const char*> args;
+    std::vector<size_t> lengths;
+    args.reserve(argv.size());
+    lengths.reserve(argv.size());
+    for (const auto& a : argv) {
+        args.push_back(a.data());
+        lengths.push_back(a.size());
+    }
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data()));
+    if (!reply) {
+        error = std::string("Redis: ") + (context_->err ? context_->errstr : "no reply");
+        close();  // hiredis cannot use a context after an I/O error
+        return std::nullopt;
+    }
+    RedisReply out = copy_reply(reply);
+    freeReplyObject(reply);
+    return out;
+}
+
+}  // namespace ivrapi::cluster::detail
