@@ -99,6 +99,9 @@ public:
             set_current_loop(self->loop_.get());
             self->loop_->run();
             set_current_loop(nullptr);
+            // Before after_loop() lets ~Client return: the rest of this thread may
+            // outlive the process's main().
+            release_thread_crypto_state();
             self->after_loop();
         });
     }

@@ -5,6 +5,7 @@
 
 #include <websocketpp/client.hpp>
 
+#include <openssl/crypto.h>
 #include <asio/ssl/host_name_verification.hpp>
 
 #include <ivrapi/asio.hpp>    // IVRAPI_ASIO_VERSION: checked against this build's Asio
@@ -475,6 +476,8 @@ void WsTransport<transport::TlsClientConfig>::configure_tls() {
 }
 
 }  // namespace
+
+void release_thread_crypto_state() noexcept { OPENSSL_thread_stop(); }
 
 std::unique_ptr<RunnableLoop> make_asio_loop() { return std::make_unique<AsioLoop>(); }
 

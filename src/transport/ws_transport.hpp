@@ -32,6 +32,10 @@ public:
 };
 
 std::unique_ptr<RunnableLoop> make_asio_loop();
+// Frees OpenSSL's per-thread state (the masking RNG's DRBGs) of the calling thread now,
+// for a loop thread whose last steps may outlive ~Client: left to thread exit, it races
+// with the process's exit and LeakSanitizer reports it.
+void release_thread_crypto_state() noexcept;
 // The caller runs `io` (one thread). run() must not be called. Every handler of the
 // client runs with `mark(loop)` set on its thread (Future::get's deadlock check).
 using ThreadMark = void (*)(const void* loop) noexcept;
