@@ -63,6 +63,11 @@
 
 namespace {
 
+// What every raw baseline client sends first: offers and ends of every session.
+constexpr const char* kRawSubscribe =
+    "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
+    "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]";
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -437,12 +442,7 @@ Claim raw_claim(const Config& cfg, std::size_t n, std::size_t rate) {
     Latch ready, all;
     std::string frame;
     bench::RawClient client(
-        {server->url(), server->options().token, cfg.ca},
-        [&](bench::RawClient& c) {
-            c.send(
-                "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
-                "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
-        },
+        {server->url(), server->options().token, cfg.ca}, [&](bench::RawClient& c) { c.send(kRawSubscribe); },
         [&](bench::RawClient& c, std::string& payload) {
             rapidjson::Document doc;
             if (!parse_frame(doc, payload)) return;
@@ -643,11 +643,7 @@ Scale run_scale(const Config& cfg, bool sdk) {
         } else {
             raw = std::make_unique<bench::RawClient>(
                 bench::RawClient::Options{mock.url, "test-token", cfg.ca},
-                [&](bench::RawClient& c) {
-                    c.send(
-                        "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
-                        "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
-                },
+                [&](bench::RawClient& c) { c.send(kRawSubscribe); },
                 [&](bench::RawClient& c, std::string& payload) {
                     rapidjson::Document doc;
                     if (!parse_frame(doc, payload)) return;
@@ -884,11 +880,7 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
             };
             raw = std::make_unique<bench::RawClient>(
                 bench::RawClient::Options{mock.url, "test-token", cfg.ca},
-                [&](bench::RawClient& c) {
-                    c.send(
-                        "[\"subscribe\",{\"qid\":0,\"objects\":\"any\",\"events\":[\"ivrevents.api_start\","
-                        "\"ivrevents.api_stop\"],\"expires\":3600,\"id\":\"raw-bench\"}]");
-                },
+                [&](bench::RawClient& c) { c.send(kRawSubscribe); },
                 [&](bench::RawClient& c, std::string& payload) {
                     rapidjson::Document doc;
                     if (!parse_frame(doc, payload)) return;

@@ -1,5 +1,6 @@
 // Public Client / Offer / Session: thread-safe handles that post work to the core.
 #include "client/client_core.hpp"
+#include "client/shard_hash.hpp"
 #include "client/url.hpp"
 #include "client/worker_pool.hpp"
 #include "transport/capture_transport.hpp"
@@ -48,16 +49,6 @@ constexpr std::chrono::milliseconds kExternalStopWait{2000};
 
 // Components after which the platform ends control by itself (hang-up, transfers).
 bool ends_the_call(int o_type) { return o_type == 201 || o_type == 203 || o_type == 215 || o_type == 217; }
-
-// FNV-1a: stable across processes and builds, so shards agree on who claims what.
-std::uint32_t shard_hash(const std::string& s) {
-    std::uint32_t h = 2166136261u;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 class ClientRuntime : public std::enable_shared_from_this<ClientRuntime> {
 public:

@@ -5,6 +5,7 @@
 //   session:<ivrid>  HASH  owner, key, since (ms since epoch)
 //   owned:<id>       SET   ivrids whose session:<ivrid> names <id> as owner
 // Every change of ownership is one Lua script, so it is atomic.
+#include "client/shard_hash.hpp"
 #include "cluster/redis_connection.hpp"
 #include "cluster/redis_scripts.hpp"
 #include "cluster/rendezvous.hpp"
@@ -39,16 +40,6 @@ using detail::RedisReply;
 // How long an ended session's entry stays: the platform's accept window (30 s), after
 // which its offer cannot be claimed anyway.
 constexpr std::chrono::milliseconds kTombstone{30000};
-
-// FNV-1a, the same as the core's static shards (ServeOptions::shard_index).
-std::uint32_t shard_hash(const std::string& s) {
-    std::uint32_t h = 2166136261u;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 std::string default_replica_id() {
     char host[256] = {};
@@ -158,7 +149,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             c = client;
         }
         if (!c || c->shard_count() <= 1) return true;
-        return shard_hash(ivrid) % c->shard_count() == c->shard_index();
+        return ivrapi::detail::shard_hash(ivrid) % c->shard_count() == c->shard_index();
     }
 
     // The membership view is at most one lease old: a short Redis outage (a restart)
