@@ -84,6 +84,7 @@ TEST_CASE("client asio: one user thread runs the io_context with the client and 
     std::atomic<int> ticks{0};
     std::atomic<int> ticks_during_play{0};
     std::atomic<bool> playing{false};
+    std::atomic<bool> stop_ticking{false};
     Errc get_on_io_thread = Errc{};
 
     // The user's own timer on the same context.
@@ -91,7 +92,8 @@ TEST_CASE("client asio: one user thread runs the io_context with the client and 
     std::function<void()> tick = [&] {
         timer.expires_after(20ms);
         timer.async_wait([&](const std::error_code& ec) {
-            if (ec) return;
+            // A wait that already completed is not aborted by cancel(): the flag ends it.
+            if (ec || stop_ticking) return;
             ++ticks;
             if (playing) ++ticks_during_play;
             notes.add("tick");
@@ -139,7 +141,10 @@ TEST_CASE("client asio: one user thread runs the io_context with the client and 
     // user's timer keeps the context busy.
     client->stop();
     CHECK(client->state() == ConnectionState::stopped);
-    asio::post(io, [&] { timer.cancel(); });
+    asio::post(io, [&] {
+        stop_ticking = true;
+        timer.cancel();
+    });
     auto ended = runner.ended.get_future();
     CHECK(ended.wait_for(10s) == std::future_status::ready);
     client.reset();
