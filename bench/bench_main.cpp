@@ -681,16 +681,26 @@ Scale run_scale(const Config& cfg, bool sdk) {
         }
         malloc_trim(0);
         rss0 = resident_bytes();  // the idle client, connected and subscribed
-        const std::size_t heap0 = mallinfo2().uordblks;
+        // malloc's count plus the session pool's blocks (client/slab_pool.hpp).
+        const auto heap_in_use = [] {
+            return mallinfo2().uordblks + ivrapi::detail::SlabPool::sessions().stats().bytes;
+        };
+        const std::size_t heap0 = heap_in_use();
         t0 = Clock::now();
         write_line(mock.to, "calls " + std::to_string(n));
         check(all.wait(300s), "scale: only " + std::to_string(claimed) + "/" + std::to_string(n) + " claimed");
         const std::string answer = read_line(mock.from);  // the mock has every play request
+        if (sdk) {
+            // ... and the client has every reply: requests still in flight are not what a
+            // session keeps (connection_info + subscribe + an accept and an apply each).
+            const auto settle = Clock::now() + 30s;
+            while (client->stats().requests < 2 + 2 * n && Clock::now() < settle) std::this_thread::sleep_for(1ms);
+        }
         // Retained memory, not the burst's transient peak (frames in flight, queues):
         // give freed heap back first, as for rss0.
         malloc_trim(0);
         const std::size_t rss1 = resident_bytes();
-        const std::size_t heap1 = mallinfo2().uordblks;
+        const std::size_t heap1 = heap_in_use();
         std::ostringstream out;
         out << "ok " << rss0 << ' ' << rss1 << ' ' << std::chrono::duration<double, std::milli>(last - t0).count()
             << ' ' << claimed << ' ' << (static_cast<double>(heap1) - static_cast<double>(heap0)) << ' ' << answer;
@@ -962,8 +972,8 @@ void print_sizes() {
     };
     // make_shared puts the object behind a 16-byte control block.
     const Part parts[] = {
-        {"ApiStartEvent (make_shared, shared by Offer and Session)", sizeof(ivrapi::ApiStartEvent) + 16},
         {"SessionState (make_shared)", sizeof(SessionState) + 16},
+        {"  of which the offer's record (ivrid, key, packed text, numbers)", sizeof(ivrapi::detail::OfferRecord)},
         {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>)},
         {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>)},
         {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>)},

@@ -463,7 +463,8 @@ public:
             active().fetch_add(1);
             ++claimed;
             auto self = shared_from_this();
-            offer.accept([self](Result<Session> r) {
+            // The offer rides along for the coordinator: the session keeps a compact copy.
+            offer.accept([self, offered = offer](Result<Session> r) {
                 if (!r) {
                     --self->claimed;
                     self->active().fetch_sub(1);
@@ -472,7 +473,7 @@ public:
                     return;
                 }
                 Session session = std::move(*r);
-                if (self->options.cluster) self->options.cluster->claimed(session.info());
+                if (self->options.cluster) self->options.cluster->claimed(offered.info());
                 if (!self->pool) {
                     self->mine.insert(session.ivrid());
                     if (session.ended()) {
@@ -801,8 +802,20 @@ void Offer::accept(Callback<Session> done) {
 
 const ApiStartEvent& Session::info() const {
     static const ApiStartEvent empty;
-    return state_ ? *state_->info : empty;
+    return state_ ? state_->offer.event() : empty;
 }
+
+const std::string& Session::ivrid() const {
+    static const std::string empty;
+    return state_ ? state_->offer.ivrid() : empty;
+}
+
+const std::string& Session::key() const {
+    static const std::string empty;
+    return state_ ? state_->offer.key() : empty;
+}
+
+CallState Session::initial_state() const { return state_ ? state_->offer.state() : CallState::unknown; }
 
 bool Session::ended() const { return !state_ || state_->ended.load(); }
 

@@ -199,7 +199,7 @@ private:
     std::unordered_map<std::string, std::weak_ptr<SessionState>> ending_;
     unsigned auth_failures_ = 0;  // refused logins in a row
     // By ivrid; the key views the session's own info->ivrid (no second copy per session).
-    std::unordered_map<std::string_view, std::shared_ptr<SessionState>> sessions_;
+    SessionMap<std::string_view, std::shared_ptr<SessionState>> sessions_;
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).
     std::unordered_map<std::string, Loop::TimerId> accept_deadlines_;

@@ -275,11 +275,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
             if (!df.error().empty()) return protocol_error(df.error(), raw);
             e.state = parse_call_state(e.state_text);
             e.eventts = eventts;
-            if (!e.params.empty()) {
-                rapidjson::Document pd;
-                std::string why;
-                if (parse_bounded(e.params, ParseLimits{}, pd, why)) e.params_json = to_json(pd);
-            }
+            e.params_json = params_json_of(e.params);
             e.raw = keep_raw ? std::string(raw) : std::string();
             return Inbound(std::move(e));
         }
@@ -531,6 +527,14 @@ ConnectionInfo decode_connection_info(const Json& body) {
     info.body = body;
     info.body.erase("token");
     return info;
+}
+
+std::optional<Json> params_json_of(std::string_view params) {
+    if (params.empty()) return std::nullopt;
+    rapidjson::Document pd;
+    std::string why;
+    if (!parse_bounded(params, ParseLimits{}, pd, why)) return std::nullopt;
+    return to_json(pd);
 }
 
 CallState parse_call_state(std::string_view s) noexcept {
