@@ -1,6 +1,7 @@
 // Public Client / Offer / Session: thread-safe handles that post work to the core.
 #include "client/client_core.hpp"
 #include "client/shard_hash.hpp"
+#include "client/thread_name.hpp"
 #include "client/url.hpp"
 #include "client/worker_pool.hpp"
 #include "transport/capture_transport.hpp"
@@ -87,6 +88,7 @@ public:
         };
         if (external_) return;  // the caller runs the loop
         thread_ = std::thread([self = shared_from_this()] {
+            name_this_thread("ivrapi-io");
             set_current_loop(self->loop_.get());
             self->loop_->run();
             set_current_loop(nullptr);

@@ -436,8 +436,10 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
     thread_local char value_buffer[16 * 1024];
+    thread_local char stack_buffer[4 * 1024];  // the parser's stack: nesting x ~16 bytes
     rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
-    rapidjson::Document doc(&value_allocator);
+    rapidjson::MemoryPoolAllocator<> stack_allocator(stack_buffer, sizeof stack_buffer);
+    FrameDocument doc(&value_allocator, 1024, &stack_allocator);  // 1024: RapidJSON's default
     std::string why;
     thread_local std::string scratch;  // the in-situ copy `doc` refers to
     if (!parse_bounded(frame, limits, doc, why, &scratch)) return protocol_error(why, frame);

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -946,4 +947,32 @@ TEST_CASE("integration: claim() applies the policy without a worker pool; a slot
     CHECK(server.request_count("ivrapi_accept") == 2);
     std::lock_guard<std::mutex> lock(m);
     CHECK(claimed.size() == 2);
+}
+
+TEST_CASE("integration: the SDK's threads carry names (ivrapi-io, ivrapi-worker)") {
+    const auto thread_name = [] {
+        char name[16] = {};
+        pthread_getname_np(pthread_self(), name, sizeof name);
+        return std::string(name);
+    };
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    std::promise<std::string> io_name, worker_name;
+    std::atomic<bool> io_named{false}, worker_named{false};
+    client.on_state([&](ConnectionState s, const Error&) {
+        if (s == ConnectionState::ready && !io_named.exchange(true)) io_name.set_value(thread_name());
+    });
+    client.serve([&](Session& s) {
+        if (!worker_named.exchange(true)) worker_name.set_value(thread_name());
+        (void)s.hangup().get();
+    });
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    auto io = io_name.get_future();
+    auto worker = worker_name.get_future();
+    REQUIRE(io.wait_for(10s) == std::future_status::ready);
+    REQUIRE(worker.wait_for(10s) == std::future_status::ready);
+    CHECK(io.get() == "ivrapi-io");
+    CHECK(worker.get() == "ivrapi-worker");
+    CHECK(call.wait_ended(10s));
 }
