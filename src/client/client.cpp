@@ -337,6 +337,8 @@ public:
         std::size_t free_capacity() const override {
             auto st = state_.lock();
             if (!st) return 0;
+            // Draining or stopping: offers must rank the other replicas first.
+            if (auto rt = st->runtime.lock(); !rt || !rt->status().claiming.load()) return 0;
             const std::size_t active = st->active().load();
             return active >= st->limit ? 0 : st->limit - active;
         }

@@ -258,6 +258,7 @@ void ClientCore::stop_claiming() {
     Entry e(deliveries_);
     if (claiming_) log(LogLevel::info, "no new claims from now on (draining)");
     claiming_ = false;
+    status_.claiming = false;
 }
 
 void ClientCore::stop(std::function<void()> done) {
@@ -268,6 +269,7 @@ void ClientCore::stop(std::function<void()> done) {
     }
     stopping_ = true;
     claiming_ = false;
+    status_.claiming = false;
     stop_done_ = std::move(done);
     // What was asked of the client fails now; the sessions it controls are handed back
     // to their scripts rather than left waiting for a reaccept that never comes.
