@@ -959,32 +959,42 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
 // ------------------------------------------------------------------ --sizes
 //
 // What one controlled session is made of (the memory table in bench/notes.md): sizeof of
-// each part and the malloc chunk it takes (glibc x86-64: size + 8 rounded up to 16, at
-// least 32).
+// each part and what it takes: a block of the session pool (client/slab_pool.hpp: size
+// rounded up to 16) or its share of a vector. "-" for parts inside another.
 
-std::size_t chunk(std::size_t n) { return std::max<std::size_t>(32, (n + 8 + 15) / 16 * 16); }
+std::size_t pool_block(std::size_t n) { return (n + 15) / 16 * 16; }
 
 void print_sizes() {
     using ivrapi::detail::SessionState;
+    enum class From { pool, vector, inside };
     struct Part {
         const char* what;
         std::size_t size;
+        From from;
     };
-    // make_shared puts the object behind a 16-byte control block.
+    // allocate_shared puts the object behind a 16-byte control block.
     const Part parts[] = {
-        {"SessionState (make_shared)", sizeof(SessionState) + 16},
-        {"  of which the offer's record (ivrid, key, packed text, numbers)", sizeof(ivrapi::detail::OfferRecord)},
-        {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>)},
-        {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>)},
-        {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>)},
-        {"session map node (string_view key, shared_ptr, next, hash)",
-         sizeof(std::pair<const std::string_view, std::shared_ptr<SessionState>>) + 16},
-        {"oId index node (int64 key, weak_ptr, next)",
-         sizeof(std::pair<const std::int64_t, std::weak_ptr<SessionState>>) + 8},
-        {"component deadline (heap entry)", sizeof(std::pair<std::chrono::steady_clock::time_point, std::int64_t>)},
+        {"SessionState (allocate_shared, pool)", sizeof(SessionState) + 16, From::pool},
+        {"  of which the offer's record (ivrid, key, numbers)", sizeof(ivrapi::detail::OfferRecord), From::inside},
+        {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>), From::inside},
+        {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>), From::inside},
+        {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>), From::inside},
+        {"session map node (string_view key, shared_ptr, next, hash; pool)",
+         sizeof(std::pair<const std::string_view, std::shared_ptr<SessionState>>) + 16, From::pool},
+        {"oId index node (int64 key, weak_ptr, next; pool)",
+         sizeof(std::pair<const std::int64_t, std::weak_ptr<SessionState>>) + 8, From::pool},
+        {"component deadline (an entry of one vector, a min-heap)",
+         sizeof(std::pair<std::chrono::steady_clock::time_point, std::int64_t>), From::vector},
     };
-    std::printf("%-62s %6s %6s\n", "part", "sizeof", "chunk");
-    for (const auto& p : parts) std::printf("%-62s %6zu %6zu\n", p.what, p.size, chunk(p.size));
+    std::printf("%-66s %6s %6s\n", "part", "sizeof", "takes");
+    for (const auto& p : parts) {
+        if (p.from == From::inside) {
+            std::printf("%-66s %6zu %6s\n", p.what, p.size, "-");
+        } else {
+            std::printf("%-66s %6zu %6zu\n", p.what, p.size, p.from == From::pool ? pool_block(p.size) : p.size);
+        }
+    }
+    std::printf("%-66s %6s %6s\n", "the offer's packed text (callid, cid, sm_id, ...; pool)", "var", "var");
 }
 
 // ------------------------------------------------------------------ report

@@ -861,8 +861,8 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
         }
         // The event names the session but not our oId (the spec's own example carries
         // "oId": 0): one component runs at a time, so it is the one that stopped.
-        log(LogLevel::debug, "ivrapi_component_stopped for " + s->offer.ivrid() + " with oId " + std::to_string(*e.oid) +
-                                 " (ours is " + std::to_string(s->running->oid) +
+        log(LogLevel::debug, "ivrapi_component_stopped for " + s->offer.ivrid() + " with oId " +
+                                 std::to_string(*e.oid) + " (ours is " + std::to_string(s->running->oid) +
                                  "): completing the running component");
     }
     e.oid = s->running->oid;
