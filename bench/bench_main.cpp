@@ -681,16 +681,26 @@ Scale run_scale(const Config& cfg, bool sdk) {
         }
         malloc_trim(0);
         rss0 = resident_bytes();  // the idle client, connected and subscribed
-        const std::size_t heap0 = mallinfo2().uordblks;
+        // malloc's count plus the session pool's blocks (client/slab_pool.hpp).
+        const auto heap_in_use = [] {
+            return mallinfo2().uordblks + ivrapi::detail::SlabPool::sessions().stats().bytes;
+        };
+        const std::size_t heap0 = heap_in_use();
         t0 = Clock::now();
         write_line(mock.to, "calls " + std::to_string(n));
         check(all.wait(300s), "scale: only " + std::to_string(claimed) + "/" + std::to_string(n) + " claimed");
         const std::string answer = read_line(mock.from);  // the mock has every play request
+        if (sdk) {
+            // ... and the client has every reply: requests still in flight are not what a
+            // session keeps (connection_info + subscribe + an accept and an apply each).
+            const auto settle = Clock::now() + 30s;
+            while (client->stats().requests < 2 + 2 * n && Clock::now() < settle) std::this_thread::sleep_for(1ms);
+        }
         // Retained memory, not the burst's transient peak (frames in flight, queues):
         // give freed heap back first, as for rss0.
         malloc_trim(0);
         const std::size_t rss1 = resident_bytes();
-        const std::size_t heap1 = mallinfo2().uordblks;
+        const std::size_t heap1 = heap_in_use();
         std::ostringstream out;
         out << "ok " << rss0 << ' ' << rss1 << ' ' << std::chrono::duration<double, std::milli>(last - t0).count()
             << ' ' << claimed << ' ' << (static_cast<double>(heap1) - static_cast<double>(heap0)) << ' ' << answer;
@@ -949,32 +959,42 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
 // ------------------------------------------------------------------ --sizes
 //
 // What one controlled session is made of (the memory table in bench/notes.md): sizeof of
-// each part and the malloc chunk it takes (glibc x86-64: size + 8 rounded up to 16, at
-// least 32).
+// each part and what it takes: a block of the session pool (client/slab_pool.hpp: size
+// rounded up to 16) or its share of a vector. "-" for parts inside another.
 
-std::size_t chunk(std::size_t n) { return std::max<std::size_t>(32, (n + 8 + 15) / 16 * 16); }
+std::size_t pool_block(std::size_t n) { return (n + 15) / 16 * 16; }
 
 void print_sizes() {
     using ivrapi::detail::SessionState;
+    enum class From { pool, vector, inside };
     struct Part {
         const char* what;
         std::size_t size;
+        From from;
     };
-    // make_shared puts the object behind a 16-byte control block.
+    // allocate_shared puts the object behind a 16-byte control block.
     const Part parts[] = {
-        {"ApiStartEvent (make_shared, shared by Offer and Session)", sizeof(ivrapi::ApiStartEvent) + 16},
-        {"SessionState (make_shared)", sizeof(SessionState) + 16},
-        {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>)},
-        {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>)},
-        {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>)},
-        {"session map node (string_view key, shared_ptr, next, hash)",
-         sizeof(std::pair<const std::string_view, std::shared_ptr<SessionState>>) + 16},
-        {"oId index node (int64 key, weak_ptr, next)",
-         sizeof(std::pair<const std::int64_t, std::weak_ptr<SessionState>>) + 8},
-        {"component deadline (heap entry)", sizeof(std::pair<std::chrono::steady_clock::time_point, std::int64_t>)},
+        {"SessionState (allocate_shared, pool)", sizeof(SessionState) + 16, From::pool},
+        {"  of which the offer's record (ivrid, key, numbers)", sizeof(ivrapi::detail::OfferRecord), From::inside},
+        {"  of which SessionState::Running (optional)", sizeof(std::optional<SessionState::Running>), From::inside},
+        {"  of which on_dtmf + on_end handlers", 2 * sizeof(std::function<void()>), From::inside},
+        {"  of which dtmf_backlog (empty vector)", sizeof(std::vector<ivrapi::DtmfEvent>), From::inside},
+        {"session map node (string_view key, shared_ptr, next, hash; pool)",
+         sizeof(std::pair<const std::string_view, std::shared_ptr<SessionState>>) + 16, From::pool},
+        {"oId index node (int64 key, weak_ptr, next; pool)",
+         sizeof(std::pair<const std::int64_t, std::weak_ptr<SessionState>>) + 8, From::pool},
+        {"component deadline (an entry of one vector, a min-heap)",
+         sizeof(std::pair<std::chrono::steady_clock::time_point, std::int64_t>), From::vector},
     };
-    std::printf("%-62s %6s %6s\n", "part", "sizeof", "chunk");
-    for (const auto& p : parts) std::printf("%-62s %6zu %6zu\n", p.what, p.size, chunk(p.size));
+    std::printf("%-66s %6s %6s\n", "part", "sizeof", "takes");
+    for (const auto& p : parts) {
+        if (p.from == From::inside) {
+            std::printf("%-66s %6zu %6s\n", p.what, p.size, "-");
+        } else {
+            std::printf("%-66s %6zu %6zu\n", p.what, p.size, p.from == From::pool ? pool_block(p.size) : p.size);
+        }
+    }
+    std::printf("%-66s %6s %6s\n", "the offer's packed text (callid, cid, sm_id, ...; pool)", "var", "var");
 }
 
 // ------------------------------------------------------------------ report

@@ -46,11 +46,12 @@ class Session {
 public:
     Session() = default;  // an empty handle: every call fails with invalid_argument
 
-    // Offer data (immutable, readable from any thread).
+    // Offer data (immutable, readable from any thread). info() builds the whole offer
+    // on its first call: a session keeps only a compact copy of it.
     const ApiStartEvent& info() const;
-    const std::string& ivrid() const { return info().ivrid; }
-    const std::string& key() const { return info().key; }
-    CallState initial_state() const { return info().state; }
+    const std::string& ivrid() const;
+    const std::string& key() const;
+    CallState initial_state() const;
     bool ended() const;
     explicit operator bool() const noexcept { return state_ != nullptr; }
 

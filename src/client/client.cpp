@@ -1,6 +1,7 @@
 // Public Client / Offer / Session: thread-safe handles that post work to the core.
 #include "client/client_core.hpp"
 #include "client/shard_hash.hpp"
+#include "client/thread_name.hpp"
 #include "client/url.hpp"
 #include "client/worker_pool.hpp"
 #include "transport/capture_transport.hpp"
@@ -87,6 +88,7 @@ public:
         };
         if (external_) return;  // the caller runs the loop
         thread_ = std::thread([self = shared_from_this()] {
+            name_this_thread("ivrapi-io");
             set_current_loop(self->loop_.get());
             self->loop_->run();
             set_current_loop(nullptr);
@@ -335,6 +337,8 @@ public:
         std::size_t free_capacity() const override {
             auto st = state_.lock();
             if (!st) return 0;
+            // Draining or stopping: offers must rank the other replicas first.
+            if (auto rt = st->runtime.lock(); !rt || !rt->status().claiming.load()) return 0;
             const std::size_t active = st->active().load();
             return active >= st->limit ? 0 : st->limit - active;
         }
@@ -463,7 +467,8 @@ public:
             active().fetch_add(1);
             ++claimed;
             auto self = shared_from_this();
-            offer.accept([self](Result<Session> r) {
+            // The offer rides along for the coordinator: the session keeps a compact copy.
+            offer.accept([self, offered = offer](Result<Session> r) {
                 if (!r) {
                     --self->claimed;
                     self->active().fetch_sub(1);
@@ -472,7 +477,7 @@ public:
                     return;
                 }
                 Session session = std::move(*r);
-                if (self->options.cluster) self->options.cluster->claimed(session.info());
+                if (self->options.cluster) self->options.cluster->claimed(offered.info());
                 if (!self->pool) {
                     self->mine.insert(session.ivrid());
                     if (session.ended()) {
@@ -801,8 +806,20 @@ void Offer::accept(Callback<Session> done) {
 
 const ApiStartEvent& Session::info() const {
     static const ApiStartEvent empty;
-    return state_ ? *state_->info : empty;
+    return state_ ? state_->offer.event() : empty;
 }
+
+const std::string& Session::ivrid() const {
+    static const std::string empty;
+    return state_ ? state_->offer.ivrid() : empty;
+}
+
+const std::string& Session::key() const {
+    static const std::string empty;
+    return state_ ? state_->offer.key() : empty;
+}
+
+CallState Session::initial_state() const { return state_ ? state_->offer.state() : CallState::unknown; }
 
 bool Session::ended() const { return !state_ || state_->ended.load(); }
 

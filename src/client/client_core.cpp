@@ -258,6 +258,7 @@ void ClientCore::stop_claiming() {
     Entry e(deliveries_);
     if (claiming_) log(LogLevel::info, "no new claims from now on (draining)");
     claiming_ = false;
+    status_.claiming = false;
 }
 
 void ClientCore::stop(std::function<void()> done) {
@@ -268,6 +269,7 @@ void ClientCore::stop(std::function<void()> done) {
     }
     stopping_ = true;
     claiming_ = false;
+    status_.claiming = false;
     stop_done_ = std::move(done);
     // What was asked of the client fails now; the sessions it controls are handed back
     // to their scripts rather than left waiting for a reaccept that never comes.
@@ -382,15 +384,15 @@ void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::st
 std::optional<Error> ClientCore::check_usable(const SessionState& s) const {
     if (stopped_) return Error(Errc::stopped, "the client was stopped");
     switch (s.phase) {
-        case SessionPhase::ended: return Error(Errc::session_ended, "session " + s.info->ivrid + " has ended");
+        case SessionPhase::ended: return Error(Errc::session_ended, "session " + s.offer.ivrid() + " has ended");
         case SessionPhase::detached:
         case SessionPhase::reclaiming:
-            return Error(Errc::not_connected, "session " + s.info->ivrid + " is waiting for the link to come back");
+            return Error(Errc::not_connected, "session " + s.offer.ivrid() + " is waiting for the link to come back");
         case SessionPhase::accepting:
         case SessionPhase::accept_unknown:
-            return Error(Errc::invalid_argument, "session " + s.info->ivrid + " is not accepted yet");
+            return Error(Errc::invalid_argument, "session " + s.offer.ivrid() + " is not accepted yet");
         case SessionPhase::aborting:
-            return Error(Errc::session_ended, "session " + s.info->ivrid + " is being handed back (abort)");
+            return Error(Errc::session_ended, "session " + s.offer.ivrid() + " is being handed back (abort)");
         case SessionPhase::controlled: break;
     }
     return std::nullopt;
@@ -427,7 +429,7 @@ void ClientCore::hold(const std::shared_ptr<SessionState>& s, std::function<void
         if (it == list.end()) return;
         auto fail = std::move(it->fail);
         list.erase(it);
-        fail(Error(Errc::not_connected, "session " + st->info->ivrid + " was not re-claimed within " +
+        fail(Error(Errc::not_connected, "session " + st->offer.ivrid() + " was not re-claimed within " +
                                             std::to_string(options_.request_timeout.count()) + " ms"));
     });
     s->held->push_back(std::move(h));
@@ -515,14 +517,14 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
         deliver<ComponentStopped>(
             std::move(done),
             Error(Errc::component_busy, "component oId " + std::to_string(s->running->oid) + " is still running in " +
-                                            s->info->ivrid + "; wait for it or terminate() it"));
+                                            s->offer.ivrid() + "; wait for it or terminate() it"));
         return;
     }
     if (s->probe && s->phase == SessionPhase::controlled) {
         // The re-claim probe still runs on the platform: this apply goes after it.
         if (s->probe->held_apply) {
             deliver<ComponentStopped>(std::move(done),
-                                      Error(Errc::component_busy, "an apply already waits in " + s->info->ivrid));
+                                      Error(Errc::component_busy, "an apply already waits in " + s->offer.ivrid()));
             return;
         }
         s->probe->held_apply = [this, s, c, done] { apply(s, c, done); };
@@ -535,7 +537,7 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
         return;
     s->last_otype.store(c.o_type(), std::memory_order_relaxed);
     const std::int64_t oid = components_.next_oid();
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     const Json& data = c.data();
     std::weak_ptr<SessionState> weak = s;
     protocol::Qid sent_qid = 0;
@@ -592,7 +594,7 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
     if (!usable_or_hold(
             s, [&] { return held_pair([this, s, done] { terminate(s, done); }, failure_to(done)); }, fail))
         return;
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     const std::optional<std::int64_t> oid = s->running ? std::optional<std::int64_t>(s->running->oid) : std::nullopt;
     std::weak_ptr<SessionState> weak = s;
     session_request(
@@ -625,7 +627,7 @@ void ClientCore::terminate(const std::shared_ptr<SessionState>& s, Callback<void
 void ClientCore::file_get_path(const std::shared_ptr<SessionState>& s, const std::string& path,
                                Callback<FileLink> done) {
     Entry entry(deliveries_);
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     const std::string base = transport_.http_base();
     value_request(
         s, protocol::kFileGetPath,
@@ -645,7 +647,7 @@ void ClientCore::file_get_path(const std::shared_ptr<SessionState>& s, const std
 void ClientCore::upload_temp(const std::shared_ptr<SessionState>& s, const std::string& url,
                              Callback<std::string> done) {
     Entry entry(deliveries_);
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     value_request(
         s, protocol::kFileUploadTemp,
         [ref, url](protocol::Qid q) { return protocol::encode_file_upload_temp(q, ref, url); }, std::move(done));
@@ -654,7 +656,7 @@ void ClientCore::upload_temp(const std::shared_ptr<SessionState>& s, const std::
 void ClientCore::upload_static(const std::shared_ptr<SessionState>& s, const std::string& url,
                                const std::string& destpath, Callback<std::string> done) {
     Entry entry(deliveries_);
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     value_request(
         s, protocol::kFileUploadStatic,
         [ref, url, destpath](protocol::Qid q) { return protocol::encode_file_upload_static(q, ref, url, destpath); },
@@ -849,7 +851,7 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
         return;
     }
     if (!s->running) {
-        drop("ivrapi_component_stopped for " + s->info->ivrid + ": no component runs there");
+        drop("ivrapi_component_stopped for " + s->offer.ivrid() + ": no component runs there");
         return;
     }
     if (e.oid && *e.oid != s->running->oid) {
@@ -859,13 +861,13 @@ void ClientCore::on_stopped(ComponentStopped&& e) {
         }
         // The event names the session but not our oId (the spec's own example carries
         // "oId": 0): one component runs at a time, so it is the one that stopped.
-        log(LogLevel::debug, "ivrapi_component_stopped for " + s->info->ivrid + " with oId " + std::to_string(*e.oid) +
-                                 " (ours is " + std::to_string(s->running->oid) +
+        log(LogLevel::debug, "ivrapi_component_stopped for " + s->offer.ivrid() + " with oId " +
+                                 std::to_string(*e.oid) + " (ours is " + std::to_string(s->running->oid) +
                                  "): completing the running component");
     }
     e.oid = s->running->oid;
     complete_component(*s, std::move(e));
-    if (s->phase == SessionPhase::ended) ending_.erase(s->info->ivrid);
+    if (s->phase == SessionPhase::ended) ending_.erase(s->offer.ivrid());
 }
 
 void ClientCore::on_dtmf(DtmfEvent&& e) {

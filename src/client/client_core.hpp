@@ -41,6 +41,8 @@ struct SharedStatus {
         reconnects{0}, offers{0}, active_sessions{0}, requests{0}, request_timeouts{0}, callback_errors{0},
         handed_back{0}, components_lost{0}, takeovers{0};
     std::atomic<std::uint64_t> latency_sum_us{0}, latency_max_us{0};
+    // False once draining or stopping: a claim coordinator then publishes no free capacity.
+    std::atomic<bool> claiming{true};
     mutable std::mutex mutex;
     std::condition_variable state_cv;
     ConnectionInfo info;  // under mutex
@@ -199,7 +201,7 @@ private:
     std::unordered_map<std::string, std::weak_ptr<SessionState>> ending_;
     unsigned auth_failures_ = 0;  // refused logins in a row
     // By ivrid; the key views the session's own info->ivrid (no second copy per session).
-    std::unordered_map<std::string_view, std::shared_ptr<SessionState>> sessions_;
+    SessionMap<std::string_view, std::shared_ptr<SessionState>> sessions_;
     // Accepts waiting for their outcome: their deadline timers (few at a time, so
     // not in SessionState).
     std::unordered_map<std::string, Loop::TimerId> accept_deadlines_;

@@ -94,7 +94,7 @@ private:
     Loop& loop_;
     Expired expired_;
     std::int64_t next_oid_ = 1;
-    std::unordered_map<std::int64_t, std::weak_ptr<SessionState>> by_oid_;
+    SessionMap<std::int64_t, std::weak_ptr<SessionState>> by_oid_;
     std::vector<Deadline> deadlines_;  // min-heap
     Loop::TimerId timer_ = 0;
     Loop::Clock::time_point armed_for_{};

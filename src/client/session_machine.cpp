@@ -32,8 +32,8 @@ void ClientCore::accept(const std::shared_ptr<const ApiStartEvent>& info, Callba
                                "session " + info->ivrid + " is already accepted (or being accepted) by this client"));
         return;
     }
-    auto s = std::make_shared<SessionState>(info, link_handle_);
-    sessions_.emplace(info->ivrid, s);
+    auto s = std::allocate_shared<SessionState>(SessionAllocator<SessionState>(), *info, link_handle_);
+    sessions_.emplace(s->offer.ivrid(), s);  // the key views the session's own ivrid
     dedupe_.offer_closed(info->ivrid);
     s->wait().accept = std::move(done);
     // One deadline for the caller, whatever happens to the link meanwhile.
@@ -68,8 +68,8 @@ void ClientCore::take_over(const std::shared_ptr<const ApiStartEvent>& info, Cal
                          Error(Errc::invalid_argument, "session " + info->ivrid + " is already this client's"));
         return;
     }
-    auto s = std::make_shared<SessionState>(info, link_handle_);
-    sessions_.emplace(info->ivrid, s);
+    auto s = std::allocate_shared<SessionState>(SessionAllocator<SessionState>(), *info, link_handle_);
+    sessions_.emplace(s->offer.ivrid(), s);  // the key views the session's own ivrid
     dedupe_.offer_closed(info->ivrid);
     s->wait().accept = std::move(done);
     // From here it is the reconnect path: reclaiming -> controlled, retried when
@@ -79,7 +79,7 @@ void ClientCore::take_over(const std::shared_ptr<const ApiStartEvent>& info, Cal
 }
 
 void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_view name) {
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     std::weak_ptr<SessionState> weak = s;
     const std::string request(name);
     // The accept's deadline is the session's own (accept_deadlines_): a late grant must
@@ -102,7 +102,7 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
     // Only the claim in flight counts: a link loss already moved the session on.
     if (s->phase == SessionPhase::ended || qid != s->claim_qid) return;
     s->claim_qid = 0;
-    const std::string& ivrid = s->info->ivrid;
+    const std::string& ivrid = s->offer.ivrid();
 
     if (name == protocol::kAccept) {
         if (r && r->success) {
@@ -164,7 +164,7 @@ void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::str
 }
 
 void ClientCore::on_accept_deadline(const std::shared_ptr<SessionState>& s) {
-    accept_deadlines_.erase(s->info->ivrid);
+    accept_deadlines_.erase(s->offer.ivrid());
     if (!s->awaits_accept()) return;
     if (s->phase != SessionPhase::accepting && s->phase != SessionPhase::accept_unknown) return;
     const bool unknown = s->phase == SessionPhase::accept_unknown;
@@ -174,16 +174,16 @@ void ClientCore::on_accept_deadline(const std::shared_ptr<SessionState>& s) {
     s->wait().hand_back = true;
     deliver<Session>(std::move(done),
                      Error(unknown ? Errc::connection_lost : Errc::timeout,
-                           unknown ? "no link to learn the outcome of the accept of " + s->info->ivrid + " within " +
+                           unknown ? "no link to learn the outcome of the accept of " + s->offer.ivrid() + " within " +
                                          std::to_string(options_.request_timeout.count()) + " ms"
                                    : "no reply to ivrapi_accept within " +
                                          std::to_string(options_.request_timeout.count()) + " ms"));
     // Bound the wait for a late reply: then forget the offer.
     std::weak_ptr<SessionState> weak = s;
-    accept_deadlines_[s->info->ivrid] = loop_.schedule(options_.request_timeout * 3, [this, weak] {
+    accept_deadlines_[s->offer.ivrid()] = loop_.schedule(options_.request_timeout * 3, [this, weak] {
         auto st = weak.lock();
         if (!st) return;
-        accept_deadlines_.erase(st->info->ivrid);
+        accept_deadlines_.erase(st->offer.ivrid());
         if (st->phase != SessionPhase::accepting && st->phase != SessionPhase::accept_unknown) return;
         requests_.forget(st->claim_qid);
         SessionEnd end;
@@ -206,7 +206,7 @@ void ClientCore::set_phase(SessionState& s, SessionPhase p) {
 
 void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s, bool after_reclaim) {
     set_phase(*s, SessionPhase::controlled);
-    if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
+    if (auto it = accept_deadlines_.find(s->offer.ivrid()); it != accept_deadlines_.end()) {
         loop_.cancel(it->second);
         accept_deadlines_.erase(it);
     }
@@ -218,9 +218,9 @@ void ClientCore::became_controlled(const std::shared_ptr<SessionState>& s, bool 
     if (s->wants_hand_back()) {
         if (s->waiters && s->waiters->abort.empty()) {
             log(LogLevel::info,
-                "session " + s->info->ivrid + " granted after its accept was given up: handing it back");
+                "session " + s->offer.ivrid() + " granted after its accept was given up: handing it back");
         }
-        fail_held(*s, Error(Errc::session_ended, "session " + s->info->ivrid + " is being handed back (abort)"));
+        fail_held(*s, Error(Errc::session_ended, "session " + s->offer.ivrid() + " is being handed back (abort)"));
         hand_back(s);
         return;
     }
@@ -232,7 +232,7 @@ void ClientCore::start_probe(const std::shared_ptr<SessionState>& s) {
     auto probe = std::make_unique<SessionState::Probe>();
     probe->oid = components_.next_oid();
     probe->for_oid = s->running->oid;
-    const protocol::SessionRef ref{s->info->key, s->info->ivrid};
+    const protocol::SessionRef ref{s->offer.key(), s->offer.ivrid()};
     const std::int64_t oid = probe->oid;
     Pause pause;  // 0 ms: inaudible if it runs
     const Json data = pause.data();
@@ -258,7 +258,7 @@ void ClientCore::start_probe(const std::shared_ptr<SessionState>& s) {
         end_probe(st, true, "no answer to the probe within component_probe_timeout");
     });
     components_.index(oid, s);
-    log(LogLevel::info, "session " + s->info->ivrid + " re-claimed with component oId " +
+    log(LogLevel::info, "session " + s->offer.ivrid() + " re-claimed with component oId " +
                             std::to_string(probe->for_oid) + " running: probing whether the platform still runs it");
     s->probe = std::move(probe);
 }
@@ -268,7 +268,7 @@ void ClientCore::end_probe(const std::shared_ptr<SessionState>& s, bool componen
     if (!probe) return;
     if (probe->timer) loop_.cancel(probe->timer);
     components_.unindex(probe->oid);
-    log(LogLevel::info, "session " + s->info->ivrid + ": " + why);
+    log(LogLevel::info, "session " + s->offer.ivrid() + ": " + why);
     if (component_gone && s->running && s->running->oid == probe->for_oid) {
         status_.components_lost.fetch_add(1, std::memory_order_relaxed);
         complete_component(
@@ -302,12 +302,12 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
     }
     switch (s->phase) {
         case SessionPhase::ended:
-            deliver<void>(std::move(done), Error(Errc::session_ended, "session " + s->info->ivrid + " has ended"));
+            deliver<void>(std::move(done), Error(Errc::session_ended, "session " + s->offer.ivrid() + " has ended"));
             return;
         case SessionPhase::accepting:
         case SessionPhase::accept_unknown:
             deliver<void>(std::move(done),
-                          Error(Errc::invalid_argument, "session " + s->info->ivrid + " is not accepted yet"));
+                          Error(Errc::invalid_argument, "session " + s->offer.ivrid() + " is not accepted yet"));
             return;
         case SessionPhase::aborting:
         case SessionPhase::detached:
@@ -325,9 +325,9 @@ void ClientCore::abort(const std::shared_ptr<SessionState>& s, Callback<void> do
 void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd end, const Error& pending_error) {
     if (s->phase == SessionPhase::ended) return;
     set_phase(*s, SessionPhase::ended);
-    sessions_.erase(s->info->ivrid);
-    dedupe_.ended(s->info->ivrid);
-    if (auto it = accept_deadlines_.find(s->info->ivrid); it != accept_deadlines_.end()) {
+    sessions_.erase(s->offer.ivrid());
+    dedupe_.ended(s->offer.ivrid());
+    if (auto it = accept_deadlines_.find(s->offer.ivrid()); it != accept_deadlines_.end()) {
         loop_.cancel(it->second);
         accept_deadlines_.erase(it);
     }
@@ -350,7 +350,7 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
     if (s->running && end.event && !stopped_) {
         // The platform may still report the component's results (a recording cut by
         // the hang-up): wait a little for its stopped event before failing it.
-        ending_[s->info->ivrid] = s;
+        ending_[s->offer.ivrid()] = s;
         if (const auto qid = std::exchange(s->running->apply_qid, 0)) {
             requests_.forget(qid);  // its failure must not complete the component now
             s->requests.erase(std::remove(s->requests.begin(), s->requests.end(), qid), s->requests.end());
@@ -361,7 +361,7 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
                 auto st = weak.lock();
                 if (!st) return;
                 st->end_grace = 0;
-                ending_.erase(st->info->ivrid);
+                ending_.erase(st->offer.ivrid());
                 complete_component(*st, late);
             });
     } else {
@@ -384,7 +384,7 @@ void ClientCore::end_session(const std::shared_ptr<SessionState>& s, SessionEnd 
         deliveries_.push([s, h = std::move(h)] { h(*s->final_end); });
     }
     if (handlers_.on_session_ended) {
-        deliveries_.push([this, ivrid = s->info->ivrid] {
+        deliveries_.push([this, ivrid = s->offer.ivrid()] {
             if (handlers_.on_session_ended) handlers_.on_session_ended(ivrid);
         });
     }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "client/client_link.hpp"
+#include "client/offer_record.hpp"
+#include "client/slab_pool.hpp"
 #include "protocol/codec.hpp"
 #include "transport/event_loop.hpp"
 
@@ -13,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace ivrapi::detail {
@@ -31,10 +34,9 @@ enum class SessionPhase : std::uint8_t {
 const char* to_string(SessionPhase p) noexcept;
 
 struct SessionState {
-    SessionState(std::shared_ptr<const ApiStartEvent> i, std::weak_ptr<ClientLink> l)
-        : info(std::move(i)), link(std::move(l)) {}
+    SessionState(const ApiStartEvent& o, std::weak_ptr<ClientLink> l) : offer(o), link(std::move(l)) {}
 
-    const std::shared_ptr<const ApiStartEvent> info;
+    const OfferRecord offer;
     const std::weak_ptr<ClientLink> link;
 
     // ---- loop thread ----
@@ -130,6 +132,11 @@ struct SessionState {
     // The end, published for Session::end() (under SessionEndSignal's mutex).
     std::shared_ptr<const SessionEnd> published_end;
 };
+
+// Long-lived per-session maps keep their nodes in the session pool (slab_pool.hpp).
+template <typename Key, typename Value, typename Hash = std::hash<Key>>
+using SessionMap =
+    std::unordered_map<Key, Value, Hash, std::equal_to<Key>, SessionAllocator<std::pair<const Key, Value>>>;
 
 // Session::wait_ended() waiters, shared by every session (few threads ever wait, and a
 // mutex + condition variable per session would cost ~90 bytes each).

@@ -1,6 +1,8 @@
 // Threads that run Client::serve() handlers, where blocking calls are fine.
 #pragma once
 
+#include "client/thread_name.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -18,7 +20,10 @@ public:
         auto pool = std::shared_ptr<WorkerPool>(new WorkerPool());
         for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
             // Each thread keeps the pool alive, so stopping from a worker is safe.
-            pool->threads_.emplace_back([pool] { pool->work(); });
+            pool->threads_.emplace_back([pool] {
+                name_this_thread("ivrapi-worker");
+                pool->work();
+            });
         }
         return pool;
     }

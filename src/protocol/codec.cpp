@@ -59,31 +59,46 @@ std::string dump_value(const rapidjson::Value& v) {
     return s;
 }
 
+// Member names are short: comparing them inline beats RapidJSON's FindMember (strlen
+// of the name, then a memcmp call per member of the same length).
+inline bool same_name(const rapidjson::Value& name, std::string_view want) noexcept {
+    if (name.GetStringLength() != want.size()) return false;
+    const char* p = name.GetString();
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (p[i] != want[i]) return false;
+    }
+    return true;
+}
+
+const rapidjson::Value* find_member(const rapidjson::Value& obj, std::string_view name) noexcept {
+    for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
+        if (same_name(m->name, name)) return &m->value;
+    }
+    return nullptr;
+}
+
 // Reads fields of one JSON object, recording the first type error by field name.
 class Fields {
 public:
     Fields(const rapidjson::Value& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
 
-    const rapidjson::Value* get(const char* name) const {
-        auto it = obj_.FindMember(name);
-        return it == obj_.MemberEnd() ? nullptr : &it->value;
-    }
+    const rapidjson::Value* get(std::string_view name) const { return find_member(obj_, name); }
     // A string field; numbers are accepted as their text when `lenient`.
-    void str(const char* name, std::string& out, bool lenient = false) {
+    void str(std::string_view name, std::string& out, bool lenient = false) {
         const auto* v = get(name);
         if (!v || v->IsNull()) return;
         if (v->IsString()) out.assign(v->GetString(), v->GetStringLength());
         else if (lenient && v->IsNumber()) out = dump_value(*v);
         else fail(name, "must be a string");
     }
-    void opt_str(const char* name, std::optional<std::string>& out) {
+    void opt_str(std::string_view name, std::optional<std::string>& out) {
         const auto* v = get(name);
         if (!v || v->IsNull()) return;
         if (v->IsString()) out.emplace(v->GetString(), v->GetStringLength());
         else fail(name, "must be a string");
     }
     // A 64-bit integer: integer, integral float, or decimal string.
-    void i64(const char* name, std::optional<std::int64_t>& out) {
+    void i64(std::string_view name, std::optional<std::int64_t>& out) {
         const auto* v = get(name);
         if (!v || v->IsNull()) return;
         if (v->IsInt64()) {
@@ -109,7 +124,7 @@ public:
         }
         fail(name, "must be a 64-bit integer, got " + dump_value(*v));
     }
-    void object(const char* name, Json& out) {
+    void object(std::string_view name, Json& out) {
         const auto* v = get(name);
         if (!v || v->IsNull()) {
             out = Json::object();
@@ -118,8 +133,8 @@ public:
         if (v->IsObject()) out = to_json(*v);
         else fail(name, "must be an object");
     }
-    void fail(const char* name, const std::string& what) {
-        if (error_.empty()) error_ = where_ + ": field '" + name + "' " + what;
+    void fail(std::string_view name, const std::string& what) {
+        if (error_.empty()) error_ = where_ + ": field '" + std::string(name) + "' " + what;
     }
     const std::string& error() const { return error_; }
 
@@ -161,9 +176,9 @@ bool truthy(const rapidjson::Value* v) {
 
 std::string reason_text(const rapidjson::Value& body) {
     for (const char* name : {"reason", "message", "error", "errormsg", "error_message", "errorcode", "code"}) {
-        auto it = body.FindMember(name);
-        if (it == body.MemberEnd() || it->value.IsNull()) continue;
-        const auto& v = it->value;
+        const rapidjson::Value* found = find_member(body, name);
+        if (found == nullptr || found->IsNull()) continue;
+        const auto& v = *found;
         if (v.IsString() && v.GetStringLength() > 0) return std::string(view_of(v));
         if (v.IsObject()) {
             auto m = v.FindMember("message");
@@ -199,16 +214,14 @@ bool looks_like_lost_race(const std::string& reason) {
 Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::string_view raw) {
     Reply r;
     r.request = std::string(name.substr(0, name.size() - 7));  // strip "_result"
-    auto q = body.FindMember("qid");
-    r.qid = read_qid(q == body.MemberEnd() ? nullptr : &q->value);
+    r.qid = read_qid(find_member(body, "qid"));
     r.body = to_json(body);
 
     const ReplyKind kind = reply_kind(r.request);
-    auto res = body.FindMember("result");
-    const rapidjson::Value* result = res == body.MemberEnd() ? nullptr : &res->value;
+    const rapidjson::Value* result = find_member(body, "result");
     std::string failure;
     for (const char* name : {"error", "errorcode", "error_code"}) {
-        if (truthy(body.FindMember(name) == body.MemberEnd() ? nullptr : &body.FindMember(name)->value)) {
+        if (truthy(find_member(body, name))) {
             failure = "error field '" + std::string(name) + "'";
             break;
         }
@@ -275,11 +288,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
             if (!df.error().empty()) return protocol_error(df.error(), raw);
             e.state = parse_call_state(e.state_text);
             e.eventts = eventts;
-            if (!e.params.empty()) {
-                rapidjson::Document pd;
-                std::string why;
-                if (parse_bounded(e.params, ParseLimits{}, pd, why)) e.params_json = to_json(pd);
-            }
+            e.params_json = params_json_of(e.params);
             e.raw = keep_raw ? std::string(raw) : std::string();
             return Inbound(std::move(e));
         }
@@ -308,7 +317,7 @@ std::string duplicate_key(const rapidjson::Value& obj) {
     if (n <= 16) {
         for (auto a = obj.MemberBegin(); a != obj.MemberEnd(); ++a) {
             for (auto b = a + 1; b != obj.MemberEnd(); ++b) {
-                if (a->name == b->name) return std::string(view_of(a->name));
+                if (same_name(a->name, view_of(b->name))) return std::string(view_of(a->name));
             }
         }
         return {};
@@ -440,8 +449,10 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
     thread_local char value_buffer[16 * 1024];
+    thread_local char stack_buffer[4 * 1024];  // the parser's stack: nesting x ~16 bytes
     rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
-    rapidjson::Document doc(&value_allocator);
+    rapidjson::MemoryPoolAllocator<> stack_allocator(stack_buffer, sizeof stack_buffer);
+    FrameDocument doc(&value_allocator, 1024, &stack_allocator);  // 1024: RapidJSON's default
     std::string why;
     thread_local std::string scratch;  // the in-situ copy `doc` refers to
     if (!parse_bounded(frame, limits, doc, why, &scratch)) return protocol_error(why, frame);
@@ -531,6 +542,14 @@ ConnectionInfo decode_connection_info(const Json& body) {
     info.body = body;
     info.body.erase("token");
     return info;
+}
+
+std::optional<Json> params_json_of(std::string_view params) {
+    if (params.empty()) return std::nullopt;
+    rapidjson::Document pd;
+    std::string why;
+    if (!parse_bounded(params, ParseLimits{}, pd, why)) return std::nullopt;
+    return to_json(pd);
 }
 
 CallState parse_call_state(std::string_view s) noexcept {

@@ -10,6 +10,7 @@
 #include "protocol/json_bridge.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -92,6 +93,8 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits = {});
 ConnectionInfo decode_connection_info(const Json& body);
 
 CallState parse_call_state(std::string_view s) noexcept;
+// api_start's params parsed, when they are JSON (the offer's params_json).
+std::optional<Json> params_json_of(std::string_view params);
 StopReason parse_stop_reason(std::string_view s) noexcept;
 
 }  // namespace ivrapi::protocol

@@ -31,17 +31,31 @@ int json_depth(std::string_view text, int limit) noexcept {
     return max_depth;
 }
 
-bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc, std::string& why,
-                   std::string* scratch) {
+namespace {
+
+template <typename Document>
+bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Document& doc, std::string& why,
+                        std::string* scratch) {
     if (text.size() > limits.max_bytes) {
         why = "message of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
               std::to_string(limits.max_bytes);
         return false;
     }
-    // Nesting deeper than max_depth needs more than max_depth opening brackets: a
-    // (vectorised) count settles it for typical frames without the exact scan.
-    const auto openings = std::count(text.begin(), text.end(), '[') + std::count(text.begin(), text.end(), '{');
-    if (openings > limits.max_depth && json_depth(text, limits.max_depth) > limits.max_depth) {
+    // Nesting deeper than max_depth needs more than max_depth opening brackets: counting
+    // them (memchr: vectorised, and a frame has few) settles it for typical frames
+    // without the exact scan.
+    const auto count_up_to = [&text](char c, std::size_t limit) {
+        std::size_t n = 0;
+        for (const char *p = text.data(), *end = p + text.size(); n <= limit; ++n, ++p) {
+            p = static_cast<const char*>(std::memchr(p, c, static_cast<std::size_t>(end - p)));
+            if (p == nullptr) break;
+        }
+        return n;
+    };
+    const auto max_depth = static_cast<std::size_t>(std::max(limits.max_depth, 0));
+    const std::size_t braces = count_up_to('{', max_depth);
+    if (braces + count_up_to('[', max_depth - std::min(braces, max_depth)) > max_depth &&
+        json_depth(text, limits.max_depth) > limits.max_depth) {
         why = "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
         return false;
     }
@@ -58,12 +72,12 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
     if (scratch) {
         scratch->assign(text.data(), text.size());
         char* buffer = &(*scratch)[0];
-        if (limits.validate_utf8) doc.ParseInsitu<checked>(buffer);
-        else doc.ParseInsitu<base>(buffer);
+        if (limits.validate_utf8) doc.template ParseInsitu<checked>(buffer);
+        else doc.template ParseInsitu<base>(buffer);
     } else if (limits.validate_utf8) {
-        doc.Parse<checked>(text.data(), text.size());
+        doc.template Parse<checked>(text.data(), text.size());
     } else {
-        doc.Parse<base>(text.data(), text.size());
+        doc.template Parse<base>(text.data(), text.size());
     }
     if (doc.HasParseError()) {
         why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
@@ -71,6 +85,18 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::
         return false;
     }
     return true;
+}
+
+}  // namespace
+
+bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc, std::string& why,
+                   std::string* scratch) {
+    return parse_bounded_into(text, limits, doc, why, scratch);
+}
+
+bool parse_bounded(std::string_view text, const ParseLimits& limits, FrameDocument& doc, std::string& why,
+                   std::string* scratch) {
+    return parse_bounded_into(text, limits, doc, why, scratch);
 }
 
 Json to_json(const rapidjson::Value& v) {

@@ -33,6 +33,12 @@ int json_depth(std::string_view text, int limit) noexcept;
 // copied again); `doc` then refers into `scratch`, which must outlive it unchanged.
 bool parse_bounded(std::string_view text, const ParseLimits& limits, rapidjson::Document& doc, std::string& why,
                    std::string* scratch = nullptr);
+// A document whose parse stack also comes from a pool (given a buffer, no heap at all:
+// RapidJSON's default stack mallocs and frees ~1 KiB per parse). Same values.
+using FrameDocument =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
+bool parse_bounded(std::string_view text, const ParseLimits& limits, FrameDocument& doc, std::string& why,
+                   std::string* scratch = nullptr);
 
 Json to_json(const rapidjson::Value& v);
 

@@ -9,9 +9,11 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -946,4 +948,88 @@ TEST_CASE("integration: claim() applies the policy without a worker pool; a slot
     CHECK(server.request_count("ivrapi_accept") == 2);
     std::lock_guard<std::mutex> lock(m);
     CHECK(claimed.size() == 2);
+}
+
+TEST_CASE("integration: the SDK's threads carry names (ivrapi-io, ivrapi-worker)") {
+    const auto thread_name = [] {
+        char name[16] = {};
+        pthread_getname_np(pthread_self(), name, sizeof name);
+        return std::string(name);
+    };
+    mock::Server server(fast_mock());
+    Client client(options_for(server));
+    std::promise<std::string> io_name, worker_name;
+    std::atomic<bool> io_named{false}, worker_named{false};
+    client.on_state([&](ConnectionState s, const Error&) {
+        if (s == ConnectionState::ready && !io_named.exchange(true)) io_name.set_value(thread_name());
+    });
+    client.serve([&](Session& s) {
+        if (!worker_named.exchange(true)) worker_name.set_value(thread_name());
+        (void)s.hangup().get();
+    });
+    REQUIRE(client.wait_ready(10s));
+    auto call = server.start_call();
+    auto io = io_name.get_future();
+    auto worker = worker_name.get_future();
+    REQUIRE(io.wait_for(10s) == std::future_status::ready);
+    REQUIRE(worker.wait_for(10s) == std::future_status::ready);
+    CHECK(io.get() == "ivrapi-io");
+    CHECK(worker.get() == "ivrapi-worker");
+    CHECK(call.wait_ended(10s));
+}
+
+TEST_CASE("integration: a draining client tells its claim coordinator it has no free capacity") {
+    // A coordinator that claims every offer and keeps the client's view of itself.
+    struct Recorder : ClaimCoordinator {
+        std::mutex m;
+        std::shared_ptr<CoordinatedClient> host;
+        void start(std::shared_ptr<CoordinatedClient> c) override {
+            std::lock_guard<std::mutex> lock(m);
+            host = std::move(c);
+        }
+        void stop() override {}
+        void offered(const ApiStartEvent&, std::function<void()> claim) override { claim(); }
+        void claimed(const ApiStartEvent&) override {}
+        void ended(const std::string&) override {}
+        std::shared_ptr<CoordinatedClient> client() {
+            std::lock_guard<std::mutex> lock(m);
+            return host;
+        }
+    };
+    auto recorder = std::make_shared<Recorder>();
+    mock::ServerOptions mo;
+    mo.default_play_duration = 60s;  // the call outlasts the drain below
+    mock::Server server(mo);
+    Client client(options_for(server));
+    ServeOptions so;
+    so.workers = 2;
+    so.max_concurrent = 4;
+    so.cluster = recorder;
+    std::promise<void> playing;
+    std::atomic<bool> started{false};
+    client.serve(
+        [&](Session& s) {
+            auto play = s.play(":GS_PUB/long.wav");
+            if (!started.exchange(true)) playing.set_value();
+            (void)play.get();
+        },
+        so);
+    REQUIRE(client.wait_ready(10s));
+    auto host = recorder->client();
+    REQUIRE(host);
+    CHECK(host->capacity() == 4);
+    CHECK(host->free_capacity() == 4);
+    auto call = server.start_call();
+    REQUIRE(playing.get_future().wait_for(10s) == std::future_status::ready);
+    CHECK(host->free_capacity() == 3);
+    auto drained = std::async(std::launch::async, [&] { return client.drain(5s); });
+    // While the drain waits for the call, the coordinator sees no room (no event to
+    // wait on: polled, bounded well inside the drain's 5 s).
+    const auto deadline = std::chrono::steady_clock::now() + 4s;
+    while (host->free_capacity() != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(host->free_capacity() == 0);
+    CHECK(drained.wait_for(0s) == std::future_status::timeout);  // still draining
+    CHECK(drained.get().handed_back == 1);
 }

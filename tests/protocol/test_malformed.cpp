@@ -99,6 +99,17 @@ TEST_CASE("qid of every odd type is reported, not matched") {
 TEST_CASE("deep nesting, huge strings and invalid UTF-8 are bounded") {
     std::string deep = "[\"x\",{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}]";
     expect_error(deep, "nested deeper");
+    // Objects and arrays count together: 2 + 2 x 31 = 64 levels pass, 2 + 2 x 32 fail.
+    const auto mixed = [](int pairs) {
+        std::string open, close;
+        for (int i = 0; i < pairs; ++i) {
+            open += "{\"a\":[";
+            close += "]}";
+        }
+        return "[\"x\",{\"a\":" + open + "1" + close + "}]";
+    };
+    CHECK(decode(mixed(31)).ok());
+    expect_error(mixed(32), "nested deeper");
     // Brackets inside strings do not count as nesting.
     auto quoted = decode("[\"x\",{\"a\":\"" + std::string(1000, '[') + "\"}]");
     CHECK(quoted.ok());
