@@ -1243,7 +1243,7 @@ int main(int argc, char** argv) {
             const Spread m = spread_of(sb);
             rows.push_back({b, "resident bytes per session", show(m, 0), show(spread_of(rb), 0), "", "≤ 1,024",
                             met(m.median <= 1024)});
-            rows.push_back({b, "heap in use per session (malloc, with headers)", show(spread_of(sh), 0),
+            rows.push_back({b, "heap in use per session (malloc with headers + session pool)", show(spread_of(sh), 0),
                             show(spread_of(rh), 0), "", "", ""});
             row(b, "time to claim all, ms", sms, rms, 0, "", nullptr);
         }
