@@ -28,7 +28,7 @@ public:
     SlabPool& operator=(const SlabPool&) = delete;
     ~SlabPool();  // returns every slab: only for pools that outlive none of their blocks
 
-    static SlabPool& sessions();  // the one the SDK uses (never destroyed)
+    static SlabPool& sessions();                        // the one the SDK uses (never destroyed)
     bool pooling() const noexcept { return pooling_; }  // false: operator new for all
 
     void* allocate(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
