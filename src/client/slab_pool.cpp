@@ -43,12 +43,13 @@ void* map_aligned_slab() {
     const std::size_t size = SlabPool::kSlabBytes;
     void* raw = ::mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
-    const auto begin = reinterpret_cast<std::uintptr_t>(raw);
-    const std::uintptr_t aligned = (begin + size - 1) & ~(size - 1);
-    if (aligned > begin) ::munmap(raw, aligned - begin);
-    const std::uintptr_t end = begin + 2 * size;
-    if (end > aligned + size) ::munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
-    return reinterpret_cast<void*>(aligned);
+    // Keep the aligned slab inside the 2x mapping and unmap the rest on both sides.
+    const auto misalignment = reinterpret_cast<std::uintptr_t>(raw) & (size - 1);
+    const std::size_t head = misalignment == 0 ? 0 : size - misalignment;
+    char* slab = static_cast<char*>(raw) + head;
+    if (head > 0) ::munmap(raw, head);
+    if (size - head > 0) ::munmap(slab + size, size - head);
+    return slab;
 }
 
 }  // namespace
@@ -124,7 +125,8 @@ void SlabPool::deallocate(void* p, std::size_t bytes, std::size_t align) noexcep
         return;
     }
     SizeClass& c = classes_[class_of(bytes)];
-    auto* s = reinterpret_cast<Slab*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSlabBytes - 1));
+    const auto offset = reinterpret_cast<std::uintptr_t>(p) & (kSlabBytes - 1);  // slabs are aligned
+    auto* s = reinterpret_cast<Slab*>(static_cast<char*>(p) - offset);
     std::lock_guard<std::mutex> lock(c.mutex);
     *static_cast<void**>(p) = s->free;
     s->free = p;

@@ -66,8 +66,14 @@ struct SessionAllocator {
     SessionAllocator() noexcept = default;
     template <typename U>
     SessionAllocator(const SessionAllocator<U>&) noexcept {}  // NOLINT: rebinding is implicit
-    T* allocate(std::size_t n) { return static_cast<T*>(SlabPool::sessions().allocate(n * sizeof(T), alignof(T))); }
-    void deallocate(T* p, std::size_t n) noexcept { SlabPool::sessions().deallocate(p, n * sizeof(T), alignof(T)); }
+    // T is a node pointer for a map's bucket array: sizeof(T) is then what is wanted.
+    T* allocate(std::size_t n) {
+        return static_cast<T*>(
+            SlabPool::sessions().allocate(n * sizeof(T), alignof(T)));  // NOLINT(bugprone-sizeof-expression)
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        SlabPool::sessions().deallocate(p, n * sizeof(T), alignof(T));  // NOLINT(bugprone-sizeof-expression)
+    }
     template <typename U>
     bool operator==(const SessionAllocator<U>&) const noexcept {
         return true;
