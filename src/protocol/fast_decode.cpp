@@ -105,7 +105,8 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
     thread_local rapidjson::CrtAllocator stack_allocator;  // else the reader news one per frame
     rapidjson::Reader reader(&stack_allocator, 256);
     DtmfHandler h;
-    constexpr unsigned base = rapidjson::kParseInsituFlag;
+    // The general path's number flags, so both accept and refuse the same numbers.
+    constexpr unsigned base = rapidjson::kParseInsituFlag | rapidjson::kParseFullPrecisionFlag;
     const bool ok = limits.validate_utf8 ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, h).IsError()
                                          : !reader.Parse<base>(in, h).IsError();
     if (!ok || !h.done) return std::nullopt;
