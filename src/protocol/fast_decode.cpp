@@ -1,5 +1,7 @@
 #include "protocol/fast_decode.hpp"
 
+#include "protocol/number_events.hpp"
+
 #include <rapidjson/reader.h>
 
 #include <array>
@@ -105,10 +107,11 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
     thread_local rapidjson::CrtAllocator stack_allocator;  // else the reader news one per frame
     rapidjson::Reader reader(&stack_allocator, 256);
     DtmfHandler h;
-    // The general path's number flags, so both accept and refuse the same numbers.
-    constexpr unsigned base = rapidjson::kParseInsituFlag | rapidjson::kParseFullPrecisionFlag;
-    const bool ok = limits.validate_utf8 ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, h).IsError()
-                                         : !reader.Parse<base>(in, h).IsError();
+    NumberEvents<DtmfHandler> numbers(h);  // numbers parsed as the general path does
+    constexpr unsigned base = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
+    const bool ok = limits.validate_utf8
+                        ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, numbers).IsError()
+                        : !reader.Parse<base>(in, numbers).IsError();
     if (!ok || !h.done) return std::nullopt;
     h.event.mode = h.mode == "idle" ? DtmfMode::idle : h.mode == "component" ? DtmfMode::component : DtmfMode::unknown;
     return std::move(h.event);
