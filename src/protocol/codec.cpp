@@ -1,5 +1,7 @@
 #include "protocol/codec.hpp"
 
+#include "protocol/fast_decode.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -445,6 +447,9 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     if (frame.size() > limits.max_bytes) {
         return Error(Errc::message_too_large, "message of " + std::to_string(frame.size()) +
                                                   " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+    }
+    if (limits.fast_paths) {
+        if (auto dtmf = decode_dtmf_fast(frame, limits)) return Inbound(std::move(*dtmf));
     }
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).

@@ -1,11 +1,16 @@
 #include "protocol/json_bridge.hpp"
 
+#include "protocol/number_events.hpp"
+
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 #include <unordered_set>
 
 namespace ivrapi::protocol {
@@ -66,22 +71,40 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
         return false;
     }
     // The depth pre-scan above bounds the recursion, so the (faster) recursive parser is
-    // safe. Full precision: a double dumped and parsed again stays the same value.
-    constexpr unsigned base = rapidjson::kParseFullPrecisionFlag;
+    // safe. Numbers are read as text and parsed by NumberEvents (exact, and without
+    // RapidJSON 1.1's wrong zeros: number_events.hpp).
+    constexpr unsigned base = rapidjson::kParseNumbersAsStringsFlag;
     constexpr unsigned checked = base | rapidjson::kParseValidateEncodingFlag;
+    thread_local rapidjson::CrtAllocator reader_stack;  // else the reader news one per parse
+    rapidjson::ParseResult result;
+    bool too_big = false;
+    auto parse = [&](auto& in, auto flags) {
+        auto generator = [&](Document& handler) {
+            NumberEvents<Document> numbers(handler);
+            rapidjson::Reader reader(&reader_stack, 256);
+            result = reader.template Parse<decltype(flags)::value>(in, numbers);
+            too_big = numbers.too_big;
+            return !result.IsError();
+        };
+        doc.Populate(generator);
+    };
+    using Base = std::integral_constant<unsigned, base>;
+    using Checked = std::integral_constant<unsigned, checked>;
     if (scratch) {
         scratch->assign(text.data(), text.size());
-        char* buffer = &(*scratch)[0];
-        if (limits.validate_utf8) doc.template ParseInsitu<checked>(buffer);
-        else doc.template ParseInsitu<base>(buffer);
-    } else if (limits.validate_utf8) {
-        doc.template Parse<checked>(text.data(), text.size());
+        rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(&(*scratch)[0]);
+        if (limits.validate_utf8) parse(in, std::integral_constant<unsigned, checked | rapidjson::kParseInsituFlag>());
+        else parse(in, std::integral_constant<unsigned, base | rapidjson::kParseInsituFlag>());
     } else {
-        doc.template Parse<base>(text.data(), text.size());
+        rapidjson::MemoryStream memory(text.data(), text.size());
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(memory);
+        if (limits.validate_utf8) parse(in, Checked());
+        else parse(in, Base());
     }
-    if (doc.HasParseError()) {
-        why = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-              std::to_string(doc.GetErrorOffset());
+    if (result.IsError()) {
+        const auto code = too_big ? rapidjson::kParseErrorNumberTooBig : result.Code();
+        why = std::string("not JSON: ") + rapidjson::GetParseError_En(code) + " at offset " +
+              std::to_string(result.Offset());
         return false;
     }
     return true;

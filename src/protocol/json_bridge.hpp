@@ -22,6 +22,9 @@ struct ParseLimits {
     bool validate_utf8 = true;
     // Copy the frame into the `raw` of notify events (api_start, api_stop, others).
     bool keep_raw_events = true;
+    // decode() may take a fast path for hot frames (protocol/fast_decode.hpp); the tests
+    // turn it off to compare both paths.
+    bool fast_paths = true;
 };
 
 // Nesting depth of JSON text (brackets outside strings), stopping early past `limit`.

@@ -20,6 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (decoded.error().message.empty()) {
         __builtin_trap();  // every error names its cause
     }
+    // The fast paths (protocol/fast_decode.hpp) agree with the general decoder.
+    ivrapi::protocol::ParseLimits general = limits;
+    general.fast_paths = false;
+    auto slow = ivrapi::protocol::decode(text, general);
+    if (slow.ok() != decoded.ok()) __builtin_trap();
+    if (!slow.ok() && slow.error().message != decoded.error().message) __builtin_trap();
+    if (slow.ok() && slow->index() != decoded->index()) __builtin_trap();
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::DtmfEvent>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::DtmfEvent>(*decoded);
+        if (a->key != b.key || a->ivrid != b.ivrid || a->mode != b.mode || a->oid != b.oid || a->dtmf != b.dtmf) {
+            __builtin_trap();
+        }
+    }
     auto json = ivrapi::Json::parse(text);
     if (json) {
         // dump -> parse round trip keeps the value.

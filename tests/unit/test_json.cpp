@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 using ivrapi::Json;
 
 TEST_CASE("Json parses and dumps every type") {
@@ -54,4 +58,38 @@ TEST_CASE("Json objects never hold a key twice: the first value wins, as in type
     CHECK(j->size() == 2);
     CHECK(j->find("a")->as_int() == 1);
     CHECK(*j == *Json::parse(j->dump()));
+}
+
+TEST_CASE("Json reads a zero written with a tiny exponent as zero (RapidJSON 1.1 returned garbage)") {
+    // A zero whose power of ten is outside [-22, 37] went through a path that normalises 0:
+    // "0.000000000000000000000000" gave -2.2e-193, "0e-30" gave 9.6e-240.
+    for (const char* zero : {"0e-30", "0.000000000000000000000000", "0.0000000000000000000000000000000000",
+                             "0.00000000000e-12", "0E-400", "0.000000000000000000000000000000e+5", "0E0082", "0e38"}) {
+        INFO(zero);
+        auto j = Json::parse(zero);
+        REQUIRE(j.ok());
+        CHECK(j->as_double(1) == 0.0);
+        CHECK_FALSE(std::signbit(j->as_double(1)));
+        auto in_array = Json::parse(std::string("[1, ") + zero + ", \"" + zero + "\"]");
+        REQUIRE(in_array.ok());
+        CHECK(in_array->as_array()[1].as_double(1) == 0.0);
+        CHECK(in_array->as_array()[2].as_string() == zero);  // text in strings is untouched
+    }
+    auto negative = Json::parse("-0e-30");
+    REQUIRE(negative.ok());
+    CHECK(negative->as_double(1) == 0.0);
+    CHECK(std::signbit(negative->as_double(1)));
+    // Non-zero numbers keep their value; malformed numbers stay errors, and so does an
+    // exponent past RapidJSON's range even for a zero (its scanner refuses it).
+    CHECK_FALSE(Json::parse("0.0e400").ok());
+    CHECK_FALSE(Json::parse("1e400").ok());
+    CHECK(Json::parse("1e-400")->as_double(1) == 0.0);                                  // underflow: zero, as before
+    CHECK(Json::parse("18446744073709551616")->as_double() == 18446744073709551616.0);  // past 64 bits
+    CHECK(Json::parse("-9223372036854775808")->as_int() == std::numeric_limits<std::int64_t>::min());
+    CHECK(Json::parse("1e-30")->as_double() == 1e-30);
+    CHECK(Json::parse("0.0000000000000000000000001")->as_double() == 1e-25);
+    for (const char* bad : {"0.e-30", "00.000000000000000000000000", "-e-30", "0e-", "[0e-30 1]"}) {
+        INFO(bad);
+        CHECK_FALSE(Json::parse(bad).ok());
+    }
 }
