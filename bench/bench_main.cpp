@@ -164,6 +164,13 @@ std::string str_of(const rapidjson::Value& obj, const char* name) {
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
+// The data of an api_start notify (body of a "notify" frame), or null for any other.
+const rapidjson::Value* api_start_data(const rapidjson::Value& body) {
+    auto d = body.FindMember("data");
+    if (str_of(body, "type") != "api_start" || d == body.MemberEnd() || !d->value.IsObject()) return nullptr;
+    return &d->value;
+}
+
 std::uint64_t qid_of(const rapidjson::Value& body) {
     auto it = body.FindMember("qid");
     return (it != body.MemberEnd() && it->value.IsUint64()) ? it->value.GetUint64() : 0;
@@ -448,13 +455,13 @@ Claim raw_claim(const Config& cfg, std::size_t n, std::size_t rate) {
             if (!parse_frame(doc, payload)) return;
             const rapidjson::Value& body = doc[1];
             if (name_is(doc[0], "notify")) {
-                auto d = body.FindMember("data");
-                if (str_of(body, "type") != "api_start" || d == body.MemberEnd() || !d->value.IsObject()) return;
+                const rapidjson::Value* data = api_start_data(body);
+                if (data == nullptr) return;
                 const auto arrived = Clock::now();
                 if (offers++ == 0) first = arrived;
                 const std::uint64_t q = next_qid++;
-                frame = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(d->value, "key") +
-                        "\",\"ivrid\":\"" + str_of(d->value, "ivrid") + "\"}]";
+                frame = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(*data, "key") +
+                        "\",\"ivrid\":\"" + str_of(*data, "ivrid") + "\"}]";
                 in_flight.emplace(q, arrived);
                 c.send(frame);
             } else if (name_is(doc[0], "ivrapi_accept_result")) {
@@ -649,11 +656,11 @@ Scale run_scale(const Config& cfg, bool sdk) {
                     if (!parse_frame(doc, payload)) return;
                     const rapidjson::Value& body = doc[1];
                     if (name_is(doc[0], "notify")) {
-                        auto d = body.FindMember("data");
-                        if (str_of(body, "type") != "api_start" || d == body.MemberEnd()) return;
+                        const rapidjson::Value* data = api_start_data(body);
+                        if (data == nullptr) return;
                         const std::uint64_t q = next_qid++;
-                        std::string ivrid = str_of(d->value, "ivrid");
-                        std::string key = str_of(d->value, "key");
+                        std::string ivrid = str_of(*data, "ivrid");
+                        std::string key = str_of(*data, "key");
                         frame = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + key +
                                 "\",\"ivrid\":\"" + ivrid + "\"}]";
                         c.send(frame);
@@ -896,11 +903,11 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
                     if (!parse_frame(doc, payload)) return;
                     const rapidjson::Value& body = doc[1];
                     if (name_is(doc[0], "notify")) {
-                        auto d = body.FindMember("data");
-                        if (str_of(body, "type") != "api_start" || d == body.MemberEnd()) return;
-                        std::string ivrid = str_of(d->value, "ivrid");
+                        const rapidjson::Value* data = api_start_data(body);
+                        if (data == nullptr) return;
+                        std::string ivrid = str_of(*data, "ivrid");
                         auto& call = calls[ivrid];
-                        call.key = str_of(d->value, "key");
+                        call.key = str_of(*data, "key");
                         request(c, "ivrapi_accept", ivrid, call);
                     } else if (name_is(doc[0], "ivrapi_accept_result") || name_is(doc[0], "ivrapi_abort_result")) {
                         auto it = by_request.find(qid_of(body));

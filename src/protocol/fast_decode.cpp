@@ -98,7 +98,7 @@ private:
 
 std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
     constexpr std::string_view prefix = "[\"ivrapi_dtmf\",{";
-    if (frame.size() > limits.max_bytes || frame.substr(0, prefix.size()) != prefix) return std::nullopt;
+    if (frame.substr(0, prefix.size()) != prefix) return std::nullopt;  // decode() checked the size
     // RapidJSON reads a NUL as the end of input: the general path rejects the frame.
     if (std::memchr(frame.data(), 0, frame.size()) != nullptr) return std::nullopt;
     thread_local std::string scratch;  // parsed in situ: keys stay valid for the repeat check
