@@ -77,13 +77,16 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
     constexpr unsigned checked = base | rapidjson::kParseValidateEncodingFlag;
     thread_local rapidjson::CrtAllocator reader_stack;  // else the reader news one per parse
     rapidjson::ParseResult result;
-    bool too_big = false;
+    bool too_big = false, lone_surrogate = false;
+    const bool escapes = std::memchr(text.data(), '\\', text.size()) != nullptr;
     auto parse = [&](auto& in, auto flags) {
         auto generator = [&](Document& handler) {
             NumberEvents<Document> numbers(handler);
+            numbers.check_surrogates = escapes;
             rapidjson::Reader reader(&reader_stack, 256);
             result = reader.template Parse<decltype(flags)::value>(in, numbers);
             too_big = numbers.too_big;
+            lone_surrogate = numbers.lone_surrogate;
             return !result.IsError();
         };
         doc.Populate(generator);
@@ -102,7 +105,9 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
         else parse(in, Base());
     }
     if (result.IsError()) {
-        const auto code = too_big ? rapidjson::kParseErrorNumberTooBig : result.Code();
+        const auto code = too_big          ? rapidjson::kParseErrorNumberTooBig
+                          : lone_surrogate ? rapidjson::kParseErrorStringUnicodeSurrogateInvalid
+                                           : result.Code();
         why = std::string("not JSON: ") + rapidjson::GetParseError_En(code) + " at offset " +
               std::to_string(result.Offset());
         return false;

@@ -128,6 +128,30 @@ TEST_CASE("deep nesting, huge strings and invalid UTF-8 are bounded") {
     CHECK(ok.ok());
 }
 
+TEST_CASE("escapes must decode to UTF-8: a lone low surrogate is rejected") {
+    // RapidJSON 1.1 checks only that a high surrogate is followed by a low one.
+    ParseLimits unchecked;
+    unchecked.validate_utf8 = false;  // escapes are checked even when the bytes are not
+    for (const auto& limits : {ParseLimits{}, unchecked}) {
+        expect_error(R"(["x",{"a":"\udc00"}])", "surrogate", Errc::protocol_error, limits);
+        expect_error(R"(["x",{"a":"ok \uDFFF tail"}])", "surrogate", Errc::protocol_error, limits);
+        expect_error(R"(["x",{"\udc01":1}])", "surrogate", Errc::protocol_error, limits);  // in a key
+        expect_error(R"(["ivrapi_dtmf",{"dtmf":"\udc00"}])", "surrogate", Errc::protocol_error, limits);
+        expect_error(R"(["x",{"a":"\ud800"}])", "surrogate", Errc::protocol_error, limits);  // high, alone
+        // A pair, an escaped backslash before "udc00", and U+E000 (bytes EE 80 80) are fine.
+        auto pair = decode(R"(["x",{"a":"\ud83d\ude00","b":"\\udc00","c":"\ue000"}])", limits);
+        REQUIRE(pair.ok());
+        const auto& body = std::get<GenericMessage>(*pair).body;
+        CHECK(body.find("a")->as_string() == "\xf0\x9f\x98\x80");
+        CHECK(body.find("b")->as_string() == "\\udc00");
+        CHECK(body.find("c")->as_string() == "\xee\x80\x80");
+    }
+    // U+D7FF, the last code point before the surrogates, is ED 9F BF: valid.
+    auto below = decode(R"(["x",{"a":"\ud7ff"}])");
+    REQUIRE(below.ok());
+    CHECK(std::get<GenericMessage>(*below).body.find("a")->as_string() == "\xed\x9f\xbf");
+}
+
 TEST_CASE("duplicate keys are rejected") {
     expect_error(R"(["ivrapi_abort_result",{"qid":1,"qid":2,"result":"ok"}])", "field 'qid' appears twice");
     std::string many = R"(["x",{)";
