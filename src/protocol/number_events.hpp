@@ -15,10 +15,10 @@
 #include <rapidjson/reader.h>
 
 #include <charconv>
-#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <system_error>
