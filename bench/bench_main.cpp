@@ -45,6 +45,7 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -354,6 +355,7 @@ struct Claim {
     double offered_per_s = 0;  // rate the pacer achieved
     double claimed_per_s = 0;
     double p50_us = 0, p99_us = 0, max_us = 0;
+    double stall_us = 0;  // StallProbe's worst lateness during the run
     std::size_t claimed = 0, failed = 0;
 };
 
@@ -368,6 +370,47 @@ void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_po
     c.p99_us = percentile(lat, 0.99);
     c.max_us = percentile(lat, 1.0);
 }
+
+// The machine's own stalls while a claim run goes on: one thread per CPU sleeps in 1 ms
+// steps and records how late it wakes. A thread that does nothing else cannot answer
+// faster than it is woken, so its worst lateness is a floor under any client's maximum
+// latency in the same run (on a VM, host preemption shows here and nowhere else).
+class StallProbe {
+public:
+    explicit StallProbe(std::initializer_list<int> cpus) {
+        for (int cpu : cpus) {
+            threads_.emplace_back([this, cpu] {
+                bench::pin_this_thread(cpu);
+                double worst = 0;
+                for (auto next = Clock::now(); !stop_.load(std::memory_order_relaxed);) {
+                    next += 1ms;
+                    std::this_thread::sleep_until(next);  // the measurement itself, not synchronisation
+                    worst = std::max(worst, us_between(next, Clock::now()));
+                }
+                std::lock_guard<std::mutex> lock(mutex_);
+                worst_us_ = std::max(worst_us_, worst);
+            });
+        }
+    }
+    StallProbe(const StallProbe&) = delete;
+    StallProbe& operator=(const StallProbe&) = delete;
+    ~StallProbe() { stop(); }
+
+    // Ends the probe; the worst lateness seen on any CPU, in µs.
+    double stop() {
+        stop_ = true;
+        for (auto& t : threads_) {
+            if (t.joinable()) t.join();
+        }
+        return worst_us_;
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::mutex mutex_;
+    double worst_us_ = 0;
+    std::vector<std::thread> threads_;
+};
 
 // Starts `n` calls at a steady `rate` (0: as fast as it can) from a thread on the server's CPU.
 double pace_calls(const Config& cfg, ivrapi::mock::Server& server, std::size_t n, std::size_t rate,
@@ -429,9 +472,11 @@ Claim sdk_claim(const Config& cfg, std::size_t n, std::size_t rate) {
     client.start();
     check(client.wait_ready(10s), "SDK claim: client not ready");
     Claim c;
+    StallProbe probe({cfg.client_cpu, cfg.server_cpu});
     c.offered_per_s = pace_calls(cfg, *server, n, rate);
     check(all.wait(60s),
           "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
+    c.stall_us = probe.stop();
     client.stop();
     summarize(c, claimed, failed, first, last, lat);
     return c;
@@ -486,9 +531,11 @@ Claim raw_claim(const Config& cfg, std::size_t n, std::size_t rate) {
     client.start();
     check(ready.wait(10s), "raw claim: not subscribed");
     Claim c;
+    StallProbe probe({cfg.client_cpu, cfg.server_cpu});
     c.offered_per_s = pace_calls(cfg, *server, n, rate);
     check(all.wait(60s),
           "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
+    c.stall_us = probe.stop();
     client.stop();
     summarize(c, claimed, failed, first, last, lat);
     return c;
@@ -1211,7 +1258,7 @@ int main(int argc, char** argv) {
             for (const auto& [count, rate] :
                  {std::pair<std::size_t, std::size_t>{cfg.claim_count, cfg.claim_rate},
                   std::pair<std::size_t, std::size_t>{cfg.fast_claim_count, cfg.fast_claim_rate}}) {
-                std::vector<double> rp50, rp99, rmax, rrate, sp50, sp99, smax, srate;
+                std::vector<double> rp50, rp99, rmax, rrate, sp50, sp99, smax, srate, rstall, sstall;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
                     const Claim raw = raw_claim(cfg, count, rate);
                     const Claim sdk = sdk_claim(cfg, count, rate);
@@ -1221,6 +1268,7 @@ int main(int argc, char** argv) {
                     rp50.push_back(raw.p50_us), rp99.push_back(raw.p99_us), rmax.push_back(raw.max_us / 1000);
                     sp50.push_back(sdk.p50_us), sp99.push_back(sdk.p99_us), smax.push_back(sdk.max_us / 1000);
                     rrate.push_back(raw.claimed_per_s), srate.push_back(sdk.claimed_per_s);
+                    rstall.push_back(raw.stall_us / 1000), sstall.push_back(sdk.stall_us / 1000);
                     rep_line("claim @" + std::to_string(rate) + "/s p99 µs", r, fmt(sdk.p99_us), fmt(raw.p99_us));
                 }
                 const std::string b = "3. claim from mock @ " + fmt_int(static_cast<double>(rate)) + "/s";
@@ -1230,6 +1278,8 @@ int main(int argc, char** argv) {
                 const Spread m = spread_of(smax);
                 rows.push_back({b, "offer → accepted max ms", show(m, 2), show(spread_of(rmax), 2), "", "≤ 2 ms",
                                 met(m.median <= 2.0)});
+                rows.push_back({b, "machine stall during the run (idle 1 ms timer, worst lateness) ms",
+                                show(spread_of(sstall), 2), show(spread_of(rstall), 2), "", "", ""});
             }
         }
         // 4: scale
