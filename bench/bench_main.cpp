@@ -868,21 +868,33 @@ Reaction raw_reaction(const Config& cfg, bench::BenchServer& server) {
 // The mock in one child process, the measured client in another: user + sys CPU of the
 // client process (getrusage) from before the first offer to the last hand-back, over
 // cfg.cpu_calls calls offered at cfg.cpu_rate/s. A call: offer, accept, three plays one
-// after the other (each waits for its stopped event), hand-back (ivrapi_abort).
+// after the other (each waits for its stopped event), hand-back (ivrapi_abort). The SDK
+// runs it twice: through serve() (a blocking handler on a worker thread: each step
+// crosses threads twice) and in callbacks on its I/O thread (as the raw client does).
+// Context switches (getrusage: voluntary + involuntary) show where the difference goes.
+
+enum class CpuStyle { raw, sdk_serve, sdk_callbacks };
 
 struct CpuPerCall {
     double us_per_call = 0;
+    double switches_per_call = 0;
     std::size_t calls = 0;
 };
 
-double cpu_seconds() {
+struct CpuUsage {
+    double seconds = 0;   // user + sys
+    double switches = 0;  // context switches, voluntary and involuntary
+};
+
+CpuUsage cpu_usage() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
     auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-    return sec(u.ru_utime) + sec(u.ru_stime);
+    return {sec(u.ru_utime) + sec(u.ru_stime), static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
 }
 
-CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
+CpuPerCall run_cpu_per_call(const Config& cfg, CpuStyle style) {
+    const bool sdk = style != CpuStyle::raw;
     MockChild mock = spawn_mock(cfg, 0ms);  // plays end at once: the bench measures the client
     const std::size_t n = cfg.cpu_calls;
     const std::string line = in_child([&]() -> std::string {
@@ -908,7 +920,31 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
         std::string frame;
         std::function<void(bench::RawClient&, const std::string&, const Call&)> play;
         std::function<void(bench::RawClient&, const char*, const std::string&, const Call&)> request;
-        if (sdk) {
+        // SDK in callbacks: plays `left` more, then hands back.
+        std::function<void(ivrapi::Session, int)> step;
+        ivrapi::Play prompt;
+        prompt.file = ":GS_PUB/bench/prompt.wav";
+        if (style == CpuStyle::sdk_callbacks) {
+            client = std::make_unique<ivrapi::Client>(sdk_options(mock.url, cfg.ca, "test-token", true));
+            step = [&](ivrapi::Session session, int left) {
+                if (left == 0) {
+                    session.abort([&](ivrapi::Result<void> r) {
+                        if (r) call_done();
+                    });
+                    return;
+                }
+                session.apply(prompt, [&, session, left](ivrapi::Result<ivrapi::ComponentStopped> r) {
+                    if (r) step(session, left - 1);
+                });
+            };
+            client->on_offer([&](ivrapi::Offer offer) {
+                offer.accept([&](ivrapi::Result<ivrapi::Session> s) {
+                    if (s) step(*s, 3);
+                });
+            });
+            client->start();
+            check(client->wait_ready(10s), "SDK cpu: client not ready");
+        } else if (sdk) {
             client = std::make_unique<ivrapi::Client>(sdk_options(mock.url, cfg.ca, "test-token", true));
             ivrapi::ServeOptions so;
             so.max_concurrent = 256;
@@ -985,15 +1021,16 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
             raw->start();
             check(ready.wait(10s), "raw cpu: not subscribed");
         }
-        const double cpu0 = cpu_seconds();
+        const CpuUsage cpu0 = cpu_usage();
         const auto t0 = Clock::now();
         write_line(mock.to, "paced " + std::to_string(n) + " " + std::to_string(cfg.cpu_rate));
         check(all.wait(300s), "cpu: only " + std::to_string(done.load()) + "/" + std::to_string(n) + " calls done");
-        const double cpu1 = cpu_seconds();
+        const CpuUsage cpu1 = cpu_usage();
         const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
         const std::string answer = read_line(mock.from);
         std::ostringstream out;
-        out << "ok " << (cpu1 - cpu0) << ' ' << wall << ' ' << done.load() << ' ' << answer;
+        out << "ok " << (cpu1.seconds - cpu0.seconds) << ' ' << (cpu1.switches - cpu0.switches) << ' ' << wall << ' '
+            << done.load() << ' ' << answer;
         return out.str();
     });
     write_line(mock.to, "quit");
@@ -1003,11 +1040,11 @@ CpuPerCall run_cpu_per_call(const Config& cfg, bool sdk) {
     ::waitpid(mock.pid, &status, 0);
     std::istringstream in(line);
     std::string tag, mock_tag;
-    double cpu = 0, wall = 0;
+    double cpu = 0, switches = 0, wall = 0;
     std::size_t calls = 0, aborts = 0;
-    in >> tag >> cpu >> wall >> calls >> mock_tag >> aborts;
+    in >> tag >> cpu >> switches >> wall >> calls >> mock_tag >> aborts;
     check(tag == "ok" && mock_tag == "ok", std::string(sdk ? "SDK" : "raw") + " cpu: " + line);
-    return {cpu * 1e6 / static_cast<double>(n), calls};
+    return {cpu * 1e6 / static_cast<double>(n), switches / static_cast<double>(n), calls};
 }
 
 // ------------------------------------------------------------------ --sizes
@@ -1322,16 +1359,26 @@ int main(int argc, char** argv) {
         }
         // 7: CPU per call
         if (want("cpu")) {
-            std::vector<double> s, r;
+            std::vector<double> s, sc, r, s_sw, sc_sw, r_sw;
             for (std::size_t i = 0; i < cfg.reps; ++i) {
-                const CpuPerCall raw = run_cpu_per_call(cfg, false);
-                const CpuPerCall sdk = run_cpu_per_call(cfg, true);
-                check(raw.calls == cfg.cpu_calls && sdk.calls == cfg.cpu_calls, "cpu: wrong call count");
-                s.push_back(sdk.us_per_call), r.push_back(raw.us_per_call);
-                rep_line("CPU µs per call", i, fmt(sdk.us_per_call), fmt(raw.us_per_call));
+                const CpuPerCall raw = run_cpu_per_call(cfg, CpuStyle::raw);
+                const CpuPerCall serve = run_cpu_per_call(cfg, CpuStyle::sdk_serve);
+                const CpuPerCall callbacks = run_cpu_per_call(cfg, CpuStyle::sdk_callbacks);
+                check(raw.calls == cfg.cpu_calls && serve.calls == cfg.cpu_calls && callbacks.calls == cfg.cpu_calls,
+                      "cpu: wrong call count");
+                s.push_back(serve.us_per_call), sc.push_back(callbacks.us_per_call), r.push_back(raw.us_per_call);
+                s_sw.push_back(serve.switches_per_call), sc_sw.push_back(callbacks.switches_per_call);
+                r_sw.push_back(raw.switches_per_call);
+                rep_line("CPU µs per call (serve)", i, fmt(serve.us_per_call), fmt(raw.us_per_call));
+                rep_line("CPU µs per call (callbacks)", i, fmt(callbacks.us_per_call), fmt(raw.us_per_call));
             }
-            row("7. CPU per call (" + fmt_int(static_cast<double>(cfg.cpu_calls)) + " calls via serve)",
-                "user+sys µs per call", s, r, 1, "", nullptr);
+            const std::string calls = fmt_int(static_cast<double>(cfg.cpu_calls)) + " calls";
+            row("7. CPU per call (" + calls + " via serve)", "user+sys µs per call", s, r, 1, "", nullptr);
+            row("7. CPU per call (" + calls + " via serve)", "context switches per call", s_sw, r_sw, 1, "", nullptr);
+            row("7. CPU per call (" + calls + ", callbacks on the I/O thread)", "user+sys µs per call", sc, r, 1, "",
+                nullptr);
+            row("7. CPU per call (" + calls + ", callbacks on the I/O thread)", "context switches per call", sc_sw,
+                r_sw, 1, "", nullptr);
         }
     } catch (const std::exception& e) {
         std::cerr << "BENCH FAILED: " << e.what() << "\n";
