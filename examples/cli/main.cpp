@@ -86,6 +86,9 @@ With --cluster, replicas of the same --cluster-name share the offers through Red
 that died are taken over by the others, each printing
 {"event":"takeover","ivrid":..,"from":"<replica id>"} and handing the call back to its
 script. --cluster-lease (default 3000) and --cluster-grace (default 500) in ms.
+A Redis password goes in the URL (redis://:PASSWORD@HOST:PORT or redis://USER:PASSWORD@...,
+percent-encoded); to keep it out of the process list, give --cluster env:VAR and put the
+URL in the environment variable VAR. Logs and errors show the password as ***.
 )";
 
 const char* kWatchHelp = R"(usage: ivrapi-cli watch [--count N]
@@ -508,6 +511,13 @@ int cmd_run(App& app, const Args& args, examples::ShutdownSignal& signal) {
 #ifdef IVRAPI_CLI_HAS_CLUSTER
         ivrapi::cluster::Redis redis;
         redis.url = args.get("cluster");
+        if (redis.url.rfind("env:", 0) == 0) {  // the URL (and its password) from the environment
+            const char* from_env = std::getenv(redis.url.c_str() + 4);
+            if (from_env == nullptr || *from_env == '\0') {
+                throw UsageError{"--cluster " + redis.url + ": the variable " + redis.url.substr(4) + " is not set"};
+            }
+            redis.url = from_env;
+        }
         redis.name = args.get("cluster-name");
         if (redis.name.empty()) throw UsageError{"--cluster needs --cluster-name NAME"};
         redis.replica_id = args.get("replica-id");

@@ -37,7 +37,9 @@ enum class Fallback {
 
 // Options of a Redis-coordinated replica. Converts to the ServeOptions::cluster hook.
 struct Redis {
-    std::string url{};   // "redis://host[:port][/db]" (port 6379 by default)
+    // "redis://[[user]:password@]host[:port][/db]" (port 6379 by default; user and
+    // password percent-encoded; logs and errors show the password as ***).
+    std::string url{};
     std::string name{};  // the bot: replicas with the same name share offers and sessions
     // This replica's id, unique in the cluster; empty: "<hostname>-<pid>-<random>".
     std::string replica_id{};

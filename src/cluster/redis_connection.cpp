@@ -8,6 +8,7 @@
 namespace ivrapi::cluster::detail {
 
 namespace {
+// `url` is already redacted: it goes into the message.
 int parse_number(const std::string& text, const std::string& what, const std::string& url, int max) {
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
         throw std::invalid_argument("ivrapi::cluster: bad " + what + " in Redis URL '" + url + "'");
@@ -15,6 +16,35 @@ int parse_number(const std::string& text, const std::string& what, const std::st
     const int v = std::stoi(text);
     if (v > max) throw std::invalid_argument("ivrapi::cluster: " + what + " out of range in Redis URL '" + url + "'");
     return v;
+}
+
+// %XX sequences decoded (a password may hold ':', '@' or '/').
+std::string percent_decoded(const std::string& text, const std::string& what, const std::string& url) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        const auto hex = [](char c) {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            return -1;
+        };
+        const int hi = i + 2 < text.size() ? hex(text[i + 1]) : -1;
+        const int lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            std::string why = "ivrapi::cluster: bad %-escape in the ";
+            why += what;
+            why += " of Redis URL '" + url + "'";
+            throw std::invalid_argument(why);
+        }
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
 }
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -51,20 +81,43 @@ RedisReply copy_reply(const redisReply* r) {
 }
 }  // namespace
 
-RedisAddress parse_redis_url(const std::string& url) {
+std::string redact_redis_url(const std::string& url) {
     const std::string scheme = "redis://";
-    if (url.rfind(scheme, 0) != 0) {
+    if (url.rfind(scheme, 0) != 0) return url;
+    const auto at = url.rfind('@');
+    if (at == std::string::npos) return url;
+    const auto colon = url.find(':', scheme.size());
+    if (colon == std::string::npos || colon > at) return url;  // a user name alone is not secret
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+RedisAddress parse_redis_url(const std::string& raw_url) {
+    const std::string url = redact_redis_url(raw_url);  // what messages show
+    const std::string scheme = "redis://";
+    if (raw_url.rfind(scheme, 0) != 0) {
         throw std::invalid_argument("ivrapi::cluster: Redis URL '" + url + "' must start with redis://");
     }
-    std::string rest = url.substr(scheme.size());
+    std::string rest = raw_url.substr(scheme.size());
     RedisAddress a;
+    // Credentials first: the password may hold '/' (percent-encoded or not).
+    if (const auto at = rest.rfind('@'); at != std::string::npos) {
+        const std::string credentials = rest.substr(0, at);
+        rest.erase(0, at + 1);
+        const auto colon = credentials.find(':');
+        if (colon == std::string::npos) {
+            throw std::invalid_argument("ivrapi::cluster: credentials in Redis URL '" + url +
+                                        "' must be user:password@ or :password@");
+        }
+        a.user = percent_decoded(credentials.substr(0, colon), "user", url);
+        a.password = percent_decoded(credentials.substr(colon + 1), "password", url);
+        if (a.password.empty()) {
+            throw std::invalid_argument("ivrapi::cluster: empty password in Redis URL '" + url + "'");
+        }
+    }
     if (const auto slash = rest.find('/'); slash != std::string::npos) {
         const std::string db = rest.substr(slash + 1);
         if (!db.empty()) a.db = parse_number(db, "database number", url, 1 << 20);
         rest.resize(slash);
-    }
-    if (rest.find('@') != std::string::npos) {
-        throw std::invalid_argument("ivrapi::cluster: credentials in the Redis URL are not supported ('" + url + "')");
     }
     if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
         const auto close = rest.find(']');
@@ -110,6 +163,20 @@ bool RedisConnection::connect(std::string& error) {
         return false;
     }
     context_ = c;
+    if (!address_.password.empty()) {
+        std::vector<std::string> auth{"AUTH"};
+        if (!address_.user.empty()) auth.push_back(address_.user);
+        auth.push_back(address_.password);
+        auto r = command(auth, error);
+        if (!r || r->is_error()) {
+            // Redis's own text (WRONGPASS, "no password is set"), never the password.
+            if (r)
+                error = "Redis refused AUTH" + (address_.user.empty() ? "" : " as '" + address_.user + "'") + ": " +
+                        r->text;
+            close();
+            return false;
+        }
+    }
     if (address_.db != 0) {
         auto r = command({"SELECT", std::to_string(address_.db)}, error);
         if (!r || r->is_error()) {

@@ -14,14 +14,20 @@ struct redisContext;
 
 namespace ivrapi::cluster::detail {
 
-// Where Redis is: parsed from "redis://host[:port][/db]".
+// Where Redis is and who we are there: parsed from
+// "redis://[[user]:password@]host[:port][/db]" (user and password percent-decoded).
 struct RedisAddress {
     std::string host;
     int port = 6379;
     int db = 0;
+    std::string user;      // empty: AUTH with the password alone (the "default" user)
+    std::string password;  // empty: no AUTH
 };
-// Throws std::invalid_argument with the reason on a malformed URL.
+// Throws std::invalid_argument with the reason on a malformed URL; the message shows
+// the URL with its password replaced by "***".
 RedisAddress parse_redis_url(const std::string& url);
+// The URL as it may be logged: a password in it replaced by "***".
+std::string redact_redis_url(const std::string& url);
 
 // A reply, copied out of hiredis.
 struct RedisReply {

@@ -99,13 +99,15 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     std::string members_key() const { return prefix + "members"; }
 
     // ---- any thread
-    void log(LogLevel level, const std::string& line) const {
+    // False when no client is attached yet to take the line.
+    bool log(LogLevel level, const std::string& line) const {
         std::shared_ptr<CoordinatedClient> c;
         {
             std::lock_guard<std::mutex> lock(mutex);
             c = client;
         }
         if (c) c->log(level, "cluster " + options.name + "/" + id + ": " + line);
+        return c != nullptr;
     }
 
     void post(Clock::time_point due, std::function<void()> task) {
@@ -262,16 +264,19 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
         if (!r) {
             redis_errors.fetch_add(1);
             need_resync = true;
-            if (redis_up.exchange(false)) {
+            // Said when Redis goes down, and on the first failure of a replica that never
+            // reached it (a wrong host or password must not go unmentioned).
+            if (redis_up.exchange(false) || !down_said) {
                 std::size_t held = 0;
                 {
                     std::lock_guard<std::mutex> lock(mutex);
                     held = sessions.size();
                 }
-                log(LogLevel::warn, "Redis unreachable (" + error + "): keeping our " + std::to_string(held) +
-                                        " calls; claiming offers by the fallback (" +
-                                        (options.fallback == Fallback::claim_all ? "claim all" : "own shard") +
-                                        ") until it is back");
+                down_said =
+                    log(LogLevel::warn, "Redis unreachable (" + error + "): keeping our " + std::to_string(held) +
+                                            " calls; claiming offers by the fallback (" +
+                                            (options.fallback == Fallback::claim_all ? "claim all" : "own shard") +
+                                            ") until it is back");
             }
             return std::nullopt;
         }
@@ -336,6 +341,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             {"SET", lease_key(id), std::to_string(weight), "PX", std::to_string(options.lease_ttl.count()), "GET"});
         if (!lease) return;
         if (!call({"SADD", members_key(), id})) return;
+        down_said = false;
         if (!redis_up.exchange(true)) {
             log(LogLevel::info, std::string(ticks_ok == 0 ? "joined" : "Redis reachable again") + " (lease " +
                                     std::to_string(options.lease_ttl.count()) + " ms)");
@@ -507,6 +513,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<detail::RedisConnection> redis;
     bool need_resync = true;
     std::uint64_t ticks_ok = 0;
+    bool down_said = false;                          // "Redis unreachable" logged since it was last reachable
     Clock::time_point sticky_until{};                // after a Redis restart: keep the previous view until then
     std::unordered_set<std::string> taking;          // takeovers in flight
     std::unordered_set<std::string> announced_dead;  // logged once each

@@ -50,7 +50,9 @@ inline int free_port() {
 
 class RedisServer {
 public:
-    RedisServer() : binary_(find_redis_server()), port_(free_port()) {
+    // With a password, the server requires AUTH (--requirepass) and url() carries it.
+    explicit RedisServer(std::string password = {})
+        : binary_(find_redis_server()), port_(free_port()), password_(std::move(password)) {
         if (available()) start();
     }
     ~RedisServer() { stop(); }
@@ -59,7 +61,9 @@ public:
 
     bool available() const { return !binary_.empty(); }
     int port() const { return port_; }
-    std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const {
+        return "redis://" + (password_.empty() ? "" : ":" + password_ + "@") + "127.0.0.1:" + std::to_string(port_);
+    }
 
     // Starts it (again, on the same port, with no data) and waits until it answers.
     void start() {
@@ -69,13 +73,15 @@ public:
             dup2(null, 1);
             dup2(null, 2);
             const std::string port = std::to_string(port_);
-            std::vector<const char*> argv{binary_.c_str(), "--port", port.c_str(), "--bind",  "127.0.0.1", "--save", "",
-                                          "--appendonly",  "no",     "--loglevel", "warning", nullptr};
+            std::vector<const char*> argv{binary_.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+                                          "--appendonly",  "no",     "--loglevel", "warning"};
+            if (!password_.empty()) argv.insert(argv.end(), {"--requirepass", password_.c_str()});
+            argv.push_back(nullptr);
             execv(binary_.c_str(), const_cast<char* const*>(argv.data()));
             _exit(127);
         }
         // Bounded wait for the first PING to succeed.
-        cluster::detail::RedisConnection c({"127.0.0.1", port_, 0}, std::chrono::milliseconds(200));
+        cluster::detail::RedisConnection c(address(), std::chrono::milliseconds(200));
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         std::string error;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -96,12 +102,21 @@ public:
 
     // A connection of the test's own, to look at (or spoil) what the replicas wrote.
     cluster::detail::RedisConnection client() const {
-        return cluster::detail::RedisConnection({"127.0.0.1", port_, 0}, std::chrono::milliseconds(500));
+        return cluster::detail::RedisConnection(address(), std::chrono::milliseconds(500));
     }
 
 private:
+    cluster::detail::RedisAddress address() const {
+        cluster::detail::RedisAddress a;
+        a.host = "127.0.0.1";
+        a.port = port_;
+        a.password = password_;
+        return a;
+    }
+
     std::string binary_;
     int port_ = 0;
+    std::string password_;
     pid_t pid_ = -1;
 };
 

@@ -7,6 +7,7 @@
 #include <ivrapi/cluster.hpp>
 #include <ivrapi/mock/server.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -341,6 +342,114 @@ TEST_CASE("cluster: bad options are refused with a clear error") {
     r.name = "x";
     r.lease_ttl = 10ms;
     CHECK_THROWS_WITH(cluster::RedisCoordinator(r), Catch::Contains("lease_ttl"));
+}
+
+TEST_CASE("cluster: credentials in the Redis URL are parsed, and the password never shows") {
+    using cluster::detail::parse_redis_url;
+    using cluster::detail::redact_redis_url;
+    auto a = parse_redis_url("redis://:s3cret@127.0.0.1:6380/2");
+    CHECK(a.user.empty());
+    CHECK(a.password == "s3cret");
+    CHECK(a.host == "127.0.0.1");
+    CHECK(a.port == 6380);
+    CHECK(a.db == 2);
+    a = parse_redis_url("redis://bot:p%40ss%3Aw%2Frd@[::1]:7000");
+    CHECK(a.user == "bot");
+    CHECK(a.password == "p@ss:w/rd");
+    CHECK(a.host == "::1");
+    CHECK(a.port == 7000);
+    a = parse_redis_url("redis://:a/b@c@redis.local");  // '/' and '@' unencoded: the last '@' ends it
+    CHECK(a.password == "a/b@c");
+    CHECK(a.host == "redis.local");
+    CHECK(a.port == 6379);
+    CHECK(parse_redis_url("redis://redis.local").password.empty());
+
+    CHECK(redact_redis_url("redis://bot:s3cret@h:1/0") == "redis://bot:***@h:1/0");
+    CHECK(redact_redis_url("redis://:a/b@c@h") == "redis://:***@h");
+    CHECK(redact_redis_url("redis://h:6379") == "redis://h:6379");
+    // Every refusal names the problem and shows the URL without the password.
+    for (const auto& [url, why] :
+         std::vector<std::pair<std::string, std::string>>{{"redis://bot@h", "user:password@"},
+                                                          {"redis://bot:@h", "empty password"},
+                                                          {"redis://:s3cret%zz@h", "%-escape"},
+                                                          {"redis://:s3cret@h:99999", "port"},
+                                                          {"redis://:s3cret@", "no host"},
+                                                          {"redis://:s3cret@h/x", "database number"}}) {
+        INFO(url);
+        try {
+            (void)parse_redis_url(url);
+            FAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            CHECK_THAT(e.what(), Catch::Contains(why));
+            CHECK_THAT(e.what(), !Catch::Contains("s3cret"));
+        }
+    }
+}
+
+TEST_CASE("cluster: a Redis that requires a password: AUTH from the URL; a wrong one is a clear error") {
+    RedisServer redis("Sekr1t-pass");
+    IVRAPI_REQUIRE_REDIS(redis);
+    std::string error;
+    {
+        cluster::detail::RedisConnection c(cluster::detail::parse_redis_url(redis.url()), 500ms);
+        auto r = c.command({"PING"}, error);
+        REQUIRE(r.has_value());
+        CHECK(r->text == "PONG");
+    }
+    {
+        const std::string wrong = "redis://:not-it@127.0.0.1:" + std::to_string(redis.port());
+        cluster::detail::RedisConnection c(cluster::detail::parse_redis_url(wrong), 500ms);
+        CHECK_FALSE(c.command({"PING"}, error).has_value());
+        CHECK_THAT(error, Catch::Contains("refused AUTH") && Catch::Contains("WRONGPASS"));
+        CHECK_THAT(error, !Catch::Contains("not-it"));
+        CHECK_FALSE(c.connected());
+    }
+    {
+        const std::string none = "redis://127.0.0.1:" + std::to_string(redis.port());
+        cluster::detail::RedisConnection c(cluster::detail::parse_redis_url(none), 500ms);
+        auto r = c.command({"PING"}, error);
+        REQUIRE(r.has_value());
+        CHECK(r->is_error());
+        CHECK_THAT(r->text, Catch::Contains("NOAUTH"));
+    }
+
+    // A replica with the password works as usual; one with a wrong password says why
+    // (without the password) and serves its calls by the fallback.
+    mock::Server server;
+    std::vector<std::string> log;
+    std::mutex log_mutex;
+    auto good = std::make_shared<cluster::RedisCoordinator>(redis_options(redis, "auth", "good"));
+    cluster::Redis bad_options = redis_options(redis, "auth-bad", "bad");
+    bad_options.url = "redis://:wrong-pass@127.0.0.1:" + std::to_string(redis.port());
+    bad_options.fallback = cluster::Fallback::claim_all;
+    auto bad = std::make_shared<cluster::RedisCoordinator>(bad_options);
+    Client good_client(options_for(server));
+    mock::Server other;
+    Client bad_client(options_for(other, &log, &log_mutex));
+    for (auto [client, coordinator] : {std::pair{&good_client, good}, std::pair{&bad_client, bad}}) {
+        ServeOptions so;
+        so.cluster = coordinator;
+        client->serve([](Session& s) { (void)s.hangup().get(); }, so);
+        REQUIRE(client->wait_ready(5s));
+    }
+    REQUIRE(wait_until([&] { return good->stats().redis_up; }, 5s));
+    auto call = server.start_call();
+    CHECK(call.wait_ended(5s));
+    auto other_call = other.start_call();
+    CHECK(other_call.wait_ended(5s));
+    CHECK(good->stats().redis_errors == 0);
+    CHECK(redis_do(redis, {"EXISTS", "ivrapi:auth:session:" + call.ivrid()}).integer == 1);
+    CHECK_FALSE(bad->stats().redis_up);
+    CHECK(bad->stats().fallback_claims == 1);
+    CHECK(wait_until(
+        [&] {
+            std::lock_guard<std::mutex> lock(log_mutex);
+            return std::any_of(log.begin(), log.end(),
+                               [](const std::string& l) { return l.find("WRONGPASS") != std::string::npos; });
+        },
+        5s));
+    std::lock_guard<std::mutex> lock(log_mutex);
+    for (const auto& line : log) CHECK_THAT(line, !Catch::Contains("wrong-pass"));
 }
 
 TEST_CASE("cluster: Redis never reachable: offers are claimed by the fallback, nothing blocks") {
