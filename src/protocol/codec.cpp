@@ -3,6 +3,7 @@
 #include "protocol/fast_decode.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cmath>
 #include <unordered_set>
@@ -176,9 +177,19 @@ bool truthy(const rapidjson::Value* v) {
     return true;
 }
 
+// Every member of a reply body decode_reply() and reason_text() read (the fast path
+// hands them only these): keep it in step with them (reply_member checks in debug builds).
+constexpr std::string_view kReplyFields[] = {"qid",    "result",  "error",    "errorcode",     "error_code",
+                                             "reason", "message", "errormsg", "error_message", "code"};
+
+const rapidjson::Value* reply_member(const rapidjson::Value& body, std::string_view name) noexcept {
+    assert(reply_reads_field(name));
+    return find_member(body, name);
+}
+
 std::string reason_text(const rapidjson::Value& body) {
     for (const char* name : {"reason", "message", "error", "errormsg", "error_message", "errorcode", "code"}) {
-        const rapidjson::Value* found = find_member(body, name);
+        const rapidjson::Value* found = reply_member(body, name);
         if (found == nullptr || found->IsNull()) continue;
         const auto& v = *found;
         if (v.IsString() && v.GetStringLength() > 0) return std::string(view_of(v));
@@ -213,17 +224,19 @@ bool looks_like_lost_race(const std::string& reason) {
     return false;
 }
 
-Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::string_view raw) {
+}  // namespace
+
+Reply decode_reply(std::string_view name, const rapidjson::Value& fields, Json body, std::string_view frame) {
     Reply r;
     r.request = std::string(name.substr(0, name.size() - 7));  // strip "_result"
-    r.qid = read_qid(find_member(body, "qid"));
-    r.body = to_json(body);
+    r.qid = read_qid(reply_member(fields, "qid"));
+    r.body = std::move(body);
 
     const ReplyKind kind = reply_kind(r.request);
-    const rapidjson::Value* result = find_member(body, "result");
+    const rapidjson::Value* result = reply_member(fields, "result");
     std::string failure;
     for (const char* name : {"error", "errorcode", "error_code"}) {
-        if (truthy(find_member(body, name))) {
+        if (truthy(reply_member(fields, name))) {
             failure = "error field '" + std::string(name) + "'";
             break;
         }
@@ -250,13 +263,22 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& body, std::str
         r.success = true;
         return r;
     }
-    std::string why = reason_text(body);
+    std::string why = reason_text(fields);
     Errc code = Errc::server_error;
     if ((r.request == kAccept || r.request == kReaccept) && looks_like_lost_race(why)) code = Errc::lost_race;
     // The frame is copied only for a failure (Error::raw_reply), not for every reply.
-    r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), std::string(raw));
+    r.error = Error(code, r.request + " failed: " + (why.empty() ? failure : why), std::string(frame));
     return r;
 }
+
+bool reply_reads_field(std::string_view key) noexcept {
+    for (std::string_view f : kReplyFields) {
+        if (f == key) return true;
+    }
+    return false;
+}
+
+namespace {
 
 Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw, bool keep_raw) {
     Fields f(body, "notify");
@@ -449,7 +471,10 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
                                                   " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
     }
     if (limits.fast_paths) {
+        // Each looks at the frame's first bytes before parsing anything.
         if (auto dtmf = decode_dtmf_fast(frame, limits)) return Inbound(std::move(*dtmf));
+        if (auto notify = decode_notify_fast(frame, limits)) return Inbound(std::move(*notify));
+        if (auto reply = decode_reply_fast(frame, limits)) return Inbound(std::move(*reply));
     }
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
@@ -476,7 +501,7 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
 
     constexpr std::string_view suffix = "_result";
     if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
-        return Inbound(decode_reply(name, body, frame));
+        return Inbound(decode_reply(name, body, to_json(body), frame));
     }
     if (name == "notify") return decode_notify(body, frame, limits.keep_raw_events);
     if (name == "ivrapi_component_stopped") {

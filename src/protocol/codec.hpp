@@ -82,6 +82,13 @@ struct Reply {
     Json body;
 };
 
+// The Reply of `name` ("<request>_result") with body `body`. `fields`: the body's members
+// it reads (the body itself, or only those reply_reads_field() names, which is the fast
+// path's way); `frame`: the whole frame, kept in a failure's Error::raw_reply.
+Reply decode_reply(std::string_view name, const rapidjson::Value& fields, Json body, std::string_view frame);
+// True for the members of a reply body decode_reply() looks at.
+bool reply_reads_field(std::string_view key) noexcept;
+
 using Inbound =
     std::variant<Reply, ApiStartEvent, ApiStopEvent, NotifyEvent, ComponentStopped, DtmfEvent, GenericMessage>;
 

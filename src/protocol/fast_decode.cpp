@@ -1,5 +1,6 @@
 #include "protocol/fast_decode.hpp"
 
+#include "protocol/json_sax.hpp"
 #include "protocol/number_events.hpp"
 
 #include <rapidjson/reader.h>
@@ -13,6 +14,25 @@
 namespace ivrapi::protocol {
 
 namespace {
+
+// Top-level keys of a body, for the repeat check (a repeat is an error of the general
+// path's). More than it holds: the caller declines.
+class SeenKeys {
+public:
+    // False when `k` was seen or there is no room left.
+    bool insert(std::string_view k) {
+        for (std::size_t i = 0; i < n_; ++i) {
+            if (keys_[i] == k) return false;
+        }
+        if (n_ == keys_.size()) return false;
+        keys_[n_++] = k;
+        return true;
+    }
+
+private:
+    std::array<std::string_view, 16> keys_{};
+    std::size_t n_ = 0;
+};
 
 // Returning false stops the parse (kParseErrorTermination): the caller declines.
 class DtmfHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DtmfHandler> {
@@ -32,11 +52,7 @@ public:
     }
     bool Key(const char* s, rapidjson::SizeType len, bool) {
         const std::string_view k(s, len);
-        for (std::size_t i = 0; i < keys_; ++i) {
-            if (seen_[i] == k) return false;  // repeated: the general path names it
-        }
-        if (keys_ == seen_.size()) return false;
-        seen_[keys_++] = k;
+        if (!seen_.insert(k)) return false;  // repeated: the general path names it
         field_ = field_of(k);
         return true;
     }
@@ -90,31 +106,278 @@ private:
     int depth_ = 0;
     bool named_ = false;
     Field field_ = Field::other;
-    std::array<std::string_view, 16> seen_{};
-    std::size_t keys_ = 0;
+    SeenKeys seen_;
 };
 
-}  // namespace
+// Notify: the frame array (depth 1), the body (2), values of other fields (3 and
+// deeper, skipped), and data, which goes to a JsonSax.
+class NotifyHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NotifyHandler> {
+public:
+    NotifyHandler(JsonSax& data, int max_depth) : data_(data), max_depth_(max_depth) {}
 
-std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
-    constexpr std::string_view prefix = "[\"ivrapi_dtmf\",{";
-    if (frame.substr(0, prefix.size()) != prefix) return std::nullopt;  // decode() checked the size
+    NotifyEvent event;
+    bool has_data = false;
+    bool done = false;  // the frame array closed
+
+    bool Default() { return false; }  // anything not handled below: decline
+    bool StartArray() {
+        if (in_data_) return data_.StartArray();
+        return depth_ == 0 || skippable() ? open() : false;
+    }
+    bool EndArray(rapidjson::SizeType n) {
+        if (in_data_) return data_.EndArray(n);
+        if (depth_ == 1) return n == 2 && body_done_ ? (done = true, --depth_, true) : false;
+        return depth_ > 2 ? (--depth_, true) : false;
+    }
+    bool StartObject() {
+        if (in_data_) return data_.StartObject();
+        if (depth_ == 1) return named_ && !body_done_ ? open() : false;
+        if (depth_ == 2 && field_ == Field::data) {
+            // data sits at depth 3: it may open max_depth - 2 levels.
+            data_.reset(max_depth_ - 2, false);
+            in_data_ = has_data = true;
+            return data_.StartObject();
+        }
+        return skippable() ? open() : false;
+    }
+    bool EndObject(rapidjson::SizeType n) {
+        if (in_data_) {
+            if (!data_.EndObject(n)) return false;
+            if (data_.done()) {
+                in_data_ = false;
+                event.data = data_.take();
+            }
+            return true;
+        }
+        if (depth_ == 2) body_done_ = true;
+        --depth_;
+        return true;
+    }
+    bool Key(const char* s, rapidjson::SizeType len, bool copy) {
+        if (in_data_) return data_.Key(s, len, copy);
+        if (depth_ > 2) return true;
+        const std::string_view k(s, len);
+        if (!seen_.insert(k)) return false;  // repeated: the general path names it
+        field_ = field_of(k);
+        return true;
+    }
+    bool String(const char* s, rapidjson::SizeType len, bool copy) {
+        if (in_data_) return data_.String(s, len, copy);
+        const std::string_view v(s, len);
+        if (depth_ == 1 && !named_) return named_ = (v == "notify");
+        if (depth_ != 2) return depth_ > 2;
+        switch (field_) {
+            case Field::event_class: event.event_class.assign(v); return true;
+            case Field::type: event.type.assign(v); return true;
+            case Field::eventts: return false;  // a decimal string: the general path reads it
+            case Field::data: return false;     // not an object: an error
+            case Field::other: return true;
+        }
+        return false;
+    }
+    bool Int(int i) { return in_data_ ? data_.Int(i) : integer(i); }
+    bool Uint(unsigned u) { return in_data_ ? data_.Uint(u) : integer(u); }
+    bool Int64(std::int64_t i) { return in_data_ ? data_.Int64(i) : integer(i); }
+    bool Uint64(std::uint64_t u) {
+        if (in_data_) return data_.Uint64(u);
+        return u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                   ? integer(static_cast<std::int64_t>(u))
+                   : skippable();  // beyond int64 as eventts: an error
+    }
+    bool Double(double d) { return in_data_ ? data_.Double(d) : skippable(); }
+    bool Bool(bool b) { return in_data_ ? data_.Bool(b) : skippable(); }
+    bool Null() { return in_data_ ? data_.Null() : skippable(); }  // null fields: the general path
+
+private:
+    enum class Field { event_class, type, eventts, data, other };
+    static Field field_of(std::string_view k) {
+        if (k == "class") return Field::event_class;
+        if (k == "type") return Field::type;
+        if (k == "eventts") return Field::eventts;
+        if (k == "data") return Field::data;
+        return Field::other;
+    }
+    bool integer(std::int64_t i) {
+        if (depth_ == 2 && field_ == Field::eventts) {
+            event.eventts = i;
+            return true;
+        }
+        return skippable();
+    }
+    // A value of a field notify does not read (or inside one): accepted and dropped.
+    bool skippable() const { return depth_ > 2 || (depth_ == 2 && field_ == Field::other); }
+    bool open() {
+        if (depth_ + 1 > max_depth_) return false;  // the general path reports the depth
+        ++depth_;
+        return true;
+    }
+
+    JsonSax& data_;
+    int max_depth_;
+    int depth_ = 0;
+    bool named_ = false;
+    bool body_done_ = false;
+    bool in_data_ = false;
+    Field field_ = Field::other;
+    SeenKeys seen_;
+};
+
+// Replies: the body goes to a JsonSax (Reply::body) and the members decode_reply()
+// reads also to `fields`, a DOM of those alone, so the general path's classification
+// runs unchanged on the same values (numbers and nested repeated keys included).
+class ReplyHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ReplyHandler> {
+public:
+    ReplyHandler(FrameDocument& fields, JsonSax& body, int max_depth)
+        : fields_(fields), body_(body), max_depth_(max_depth) {}
+
+    std::string_view name;
+    bool done = false;  // the frame array closed
+
+    bool Default() { return false; }
+    bool StartArray() {
+        if (in_body_) return body_.StartArray() && (!routing_ || fields_.StartArray());
+        return depth_ == 0 && max_depth_ >= 1 ? (depth_ = 1, true) : false;
+    }
+    bool EndArray(rapidjson::SizeType n) {
+        if (in_body_) return body_.EndArray(n) && (!routing_ || fields_.EndArray(n));
+        return depth_ == 1 && n == 2 && body_done_ ? (done = true, depth_ = 0, true) : false;
+    }
+    bool StartObject() {
+        if (in_body_) return body_.StartObject() && (!routing_ || fields_.StartObject());
+        if (depth_ != 1 || name.empty() || body_done_) return false;
+        body_.reset(max_depth_ - 1, true);  // the body sits at depth 2; repeated keys: an error
+        in_body_ = true;
+        return body_.StartObject() && fields_.StartObject();
+    }
+    bool EndObject(rapidjson::SizeType n) {
+        if (!in_body_) return false;
+        if (body_.depth() > 1) return body_.EndObject(n) && (!routing_ || fields_.EndObject(n));
+        in_body_ = routing_ = false;  // the body closes
+        body_done_ = true;
+        return body_.EndObject(n) && fields_.EndObject(routed_);
+    }
+    bool Key(const char* s, rapidjson::SizeType len, bool copy) {
+        if (!in_body_) return false;
+        if (!body_.Key(s, len, copy)) return false;
+        if (body_.depth() == 1) {
+            routing_ = reply_reads_field(std::string_view(s, len));
+            routed_ += routing_ ? 1 : 0;
+        }
+        return !routing_ || fields_.Key(s, len, copy);
+    }
+    bool String(const char* s, rapidjson::SizeType len, bool copy) {
+        if (in_body_) return body_.String(s, len, copy) && (!routing_ || fields_.String(s, len, copy));
+        const std::string_view v(s, len);
+        constexpr std::string_view suffix = "_result";
+        if (depth_ != 1 || !name.empty() || v.size() <= suffix.size() || v.substr(v.size() - suffix.size()) != suffix) {
+            return false;
+        }
+        name = v;
+        return true;
+    }
+    bool Int(int i) { return in_body_ && body_.Int(i) && (!routing_ || fields_.Int(i)); }
+    bool Uint(unsigned u) { return in_body_ && body_.Uint(u) && (!routing_ || fields_.Uint(u)); }
+    bool Int64(std::int64_t i) { return in_body_ && body_.Int64(i) && (!routing_ || fields_.Int64(i)); }
+    bool Uint64(std::uint64_t u) { return in_body_ && body_.Uint64(u) && (!routing_ || fields_.Uint64(u)); }
+    bool Double(double d) { return in_body_ && body_.Double(d) && (!routing_ || fields_.Double(d)); }
+    bool Bool(bool b) { return in_body_ && body_.Bool(b) && (!routing_ || fields_.Bool(b)); }
+    bool Null() { return in_body_ && body_.Null() && (!routing_ || fields_.Null()); }
+
+private:
+    FrameDocument& fields_;
+    JsonSax& body_;
+    int max_depth_;
+    int depth_ = 0;  // of the frame array; the body's own is body_.depth()
+    bool in_body_ = false;
+    bool body_done_ = false;
+    bool routing_ = false;  // the current body member goes to fields_ too
+    rapidjson::SizeType routed_ = 0;
+};
+
+// True when every byte is ASCII. Such text cannot hold invalid UTF-8, so it is parsed
+// without RapidJSON's validation, which costs about as much as the rest of the parse
+// (it decodes every byte of every string): the result is the same.
+bool all_ascii(std::string_view s) noexcept {
+    std::uint64_t bits = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, s.data() + i, sizeof word);
+        bits |= word;
+    }
+    for (; i < s.size(); ++i) bits |= static_cast<unsigned char>(s[i]);
+    return (bits & 0x8080808080808080u) == 0;
+}
+
+// Parses the frame in situ on a thread-local copy, numbers through NumberEvents as the
+// general path reads them. False on any parse error or when the handler declined.
+template <typename Handler>
+bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
     // RapidJSON reads a NUL as the end of input: the general path rejects the frame.
-    if (std::memchr(frame.data(), 0, frame.size()) != nullptr) return std::nullopt;
-    thread_local std::string scratch;  // parsed in situ: keys stay valid for the repeat check
+    if (std::memchr(frame.data(), 0, frame.size()) != nullptr) return false;
+    // In situ: keys and strings point into it until the next frame (the repeat checks,
+    // a reply's name and fields rely on that).
+    thread_local std::string scratch;
     scratch.assign(frame.data(), frame.size());
     rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(&scratch[0]);
     thread_local rapidjson::CrtAllocator stack_allocator;  // else the reader news one per frame
     rapidjson::Reader reader(&stack_allocator, 256);
-    DtmfHandler h;
-    NumberEvents<DtmfHandler> numbers(h);  // numbers parsed as the general path does
+    NumberEvents<Handler> numbers(h);  // numbers parsed as the general path does
     constexpr unsigned base = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
-    const bool ok = limits.validate_utf8
-                        ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, numbers).IsError()
-                        : !reader.Parse<base>(in, numbers).IsError();
-    if (!ok || !h.done) return std::nullopt;
+    return limits.validate_utf8 && !all_ascii(frame)
+               ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, numbers).IsError()
+               : !reader.Parse<base>(in, numbers).IsError();
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
+    // decode() checked the size; a max_depth below the frame's own 2: the general path.
+    if (!starts_with(frame, "[\"ivrapi_dtmf\",{") || limits.max_depth < 2) return std::nullopt;
+    DtmfHandler h;
+    if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
     h.event.mode = h.mode == "idle" ? DtmfMode::idle : h.mode == "component" ? DtmfMode::component : DtmfMode::unknown;
     return std::move(h.event);
+}
+
+std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
+    if (!starts_with(frame, "[\"notify\",{")) return std::nullopt;
+    thread_local JsonSax data;  // its scratch stacks are reused
+    NotifyHandler h(data, limits.max_depth);
+    if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
+    NotifyEvent& e = h.event;
+    if (e.event_class == "ivrevents" && (e.type == "api_start" || e.type == "api_stop")) return std::nullopt;
+    if (!h.has_data) e.data = Json::object();
+    if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
+    return std::move(e);
+}
+
+std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
+    // `["<name>_result",{`, the name without escapes (decoded, it is the same text).
+    if (!starts_with(frame, "[\"")) return std::nullopt;
+    const std::size_t end = frame.find('"', 2);
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::string_view name = frame.substr(2, end - 2);
+    constexpr std::string_view suffix = "_result";
+    if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix ||
+        name.find('\\') != std::string_view::npos || frame.substr(end + 1, 2) != ",{") {
+        return std::nullopt;
+    }
+    // The fields' DOM is small (qid and result in a success): no heap, as in decode().
+    thread_local char value_buffer[2048];
+    thread_local char stack_buffer[1024];
+    rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
+    rapidjson::MemoryPoolAllocator<> stack_allocator(stack_buffer, sizeof stack_buffer);
+    FrameDocument fields(&value_allocator, 256, &stack_allocator);
+    thread_local JsonSax body;
+    ReplyHandler h(fields, body, limits.max_depth);
+    bool parsed = false;
+    auto generate = [&](FrameDocument&) { return parsed = parse_sax(frame, limits, h) && h.done; };
+    fields.Populate(generate);
+    if (!parsed) return std::nullopt;
+    return decode_reply(h.name, fields, body.take(), frame);
 }
 
 }  // namespace ivrapi::protocol

@@ -1,11 +1,13 @@
-// Fast paths of the frame decoder for the frames a busy client sees most (ivrapi_dtmf):
-// a SAX pass straight into the typed event, no DOM and no member lookups. A fast path
-// only accepts the plain shape of its frame and declines anything else (nulls, numbers
-// where text is expected, nested values, repeated keys, NUL bytes, ...); decode() then
-// takes the general path, so both give the same result for every frame
-// (tests/protocol/test_fast_decode.cpp checks that differentially).
+// Fast paths of the frame decoder for the frames a busy client sees most (ivrapi_dtmf,
+// notify, replies): a SAX pass straight into the typed event, no DOM (open-ended parts
+// go into ivrapi::Json through protocol/json_sax.hpp). A fast path only accepts the
+// plain shape of its frame and declines anything else (nulls, numbers where text is
+// expected, repeated keys, NUL bytes, ...); decode() then takes the general path, so
+// both give the same result for every frame (tests/protocol/test_fast_decode.cpp checks
+// that differentially).
 #pragma once
 
+#include "protocol/codec.hpp"
 #include "protocol/json_bridge.hpp"
 
 #include <ivrapi/events.hpp>
@@ -17,5 +19,13 @@ namespace ivrapi::protocol {
 
 // The frame is `["ivrapi_dtmf",{...}]` with a plain body: its event; otherwise nullopt.
 std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits);
+
+// `["notify",{...}]` with class, type and eventts plain and data an object, other than
+// ivrevents api_start/api_stop: its event; otherwise nullopt.
+std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits);
+
+// `["<request>_result",{...}]` (a name without escapes) with no repeated key in the body:
+// its Reply, success or failure; otherwise nullopt.
+std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits);
 
 }  // namespace ivrapi::protocol

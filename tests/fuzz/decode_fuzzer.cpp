@@ -33,6 +33,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             __builtin_trap();
         }
     }
+    // Json values: same value, types and order (dump tells 1 from 1.0).
+    const auto same_json = [](const ivrapi::Json& x, const ivrapi::Json& y) { return x == y && x.dump() == y.dump(); };
+    const auto same_error = [](const ivrapi::Error& x, const ivrapi::Error& y) {
+        return x.code == y.code && x.message == y.message && x.raw_reply == y.raw_reply;
+    };
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::NotifyEvent>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::NotifyEvent>(*decoded);
+        if (a->event_class != b.event_class || a->type != b.type || a->eventts != b.eventts ||
+            !same_json(a->data, b.data) || a->raw != b.raw) {
+            __builtin_trap();
+        }
+    }
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::protocol::Reply>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::protocol::Reply>(*decoded);
+        if (a->request != b.request || a->qid.state != b.qid.state || a->qid.value != b.qid.value ||
+            a->qid.text != b.qid.text || a->success != b.success || a->value != b.value ||
+            !same_error(a->error, b.error) || !same_json(a->body, b.body)) {
+            __builtin_trap();
+        }
+    }
     auto json = ivrapi::Json::parse(text);
     if (json) {
         // dump -> parse round trip keeps the value.

@@ -1,6 +1,7 @@
-// The decoder's fast path for ivrapi_dtmf (protocol/fast_decode.hpp) must give exactly
-// what the general path gives, for every frame: compared here on the protocol vectors,
-// on hand-made edge cases and on thousands of random mutations of a DTMF frame.
+// The decoder's fast paths (protocol/fast_decode.hpp: ivrapi_dtmf, notify, replies) must
+// give exactly what the general path gives, for every frame: compared here on the
+// protocol vectors, on hand-made edge cases and on thousands of random mutations of a
+// DTMF, a notify and a reply frame.
 #include "protocol/codec.hpp"
 #include "protocol/fast_decode.hpp"
 #include "protocol/vector_data.hpp"
@@ -21,6 +22,18 @@ ParseLimits general_only(ParseLimits l = {}) {
     return l;
 }
 
+// Same value, same types (1 and 1.0 compare equal but dump differently) and same order.
+void same_json(const Json& a, const Json& b) {
+    CHECK(a == b);
+    CHECK(a.dump() == b.dump());
+}
+
+void same_error(const Error& a, const Error& b) {
+    CHECK(a.code == b.code);
+    CHECK(a.message == b.message);
+    CHECK(a.raw_reply == b.raw_reply);
+}
+
 // Both paths agree on success, on the event, or on the error.
 void same_result(const std::string& frame, const ParseLimits& limits = {}) {
     INFO("frame: " << frame);
@@ -28,8 +41,7 @@ void same_result(const std::string& frame, const ParseLimits& limits = {}) {
     const auto general = decode(frame, general_only(limits));
     REQUIRE(fast.ok() == general.ok());
     if (!fast.ok()) {
-        CHECK(fast.error().code == general.error().code);
-        CHECK(fast.error().message == general.error().message);
+        same_error(fast.error(), general.error());
         return;
     }
     REQUIRE(fast->index() == general->index());
@@ -41,6 +53,70 @@ void same_result(const std::string& frame, const ParseLimits& limits = {}) {
         CHECK(a->oid == b.oid);
         CHECK(a->dtmf == b.dtmf);
     }
+    if (const auto* a = std::get_if<NotifyEvent>(&*fast)) {
+        const auto& b = std::get<NotifyEvent>(*general);
+        CHECK(a->event_class == b.event_class);
+        CHECK(a->type == b.type);
+        CHECK(a->eventts == b.eventts);
+        same_json(a->data, b.data);
+        CHECK(a->raw == b.raw);
+    }
+    if (const auto* a = std::get_if<Reply>(&*fast)) {
+        const auto& b = std::get<Reply>(*general);
+        CHECK(a->request == b.request);
+        CHECK(a->qid.state == b.qid.state);
+        CHECK(a->qid.value == b.qid.value);
+        CHECK(a->qid.text == b.qid.text);
+        CHECK(a->success == b.success);
+        CHECK(a->value == b.value);
+        same_error(a->error, b.error);
+        same_json(a->body, b.body);
+    }
+}
+
+// Both paths agree, and the fast path took (or declined) the frame as expected.
+template <typename Fast>
+void same_result_taken(Fast fast, const std::string& frame, bool taken, const ParseLimits& limits = {}) {
+    INFO("frame: " << frame);
+    CHECK(fast(frame, limits).has_value() == taken);
+    same_result(frame, limits);
+}
+
+// `depth` nested arrays/objects: [{"a":[{"a":...1...}]}]
+std::string nested(int depth) {
+    std::string open, close;
+    for (int i = 0; i < depth; ++i) {
+        open += i % 2 == 0 ? "{\"a\":" : "[";
+        close.insert(0, i % 2 == 0 ? "}" : "]");
+    }
+    return open + "1" + close;
+}
+
+// Random edits of `frame` (replace, insert, delete up to three bytes), each decoded on
+// both paths; returns how many the fast path took.
+template <typename Fast>
+std::size_t mutate_and_compare(const std::string& plain, const std::string& alphabet, unsigned seed, Fast fast) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> edits(1, 3);
+    std::size_t taken = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string frame = plain;
+        for (int e = edits(rng); e > 0; --e) {
+            const std::size_t at = std::uniform_int_distribution<std::size_t>(0, frame.size() - 1)(rng);
+            const char c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+            switch (rng() % 3) {
+                case 0: frame[at] = c; break;
+                case 1: frame.insert(frame.begin() + static_cast<long>(at), c); break;
+                default: frame.erase(at, 1); break;
+            }
+        }
+        ParseLimits limits;
+        limits.keep_raw_events = (round % 2) == 0;
+        limits.validate_utf8 = (round % 5) != 0;
+        taken += fast(frame, limits).has_value() ? 1 : 0;
+        same_result(frame, limits);
+    }
+    return taken;
 }
 
 const std::string kPlain =
@@ -129,4 +205,356 @@ TEST_CASE("fast decode: random mutations of a DTMF frame decode the same on both
         same_result(frame);
     }
     CHECK(taken > 2000);  // the fast path saw many variants, not only declines
+}
+
+TEST_CASE("fast decode: a DTMF frame deeper than max_depth goes to the general path") {
+    ParseLimits shallow;
+    shallow.max_depth = 1;  // the frame itself is 2 deep
+    CHECK_FALSE(decode_dtmf_fast(kPlain, shallow).has_value());
+    same_result(kPlain, shallow);
+}
+
+namespace {
+
+const std::string kNotify =
+    R"(["notify",{"class":"callevents","type":"sm_start","eventts":1700000000000,)"
+    R"("data":{"ivrid":"bench-1","sm_id":"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b","n":[1,-2,3.5,{"x":null}],"ok":true}}])";
+
+const std::string kReply =
+    R"(["connection_info_result",{"qid":12345,"site":"s","ownertype":"x","capabilities":["a","b"],)"
+    R"("timestamp":1700000000,"datetime":"2026","result":"ok"}])";
+
+// ["notify",{"class":"c","type":"t","eventts":5,"data":<data>}]
+std::string notify_with_data(const std::string& data) {
+    return R"(["notify",{"class":"c","type":"t","eventts":5,"data":)" + data + "}]";
+}
+
+// ["<request>_result",{"qid":7,<members>}]
+std::string reply_with(const std::string& members, const std::string& request = "ivrapi_abort") {
+    return "[\"" + request + R"(_result",{"qid":7)" + (members.empty() ? "" : "," + members) + "}]";
+}
+
+// An object of `n` members f0..f<n-1>, then `tail` (e.g. a repeated key).
+std::string many_members(int n, const std::string& tail = "") {
+    std::string s = "{";
+    for (int i = 0; i < n; ++i) s += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":" + std::to_string(i);
+    return s + tail + "}";
+}
+
+// Numbers of every kind the reader distinguishes (and RapidJSON 1.1's wrong zeros).
+const std::vector<std::string> kNumbers = {
+    "0",
+    "-0",
+    "-0.0",
+    "0e-30",
+    "0E82",
+    "0.000000000000000000000000",
+    "1e-400",
+    "1.5",
+    "-2.25e-3",
+    "1E2",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "-2147483648",
+    "-2147483649",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "123456789012345678901234567890",
+    "9007199254740993",
+    "1e308",
+};
+
+}  // namespace
+
+TEST_CASE("fast decode: takes the plain notify frame and gives the general path's event") {
+    const auto e = decode_notify_fast(kNotify, {});
+    REQUIRE(e.has_value());  // the fast path is really taken
+    CHECK(e->event_class == "callevents");
+    CHECK(e->type == "sm_start");
+    CHECK(e->eventts == 1700000000000);
+    CHECK(e->data.find("ivrid")->as_string() == "bench-1");
+    CHECK(e->data.find("n")->as_array().size() == 4);
+    CHECK(e->raw == kNotify);
+    ParseLimits no_raw;
+    no_raw.keep_raw_events = false;
+    CHECK(decode_notify_fast(kNotify, no_raw)->raw.empty());
+    same_result(kNotify);
+    same_result(kNotify, no_raw);
+}
+
+TEST_CASE("fast decode: notify edge cases decode the same on both paths") {
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_notify_fast(f, l); };
+    const std::vector<std::pair<std::string, bool>> cases = {
+        {R"(["notify",{}])", true},  // all absent: data {}
+        {R"(["notify",{"data":{}}])", true},
+        {R"(["notify",{"class":"a","type":"b"}])", true},
+        {R"(["notify",{"eventts":-5,"class":"","type":""}])", true},
+        {R"(["notify",{"eventts":0}])", true},
+        {R"(["notify",{"eventts":9223372036854775807}])", true},
+        {R"(["notify",{"eventts":-9223372036854775808}])", true},
+        {R"(["notify",{"class":"ivrevents","type":"sm_start","data":{"a":1}}])", true},
+        {R"(["notify",{"class":"other","type":"api_start","data":{"a":1}}])", true},
+        {R"(["notify",{"extra":{"deep":[1,{"a":null}]},"x":null,"y":1.5,"z":true,"w":"s","v":[]}])", true},
+        {notify_with_data(R"({"a":1,"a":2,"b":{"c":1,"c":[1,2]},"c":{"x":1},"c":{"y":[{"z":1}]},"d":[{"e":1,"e":2}]})"),
+         true},  // nested repeats: the first value stays
+        {notify_with_data(R"({"s":"a\"b\\c\/\u00e9\ud83d\ude00\n\t","k\u0065y":"\u0000x","":"empty key"})"), true},
+        {notify_with_data("{\"raw\":\"caf\xc3\xa9\",\"\xc3\xa9\":1}"), true},  // UTF-8: the validating parse
+        {notify_with_data(R"({"a":[[],[[]],{},[{}]],"b":[null,true,false,"x",1,-1,1.25]})"), true},
+        {notify_with_data(many_members(40)), true},
+        {notify_with_data(many_members(40, R"(,"f3":"again","f39":"again","f40":"new")")), true},
+        {R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"i"}}])", false},
+        {R"(["notify",{"class":"ivrevents","type":"api_stop","data":{"ivrid":"i"}}])", false},
+        {R"(["notify",{"class":null}])", false},
+        {R"(["notify",{"type":5}])", false},
+        {R"(["notify",{"class":["a"]}])", false},
+        {R"(["notify",{"eventts":"123"}])", false},
+        {R"(["notify",{"eventts":1.0}])", false},
+        {R"(["notify",{"eventts":1e3}])", false},
+        {R"(["notify",{"eventts":18446744073709551615}])", false},
+        {R"(["notify",{"eventts":null}])", false},
+        {R"(["notify",{"eventts":true}])", false},
+        {R"(["notify",{"eventts":{}}])", false},
+        {R"(["notify",{"data":null}])", false},
+        {R"(["notify",{"data":[]}])", false},
+        {R"(["notify",{"data":"x"}])", false},
+        {R"(["notify",{"data":5}])", false},
+        {R"(["notify",{"class":"a","class":"b"}])", false},
+        {R"(["notify",{"data":{},"data":{"a":1}}])", false},
+        {R"(["notify",{"extra":1,"extra":2}])", false},
+        {R"(["notify",{"class":"a"},3])", false},
+        {R"(["notify",{"class":"a"}] x)", false},
+        {R"(["notify",{"class":"a"})", false},
+        {R"(["notify",{"class":"a"}]])", false},
+        {R"(["notify",{"data":{"a":1e400}}])", false},  // too big: an error
+        {R"(["notify",{"data":{"a":01}}])", false},
+        {R"( ["notify",{"class":"a"}])", false},
+        {R"(["notify" ,{"class":"a"}])", false},
+        {std::string("[\"notify\",{\"class\":\"a\"}]\0x", 26), false},
+        {"[\"notify\",{\"class\":\"\xff\"}]", false},
+        {"[\"notify\",{\"data\":{\"a\":\"\xc3\"}}]", false},
+        {R"(["notify",)" + many_members(17).substr(0) + "]", false},  // more top-level keys than it tracks
+    };
+    for (const auto& [frame, taken] : cases) same_result_taken(fast, frame, taken);
+    for (const auto& n : kNumbers) {
+        same_result_taken(fast, notify_with_data("{\"n\":" + n + ",\"a\":[" + n + "]}"), true);
+        same_result_taken(fast, R"(["notify",{"eventts":)" + n + "}]",
+                          decode(R"(["notify",{"eventts":)" + n + "}]", general_only()).ok() &&
+                              n.find_first_of(".eE") == std::string::npos);
+    }
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;  // the client's setting: websocketpp validated already
+    same_result_taken(fast, "[\"notify\",{\"class\":\"\xff\",\"data\":{\"\xc3\":\"\xff\"}}]", true, no_utf8);
+    same_result_taken(fast, kNotify, true, no_utf8);
+    ParseLimits no_raw;
+    no_raw.keep_raw_events = false;
+    for (const auto& [frame, taken] : cases) same_result(frame, no_raw);
+    ParseLimits tiny;
+    tiny.max_bytes = 20;
+    same_result(kNotify, tiny);
+}
+
+TEST_CASE("fast decode: notify nested at and past max_depth") {
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_notify_fast(f, l); };
+    ParseLimits eight;
+    eight.max_depth = 8;
+    // data is at depth 3 and itself an object: {"a":nested(d)} reaches 4 + d - 1.
+    same_result_taken(fast, notify_with_data("{\"a\":" + nested(5) + "}"), true, eight);
+    same_result_taken(fast, notify_with_data("{\"a\":" + nested(6) + "}"), false, eight);
+    // A repeated key's value is dropped, and still counts.
+    same_result_taken(fast, notify_with_data("{\"a\":1,\"a\":" + nested(5) + "}"), true, eight);
+    same_result_taken(fast, notify_with_data("{\"a\":1,\"a\":" + nested(6) + "}"), false, eight);
+    // A field notify skips, at depth 3.
+    same_result_taken(fast, R"(["notify",{"extra":)" + nested(6) + "}]", true, eight);
+    same_result_taken(fast, R"(["notify",{"extra":)" + nested(7) + "}]", false, eight);
+    // The default limit (64).
+    same_result_taken(fast, notify_with_data("{\"a\":" + nested(61) + "}"), true);
+    same_result_taken(fast, notify_with_data("{\"a\":" + nested(62) + "}"), false);
+    for (int max_depth : {-1, 0, 1, 2, 3}) {
+        ParseLimits l;
+        l.max_depth = max_depth;
+        same_result_taken(fast, R"(["notify",{"class":"a"}])", max_depth >= 2, l);
+        same_result_taken(fast, R"(["notify",{"data":{}}])", max_depth >= 3, l);
+    }
+}
+
+TEST_CASE("fast decode: takes a plain reply and gives the general path's Reply") {
+    const auto r = decode_reply_fast(kReply, {});
+    REQUIRE(r.has_value());  // the fast path is really taken
+    CHECK(r->request == "connection_info");
+    CHECK(r->qid.state == QidField::State::valid);
+    CHECK(r->qid.value == 12345);
+    CHECK(r->qid.text == "12345");
+    CHECK(r->success);
+    CHECK(r->value == "ok");
+    CHECK(r->body.find("capabilities")->as_array().size() == 2);
+    same_result(kReply);
+    const auto failed =
+        decode_reply_fast(reply_with(R"("result":"error","reason":"already accepted")", "ivrapi_accept"), {});
+    REQUIRE(failed.has_value());
+    CHECK_FALSE(failed->success);
+    CHECK(failed->error.is(Errc::lost_race));
+}
+
+TEST_CASE("fast decode: reply edge cases decode the same on both paths") {
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_reply_fast(f, l); };
+    const std::vector<std::string> qids = {
+        "18446744073709551615",
+        "9223372036854775808",
+        "9007199254740993",
+        "9007199254740992",
+        "1.0",
+        "1.5",
+        "1e3",
+        "-1",
+        "-0",
+        "0e-30",
+        "1e-400",
+        R"("42")",
+        R"("0042")",
+        R"("abc")",
+        R"("")",
+        R"("12345678901234567")",
+        "true",
+        "null",
+        R"({"a":1})",
+        R"({"a":1,"a":2})",
+        "[1,2]",
+        "[]",
+    };
+    for (const auto& q : qids) {
+        same_result_taken(fast, R"(["ivrapi_abort_result",{"result":"ok","qid":)" + q + "}]", true);
+    }
+    same_result_taken(fast, R"(["ivrapi_abort_result",{"result":"ok"}])", true);  // no qid
+    const std::vector<std::string> results = {
+        R"("ok")",     R"("OK")",
+        R"("error")",  R"("Failed")",
+        R"("denied")", R"("")",
+        R"("other")",  "false",
+        "true",        "0",
+        "1",           "null",
+        R"({"a":1})",  R"({"a":1,"a":2})",
+        "[1]",         "18446744073709551615",
+        "1.50",        "-0",
+    };
+    for (const auto& request : {"ivrapi_abort", "ivrapi_accept", "ivrapi_file_get_path", "ivrapi_component_apply",
+                                "subscribe", "callrecord_get_path", "something_else"}) {
+        for (const auto& result : results) same_result_taken(fast, reply_with("\"result\":" + result, request), true);
+        same_result_taken(fast, reply_with("", request), true);  // no result
+    }
+    const std::vector<std::string> failures = {
+        R"("error":"boom")",
+        R"("error":{"message":"m","code":3})",
+        R"("error":{"code":5})",
+        R"("error":{"code":5,"code":6,"message":1})",
+        R"("error":{"message":"a","message":"b"})",
+        R"("errorcode":7)",
+        R"("errorcode":0,"result":"ok")",
+        R"("errorcode":18446744073709551615)",
+        R"("error_code":"E1")",
+        R"("error":false,"result":"ok")",
+        R"("error":"","result":"ok")",
+        R"("error":null,"result":"ok")",
+        R"("error":[],"result":"ok")",
+        R"("error":0.0,"result":"ok")",
+        R"("error":-0,"result":"ok")",
+        R"("result":"error","reason":"already accepted by another")",
+        R"("result":"error","reason":"nope")",
+        R"("result":"error","message":"session busy")",
+        R"("result":false,"errormsg":"taken")",
+        R"("result":"error","error_message":"x","code":42)",
+        R"("result":"error","code":1e3)",
+        R"("result":"error","code":18446744073709551615)",
+        R"("result":"error","reason":"","message":null,"error":{"a":[1,{"b":2,"b":3}]})",
+        R"("result":"error","reason":{"message":"owner elsewhere"})",
+        R"("result":"error","reason":{"message":5})",
+        R"("result":"error","reason":"Already\u0020Captured")",
+        R"("result":"error","reason":"x\"y\\z\u00e9")",
+    };
+    for (const auto& request : {"ivrapi_accept", "ivrapi_reaccept", "ivrapi_abort", "ivrapi_file_upload_temp"}) {
+        for (const auto& f : failures) same_result_taken(fast, reply_with(f, request), true);
+    }
+    const std::vector<std::pair<std::string, bool>> cases = {
+        {reply_with(R"("data":{"a":[1,{"b":null}],"a":2,"c":{"d":1,"d":[2]}})"), true},  // nested repeats
+        {reply_with(R"("s":"a\"b\\c\/\u00e9\ud83d\ude00\n","k\u0065y":"\u0000x","":1)"), true},
+        {reply_with("\"s\":\"caf\xc3\xa9\""), true},
+        {reply_with(R"("body":)" + many_members(40, R"(,"f3":"again","f40":"new")")), true},
+        {R"(["ivrapi_abort_result",)" + many_members(40) + "]", true},
+        {R"(["ivrapi_abort_result",{}])", true},
+        {R"(["x_result",{}])", true},
+        {R"(["ivrapi_abort_result",)" + many_members(40, R"(,"f20":1)") + "]", false},
+        {reply_with(R"("qid":8)"), false},  // repeated top-level keys: an error
+        {reply_with(R"("result":"ok","result":"error")"), false},
+        {reply_with(R"("site":1,"site":1)"), false},
+        {R"(["_result",{}])", false},                             // not a reply
+        {R"(["connection_info",{"qid":1}])", false},              // not a reply
+        {R"(["conn\u0065ction_info_result",{"qid":1}])", false},  // escaped name
+        {R"(["a\"_result",{"qid":1}])", false},
+        {R"(["ivrapi_abort_result",{"qid":1},3])", false},
+        {R"(["ivrapi_abort_result",{"qid":1}] x)", false},
+        {R"(["ivrapi_abort_result",{"qid":1})", false},
+        {R"(["ivrapi_abort_result",{"qid":1e400}])", false},
+        {R"(["ivrapi_abort_result",[1]])", false},
+        {R"(["ivrapi_abort_result","x"])", false},
+        {R"(["ivrapi_abort_result"])", false},
+        {R"(["ivrapi_abort_result",{"qid":1}]])", false},
+        {std::string("[\"ivrapi_abort_result\",{\"qid\":1}]\0x", 35), false},
+        {"[\"ivrapi_abort_result\",{\"result\":\"\xff\"}]", false},
+        {"[\"ivrapi_abort_result\xff\",{\"result\":\"ok\"}]", false},
+    };
+    for (const auto& [frame, taken] : cases) same_result_taken(fast, frame, taken);
+    for (const auto& n : kNumbers) {
+        same_result_taken(fast, reply_with("\"n\":" + n + ",\"a\":[" + n + "],\"result\":" + n), true);
+        same_result_taken(fast, R"(["ivrapi_abort_result",{"qid":)" + n + "}]", true);
+    }
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;
+    same_result_taken(fast, "[\"ivrapi_abort_result\",{\"result\":\"\xff\",\"\xc3\":1}]", true, no_utf8);
+    same_result_taken(fast, kReply, true, no_utf8);
+    ParseLimits tiny;
+    tiny.max_bytes = 20;
+    same_result(kReply, tiny);
+}
+
+TEST_CASE("fast decode: reply nested at and past max_depth") {
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_reply_fast(f, l); };
+    ParseLimits eight;
+    eight.max_depth = 8;
+    // The body is at depth 2: a member's value may open 6 levels.
+    same_result_taken(fast, reply_with("\"x\":" + nested(6)), true, eight);
+    same_result_taken(fast, reply_with("\"x\":" + nested(7)), false, eight);
+    // In a member the classification reads (a DOM of it is built too).
+    same_result_taken(fast, reply_with("\"result\":\"error\",\"error\":" + nested(6)), true, eight);
+    same_result_taken(fast, reply_with("\"result\":\"error\",\"error\":" + nested(7)), false, eight);
+    same_result_taken(fast, reply_with("\"x\":{\"a\":1,\"a\":" + nested(5) + "}"), true, eight);
+    same_result_taken(fast, reply_with("\"x\":{\"a\":1,\"a\":" + nested(6) + "}"), false, eight);
+    same_result_taken(fast, reply_with("\"x\":" + nested(62)), true);
+    same_result_taken(fast, reply_with("\"x\":" + nested(63)), false);
+    for (int max_depth : {-1, 0, 1, 2, 3}) {
+        ParseLimits l;
+        l.max_depth = max_depth;
+        same_result_taken(fast, reply_with(""), max_depth >= 2, l);
+        same_result_taken(fast, reply_with("\"x\":[]"), max_depth >= 3, l);
+    }
+}
+
+TEST_CASE("fast decode: random mutations of a notify frame decode the same on both paths") {
+    const std::string alphabet =
+        "\"{}[],:0123456789-.eE \\u nulltruefalsenotifyclasstypeeventtsdataivrevents\x01\xc3\xa9";
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_notify_fast(f, l); };
+    CHECK(mutate_and_compare(kNotify, alphabet, 20261203, fast) > 2000);
+}
+
+TEST_CASE("fast decode: random mutations of a reply frame decode the same on both paths") {
+    const std::string alphabet = "\"{}[],:0123456789-.eE \\u nulltruefalse_resultqiderrorreasoncodeok\x01\xc3\xa9";
+    const auto fast = [](const std::string& f, const ParseLimits& l) { return decode_reply_fast(f, l); };
+    const std::string failing =
+        R"(["ivrapi_accept_result",{"qid":9,"result":"error","reason":"already accepted","error":{"code":5,"message":"m"},"data":{"a":[1,2.5]}}])";
+    CHECK(mutate_and_compare(kReply, alphabet, 20261204, fast) > 2000);
+    CHECK(mutate_and_compare(failing, alphabet, 20261205, fast) > 2000);
 }
