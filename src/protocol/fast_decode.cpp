@@ -323,6 +323,7 @@ bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
     thread_local rapidjson::CrtAllocator stack_allocator;  // else the reader news one per frame
     rapidjson::Reader reader(&stack_allocator, 256);
     NumberEvents<Handler> numbers(h);  // numbers parsed as the general path does
+    numbers.check_surrogates = std::memchr(frame.data(), '\\', frame.size()) != nullptr;  // no escape, no surrogate
     constexpr unsigned base = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
     return limits.validate_utf8 && !all_ascii(frame)
                ? !reader.Parse<base | rapidjson::kParseValidateEncodingFlag>(in, numbers).IsError()

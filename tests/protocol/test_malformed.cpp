@@ -136,7 +136,12 @@ TEST_CASE("escapes must decode to UTF-8: a lone low surrogate is rejected") {
         expect_error(R"(["x",{"a":"\udc00"}])", "surrogate", Errc::protocol_error, limits);
         expect_error(R"(["x",{"a":"ok \uDFFF tail"}])", "surrogate", Errc::protocol_error, limits);
         expect_error(R"(["x",{"\udc01":1}])", "surrogate", Errc::protocol_error, limits);  // in a key
+        // The fast paths (dtmf, notify, replies) reject it as the general path does.
         expect_error(R"(["ivrapi_dtmf",{"dtmf":"\udc00"}])", "surrogate", Errc::protocol_error, limits);
+        expect_error(R"(["notify",{"class":"c","type":"t","data":{"a":"\udc00"}}])", "surrogate", Errc::protocol_error,
+                     limits);
+        expect_error(R"(["ping_result",{"qid":1,"result":"ok","x":"\udc00"}])", "surrogate", Errc::protocol_error,
+                     limits);
         expect_error(R"(["x",{"a":"\ud800"}])", "surrogate", Errc::protocol_error, limits);  // high, alone
         // A pair, an escaped backslash before "udc00", and U+E000 (bytes EE 80 80) are fine.
         auto pair = decode(R"(["x",{"a":"\ud83d\ude00","b":"\\udc00","c":"\ue000"}])", limits);
