@@ -18,13 +18,14 @@
 // alike (threads inherit the affinity of the thread that creates them).
 //
 //   ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] [--server-cpu N]
-//                [--reps N] [--scale N] [--push N] [--only rt|dispatch|claim|scale|react|cpu]
+//                [--reps N] [--scale N] [--push N] [--only rt|decode|dispatch|claim|scale|react|cpu]
 //
 // --smoke: tiny counts; checks every bench ran and exchanged the expected number of
 // messages (exit 1 otherwise), no timing checks. Used by CTest (bench_smoke).
 #include "wspp_bench.hpp"
 
 #include "client/session_state.hpp"  // sizeof of a session's parts (--sizes)
+#include "protocol/codec.hpp"        // decode alone (2b)
 
 #include <ivrapi/ivrapi.hpp>
 #include <ivrapi/mock/server.hpp>
@@ -347,6 +348,38 @@ Dispatch raw_dispatch(const Config& cfg, const std::string& url, const std::stri
     client.stop();
     check(checksum == n, "raw dispatch: wrong event contents");
     return {static_cast<double>(n - 1) / std::chrono::duration<double>(last - first).count(), count};
+}
+
+// ------------------------------------------------------------------ 2b: decode alone
+//
+// The client's per-frame work without the network, which on this machine's throughput
+// benches drowns in the host's stalls: `protocol::decode` (what the SDK does with every
+// frame before routing it) against the raw client's in-situ parse plus the name check
+// and one lookup. Both on the client CPU, alternating; ns per frame.
+
+struct DecodeCost {
+    double sdk_ns = 0, raw_ns = 0;
+};
+
+DecodeCost decode_cost(const std::string& frame, std::size_t n) {
+    ivrapi::protocol::ParseLimits limits;
+    limits.validate_utf8 = false;  // as the client sets it: websocketpp validated the frame
+    limits.keep_raw_events = false;
+    std::size_t sink = 0;
+    auto t0 = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) sink += ivrapi::protocol::decode(frame, limits).ok() ? 1 : 0;
+    auto t1 = Clock::now();
+    std::string payload;
+    for (std::size_t i = 0; i < n; ++i) {
+        payload = frame;  // websocketpp hands the raw client a string it may parse in place
+        rapidjson::Document doc;
+        if (parse_frame(doc, payload) && name_is(doc[0], "x")) ++sink;
+        sink += doc.IsArray() && doc[1].IsObject() && doc[1].HasMember("qid") ? 1 : 0;
+    }
+    auto t2 = Clock::now();
+    check(sink >= n, "decode: frames not decoded");
+    const auto ns = [n](Clock::duration d) { return std::chrono::duration<double, std::nano>(d).count() / n; };
+    return {ns(t1 - t0), ns(t2 - t1)};
 }
 
 // ------------------------------------------------------------------ 3: claim rate
@@ -1203,9 +1236,9 @@ int main(int argc, char** argv) {
         else if (a == "--push") cfg.push_count = std::stoul(value());
         else if (a == "--reps") cfg.reps = std::stoul(value());
         else {
-            std::cerr
-                << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
-                   "[--server-cpu N] [--scale N] [--push N] [--reps N] [--only rt|dispatch|claim|scale|react|cpu]\n";
+            std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
+                         "[--server-cpu N] [--scale N] [--push N] [--reps N] "
+                         "[--only rt|decode|dispatch|claim|scale|react|cpu]\n";
             return 2;
         }
     }
@@ -1256,6 +1289,29 @@ int main(int argc, char** argv) {
             const std::string b = std::string(tls ? "5. " : "1. ") + "round trip " + scheme;
             row(b, "median µs", sdk50, raw50, 1, "≤ 1.05", [](double x) { return x <= 1.05; });
             row(b, "p99 µs", sdk99, raw99, 1, "", nullptr);
+        }
+        // 2b: decode alone
+        if (want("dispatch") || want("decode")) {
+            const std::vector<std::pair<std::string, std::string>> frames = {
+                {"ivrapi_dtmf",
+                 "[\"ivrapi_dtmf\",{\"key\":\"k-bench-1\",\"ivrid\":\"bench-1\",\"mode\":\"component\","
+                 "\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]"},
+                {"notify",
+                 "[\"notify\",{\"class\":\"callevents\",\"type\":\"sm_start\",\"eventts\":1700000000000,"
+                 "\"data\":{\"ivrid\":\"bench-1\",\"sm_id\":\"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b\"}}]"},
+                // The bench server's round-trip reply.
+                {"connection_info_result",
+                 "[\"connection_info_result\",{\"qid\":12345,\"site\":\"main_site\",\"ownertype\":\"domain\","
+                 "\"domain\":\"bench.local\",\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]"}};
+            const std::size_t n = cfg.smoke ? 2000 : 500000;
+            for (const auto& [kind, frame] : frames) {
+                std::vector<double> sdk, raw;
+                for (std::size_t r = 0; r < cfg.reps; ++r) {
+                    const DecodeCost c = decode_cost(frame, n);
+                    sdk.push_back(c.sdk_ns), raw.push_back(c.raw_ns);
+                }
+                row("2b. decode alone (no network)", kind + ", ns per frame", sdk, raw, 0, "", nullptr);
+            }
         }
         // 2 + 5: dispatch
         for (bool tls : {false, true}) {
