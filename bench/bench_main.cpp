@@ -86,6 +86,7 @@ struct Config {
     std::size_t reps = 5;
     std::size_t rt_warmup = 2000, rt_count = 20000;
     std::size_t push_count = 200000;
+    std::size_t decode_count = 500000;                             // 2b: frames decoded per repetition
     std::size_t claim_count = 5000, claim_rate = 1000;             // the 1,000/s run
     std::size_t fast_claim_count = 10000, fast_claim_rate = 5000;  // the 5,000/s run
     std::size_t scale_count = 100000;
@@ -1247,6 +1248,7 @@ int main(int argc, char** argv) {
         cfg.rt_warmup = 20;
         cfg.rt_count = 200;
         cfg.push_count = 2000;
+        cfg.decode_count = 2000;
         cfg.claim_count = 50;
         cfg.fast_claim_count = 50;
         cfg.scale_count = 100;
@@ -1303,7 +1305,7 @@ int main(int argc, char** argv) {
                 {"connection_info_result",
                  "[\"connection_info_result\",{\"qid\":12345,\"site\":\"main_site\",\"ownertype\":\"domain\","
                  "\"domain\":\"bench.local\",\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]"}};
-            const std::size_t n = cfg.smoke ? 2000 : 500000;
+            const std::size_t n = cfg.decode_count;
             for (const auto& [kind, frame] : frames) {
                 std::vector<double> sdk, raw;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
@@ -1462,7 +1464,8 @@ int main(int argc, char** argv) {
            << "- Load: " << load_text() << "\n"
            << "- Command: `scripts/bench.sh" << (cfg.args.empty() ? "" : " " + cfg.args) << "`\n"
            << "- Counts: round trip " << fmt_int(static_cast<double>(cfg.rt_count)) << " (after "
-           << fmt_int(static_cast<double>(cfg.rt_warmup)) << " warm-up); dispatch "
+           << fmt_int(static_cast<double>(cfg.rt_warmup)) << " warm-up); decode alone "
+           << fmt_int(static_cast<double>(cfg.decode_count)) << " per frame; dispatch "
            << fmt_int(static_cast<double>(cfg.push_count)) << " frames of ~150 bytes; claim "
            << fmt_int(static_cast<double>(cfg.claim_count)) << " calls at "
            << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s and "
