@@ -18,6 +18,13 @@ int parse_number(const std::string& text, const std::string& what, const std::st
     return v;
 }
 
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 // %XX sequences decoded (a password may hold ':', '@' or '/').
 std::string percent_decoded(const std::string& text, const std::string& what, const std::string& url) {
     std::string out;
@@ -27,14 +34,8 @@ std::string percent_decoded(const std::string& text, const std::string& what, co
             out += text[i];
             continue;
         }
-        const auto hex = [](char c) {
-            if (c >= '0' && c <= '9') return c - '0';
-            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-            return -1;
-        };
-        const int hi = i + 2 < text.size() ? hex(text[i + 1]) : -1;
-        const int lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+        const int hi = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+        const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
         if (hi < 0 || lo < 0) {
             std::string why = "ivrapi::cluster: bad %-escape in the ";
             why += what;

@@ -167,8 +167,10 @@ public:
         if (depth_ == 1 && !named_) return named_ = (v == "notify");
         if (depth_ != 2) return depth_ > 2;
         switch (field_) {
-            case Field::event_class: event.event_class.assign(v); return true;
-            case Field::type: event.type.assign(v); return true;
+            // ivrevents api_start/api_stop (offers, their ends) are the general path's:
+            // declined as soon as both are known, before data is built.
+            case Field::event_class: event.event_class.assign(v); return !offer_or_end();
+            case Field::type: event.type.assign(v); return !offer_or_end();
             case Field::eventts: return false;  // a decimal string: the general path reads it
             case Field::data: return false;     // not an object: an error
             case Field::other: return true;
@@ -203,6 +205,9 @@ private:
             return true;
         }
         return skippable();
+    }
+    bool offer_or_end() const {
+        return event.event_class == "ivrevents" && (event.type == "api_start" || event.type == "api_stop");
     }
     // A value of a field notify does not read (or inside one): accepted and dropped.
     bool skippable() const { return depth_ > 2 || (depth_ == 2 && field_ == Field::other); }
@@ -294,21 +299,6 @@ private:
     rapidjson::SizeType routed_ = 0;
 };
 
-// True when every byte is ASCII. Such text cannot hold invalid UTF-8, so it is parsed
-// without RapidJSON's validation, which costs about as much as the rest of the parse
-// (it decodes every byte of every string): the result is the same.
-bool all_ascii(std::string_view s) noexcept {
-    std::uint64_t bits = 0;
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, s.data() + i, sizeof word);
-        bits |= word;
-    }
-    for (; i < s.size(); ++i) bits |= static_cast<unsigned char>(s[i]);
-    return (bits & 0x8080808080808080u) == 0;
-}
-
 // Parses the frame in situ on a thread-local copy, numbers through NumberEvents as the
 // general path reads them. False on any parse error or when the handler declined.
 template <typename Handler>
@@ -349,7 +339,6 @@ std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const Pars
     NotifyHandler h(data, limits.max_depth);
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
     NotifyEvent& e = h.event;
-    if (e.event_class == "ivrevents" && (e.type == "api_start" || e.type == "api_stop")) return std::nullopt;
     if (!h.has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     return std::move(e);

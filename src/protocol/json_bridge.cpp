@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <type_traits>
@@ -34,6 +35,18 @@ int json_depth(std::string_view text, int limit) noexcept {
         } else if (c == ']' || c == '}') --depth;
     }
     return max_depth;
+}
+
+bool all_ascii(std::string_view s) noexcept {
+    std::uint64_t bits = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, s.data() + i, sizeof word);
+        bits |= word;
+    }
+    for (; i < s.size(); ++i) bits |= static_cast<unsigned char>(s[i]);
+    return (bits & 0x8080808080808080u) == 0;
 }
 
 namespace {
@@ -79,6 +92,7 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
     rapidjson::ParseResult result;
     bool too_big = false, lone_surrogate = false;
     const bool escapes = std::memchr(text.data(), '\\', text.size()) != nullptr;
+    const bool validate = limits.validate_utf8 && !all_ascii(text);
     auto parse = [&](auto& in, auto flags) {
         auto generator = [&](Document& handler) {
             NumberEvents<Document> numbers(handler);
@@ -96,12 +110,12 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
     if (scratch) {
         scratch->assign(text.data(), text.size());
         rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(&(*scratch)[0]);
-        if (limits.validate_utf8) parse(in, std::integral_constant<unsigned, checked | rapidjson::kParseInsituFlag>());
+        if (validate) parse(in, std::integral_constant<unsigned, checked | rapidjson::kParseInsituFlag>());
         else parse(in, std::integral_constant<unsigned, base | rapidjson::kParseInsituFlag>());
     } else {
         rapidjson::MemoryStream memory(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(memory);
-        if (limits.validate_utf8) parse(in, Checked());
+        if (validate) parse(in, Checked());
         else parse(in, Base());
     }
     if (result.IsError()) {

@@ -27,6 +27,10 @@ struct ParseLimits {
     bool fast_paths = true;
 };
 
+// True when every byte is ASCII: such text cannot hold invalid UTF-8, so the parses skip
+// RapidJSON's validation for it (which costs about as much as the rest of the parse).
+bool all_ascii(std::string_view s) noexcept;
+
 // Nesting depth of JSON text (brackets outside strings), stopping early past `limit`.
 int json_depth(std::string_view text, int limit) noexcept;
 

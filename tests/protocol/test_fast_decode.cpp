@@ -294,6 +294,7 @@ TEST_CASE("fast decode: notify edge cases decode the same on both paths") {
         {notify_with_data(many_members(40, R"(,"f3":"again","f39":"again","f40":"new")")), true},
         {R"(["notify",{"class":"ivrevents","type":"api_start","data":{"ivrid":"i"}}])", false},
         {R"(["notify",{"class":"ivrevents","type":"api_stop","data":{"ivrid":"i"}}])", false},
+        {R"(["notify",{"data":{"ivrid":"i"},"type":"api_start","class":"ivrevents"}])", false},  // any order
         {R"(["notify",{"class":null}])", false},
         {R"(["notify",{"type":5}])", false},
         {R"(["notify",{"class":["a"]}])", false},
