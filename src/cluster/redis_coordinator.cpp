@@ -4,6 +4,7 @@
 //   lease:<id>       STR   free capacity, with a TTL of lease_ttl (renewed every ttl / 3)
 //   session:<ivrid>  HASH  owner, key, since (ms since epoch)
 //   owned:<id>       SET   ivrids whose session:<ivrid> names <id> as owner
+//   claiming:<ivrid> STR   the backup claiming an unregistered offer (TTL of a grace)
 // Every change of ownership is one Lua script, so it is atomic.
 #include "client/shard_hash.hpp"
 #include "cluster/redis_connection.hpp"
@@ -31,6 +32,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::Candidate;
+using detail::kBackupClaim;
 using detail::kDeregister;
 using detail::kForgetMember;
 using detail::kRegister;
@@ -97,6 +99,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     std::string owned_key(const std::string& member) const { return prefix + "owned:" + member; }
     std::string session_key(const std::string& ivrid) const { return prefix + "session:" + ivrid; }
     std::string members_key() const { return prefix + "members"; }
+    std::string claiming_key(const std::string& ivrid) const { return prefix + "claiming:" + ivrid; }
 
     // ---- any thread
     // False when no client is attached yet to take the line.
@@ -294,7 +297,8 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
     }
 
     void claim_if_unclaimed(const std::string& ivrid, const std::function<void()>& claim) {
-        auto r = call({"EXISTS", session_key(ivrid)});
+        auto r = call({"EVAL", kBackupClaim, "2", session_key(ivrid), claiming_key(ivrid), id,
+                       std::to_string(options.grace.count())});
         if (!r) {
             // Redis just went away: the owner (alive a moment ago) has it most likely.
             if (view_fresh()) return;
@@ -304,7 +308,7 @@ struct RedisCoordinator::Impl : std::enable_shared_from_this<Impl> {
             }
             return;
         }
-        if (r->type == RedisReply::Type::integer && r->integer == 0) {
+        if (r->type == RedisReply::Type::integer && r->integer == 1) {
             backup_count.fetch_add(1);
             log(LogLevel::info, "offer " + ivrid + " unclaimed after the grace: claiming it as a backup");
             claim();

@@ -20,6 +20,15 @@ redis.call('PERSIST', KEYS[1])
 redis.call('SADD', KEYS[2], ARGV[4])
 return 1)";
 
+// A backup's claim of an offer nobody registered: replicas whose views of the members
+// differ can be first backup at the same moment; only the one that sets the marker
+// claims. The marker lives a grace, so the next rank may still claim if this one fails.
+// KEYS: session, claiming:<ivrid>. ARGV: me, marker ms. Returns 1 to claim, else 0.
+constexpr const char* kBackupClaim = R"(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0)";
+
 // Ends the entry if it is still ours: it leaves its owner's set (so nobody takes it
 // over) and stays as a tombstone marked "ended" for ARGV[4] ms, so a second-ranked
 // replica checking after its grace does not claim a call that already ended.
