@@ -540,8 +540,8 @@ TEST_CASE("cluster scripts: of two backups that are second at the same moment, o
     CHECK(ttl > 0);
     CHECK(ttl <= 500);
     // An offer its owner registered is claimed by no backup.
-    REQUIRE(redis_do(redis, {"EVAL", kRegister, "2", p + "session:ivr-2", p + "owned:A", "A", "the-key", "1000", "ivr-2",
-                             p, "0"})
+    REQUIRE(redis_do(redis, {"EVAL", kRegister, "2", p + "session:ivr-2", p + "owned:A", "A", "the-key", "1000",
+                             "ivr-2", p, "0"})
                 .integer == 1);
     CHECK(backup("ivr-2", "B") == 0);
     CHECK(redis_do(redis, {"EXISTS", p + "claiming:ivr-2"}).integer == 0);
