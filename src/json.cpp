@@ -28,10 +28,11 @@ Result<Json> Json::parse(std::string_view text) {
 }
 
 std::string Json::dump() const {
-    rapidjson::StringBuffer buffer;
-    protocol::JsonWriter writer(buffer);
+    std::string text;
+    protocol::StringOutput out(text);
+    protocol::JsonWriter writer(out);
     protocol::write_json(writer, *this);
-    return {buffer.GetString(), buffer.GetSize()};
+    return text;
 }
 
 bool Json::as_bool(bool fallback) const noexcept { return is_bool() ? std::get<bool>(v_) : fallback; }

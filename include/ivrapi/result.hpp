@@ -43,10 +43,12 @@ public:
     // The type of the value.
     using value_type = T;
 
-    // A successful result holding `value`.
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+    // A successful result holding `value` (by reference: a big value is moved once).
+    Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT implicit
+    Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
     // A failed result holding `error`.
-    Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
+    Result(const Error& error) : v_(std::in_place_index<1>, error) {}        // NOLINT implicit
+    Result(Error&& error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
     // True when the result holds a value.
     bool ok() const noexcept { return v_.index() == 0; }

@@ -138,7 +138,7 @@ void ClientCore::on_link_up() {
     requests_.send(
         protocol::kConnectionInfo, [](protocol::Qid q) { return protocol::encode_connection_info(q); },
         options_.request_timeout,
-        [this](protocol::Qid, Result<protocol::Reply> r) {
+        [this](protocol::Qid, Result<protocol::Reply>&& r) {
             if (!r || !r->success) {
                 log(LogLevel::warn, "connection_info failed: " + (r ? r->error.message : r.error().message));
                 return;
@@ -343,7 +343,7 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
         done(Error(Errc::stopped, "the client was stopped"));
         return;
     }
-    auto adapt = [done](protocol::Qid, Result<protocol::Reply> r) { done(std::move(r)); };
+    auto adapt = [done](protocol::Qid, Result<protocol::Reply>&& r) { done(std::move(r)); };
     if (link_gone_) {
         done(Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
         return;
@@ -365,15 +365,16 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
 void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                  RequestTable::FrameRef frame_for, milliseconds timeout, const ReplyHandler& done) {
     std::weak_ptr<SessionState> weak = s;
-    const auto qid = requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply> r) {
-        if (auto st = weak.lock()) {
-            auto& list = st->requests;
-            list.erase(std::remove(list.begin(), list.end(), q), list.end());
-            // Most sessions are idle most of the time: an empty list keeps no buffer.
-            if (list.empty()) std::vector<protocol::Qid>().swap(list);
-        }
-        done(std::move(r));
-    });
+    const auto qid =
+        requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply>&& r) {
+            if (auto st = weak.lock()) {
+                auto& list = st->requests;
+                list.erase(std::remove(list.begin(), list.end(), q), list.end());
+                // Most sessions are idle most of the time: an empty list keeps no buffer.
+                if (list.empty()) std::vector<protocol::Qid>().swap(list);
+            }
+            done(std::move(r));
+        });
     if (qid == 0) {
         done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
         return;
@@ -458,7 +459,7 @@ void ClientCore::fail_held(SessionState& s, const Error& e) {
 void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                const RequestTable::FrameFor& frame_for, Callback<std::string> done) {
     if (!s) {
-        sessionless_request(name, frame_for, [this, done](Result<protocol::Reply> r) mutable {
+        sessionless_request(name, frame_for, [this, done](Result<protocol::Reply>&& r) mutable {
             if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
             else deliver<std::string>(std::move(done), std::move(r->value));
         });
@@ -476,7 +477,7 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
     const bool after_end_ok = name == protocol::kFileGetPath && s->phase == SessionPhase::ended && !stopped_;
     if (!after_end_ok && !usable_or_hold(s, make_held, fail)) return;
     std::weak_ptr<SessionState> weak = s;
-    auto finish = [this, weak, request = std::string(name), frame_for, done](Result<protocol::Reply> r) mutable {
+    auto finish = [this, weak, request = std::string(name), frame_for, done](Result<protocol::Reply>&& r) mutable {
         auto st = weak.lock();
         // In flight when the link dropped: these requests are safe to repeat, so they
         // wait for the re-claim and go again.
@@ -497,7 +498,7 @@ void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::stri
         }
         const auto qid =
             requests_.send(name, frame_for, options_.request_timeout,
-                           [finish](protocol::Qid, Result<protocol::Reply> r) mutable { finish(std::move(r)); });
+                           [finish](protocol::Qid, Result<protocol::Reply>&& r) mutable { finish(std::move(r)); });
         if (qid == 0)
             deliver<std::string>(std::move(done), Error(Errc::not_connected, std::string(name) + " not sent"));
         return;
@@ -548,7 +549,7 @@ void ClientCore::apply(const std::shared_ptr<SessionState>& s, const Component& 
             return protocol::encode_component_apply(q, ref, data, oid);
         },
         milliseconds(0),
-        [this, weak, oid](Result<protocol::Reply> r) {
+        [this, weak, oid](Result<protocol::Reply>&& r) {
             auto st = weak.lock();
             if (!st || !st->running || st->running->oid != oid) return;  // completed, or never sent
             st->running->apply_qid = 0;
@@ -679,7 +680,7 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
     }
     sessionless_request(
         name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
-        [this, done = std::move(done)](Result<protocol::Reply> r) mutable {
+        [this, done = std::move(done)](Result<protocol::Reply>&& r) mutable {
             if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
             else deliver<Json>(std::move(done), std::move(r->body));
         });

@@ -101,7 +101,7 @@ public:
 
 private:
     using Entry = DeliveryQueue::Entry;
-    using ReplyHandler = std::function<void(Result<protocol::Reply>)>;
+    using ReplyHandler = std::function<void(Result<protocol::Reply>&&)>;
 
     // ---- delivery (the only way user code is called)
     template <typename T>
@@ -134,7 +134,7 @@ private:
     // ---- the session state machine (session_machine.cpp)
     void send_claim(const std::shared_ptr<SessionState>& s, std::string_view name);
     void on_claim_reply(const std::shared_ptr<SessionState>& s, std::string_view name, protocol::Qid qid,
-                        Result<protocol::Reply> r);
+                        Result<protocol::Reply>&& r);
     void on_accept_deadline(const std::shared_ptr<SessionState>& s);
     void became_controlled(const std::shared_ptr<SessionState>& s, bool after_reclaim);
     void set_phase(SessionState& s, SessionPhase p);

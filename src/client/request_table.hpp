@@ -50,7 +50,8 @@ public:
         std::string (*call_)(const void*, protocol::Qid);
     };
     // The reply, or an Error without one (timeout, connection_lost, stopped, ...).
-    using Done = std::function<void(protocol::Qid, Result<protocol::Reply>)>;
+    // Taken by reference: a Reply is big, and each hop of the chain would move it.
+    using Done = std::function<void(protocol::Qid, Result<protocol::Reply>&&)>;
 
     RequestTable(Loop& loop, Transport& transport, RequestCounters counters)
         : loop_(loop), transport_(transport), counters_(counters) {}

@@ -87,7 +87,7 @@ void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_
     const milliseconds timeout = name == protocol::kAccept ? milliseconds(0) : options_.request_timeout;
     const protocol::Qid qid = requests_.send(
         name, [ref, request](protocol::Qid q) { return protocol::encode_session_request(request, q, ref); }, timeout,
-        [this, weak, request](protocol::Qid q, Result<protocol::Reply> r) {
+        [this, weak, request](protocol::Qid q, Result<protocol::Reply>&& r) {
             if (auto st = weak.lock()) on_claim_reply(st, request, q, std::move(r));
         });
     if (qid == 0) return;  // the link is closing: on_link_down moves the session on
@@ -98,7 +98,7 @@ void ClientCore::send_claim(const std::shared_ptr<SessionState>& s, std::string_
 }
 
 void ClientCore::on_claim_reply(const std::shared_ptr<SessionState>& s, std::string_view name, protocol::Qid qid,
-                                Result<protocol::Reply> r) {
+                                Result<protocol::Reply>&& r) {
     // Only the claim in flight counts: a link loss already moved the session on.
     if (s->phase == SessionPhase::ended || qid != s->claim_qid) return;
     s->claim_qid = 0;
@@ -241,7 +241,7 @@ void ClientCore::start_probe(const std::shared_ptr<SessionState>& s) {
         protocol::kApply,
         [ref, data, oid](protocol::Qid q) { return protocol::encode_component_apply(q, ref, data, oid); },
         milliseconds(0),
-        [this, weak, oid](protocol::Qid, Result<protocol::Reply> r) {
+        [this, weak, oid](protocol::Qid, Result<protocol::Reply>&& r) {
             auto st = weak.lock();
             if (!st || !st->probe || st->probe->oid != oid) return;
             if (r && r->success) return;  // it runs: its stopped event ends the probe

@@ -50,7 +50,7 @@ void SubscriptionKeeper::subscribe() {
         protocol::kSubscribe,
         [id, events, expires](protocol::Qid q) { return protocol::encode_subscribe(q, id, events, expires); },
         settings_.request_timeout,
-        [this, link](protocol::Qid, Result<protocol::Reply> r) {
+        [this, link](protocol::Qid, Result<protocol::Reply>&& r) {
             if (link != link_ || link_gone(r)) return;
             if (!r || !r->success) {
                 log_(LogLevel::error, "subscribe failed: " + failure_text(r) + "; retrying in " +
@@ -72,7 +72,7 @@ void SubscriptionKeeper::renew() {
         protocol::kSubscribe,
         [id, expires](protocol::Qid q) { return protocol::encode_subscribe_renew(q, id, expires); },
         settings_.request_timeout,
-        [this, link](protocol::Qid, Result<protocol::Reply> r) {
+        [this, link](protocol::Qid, Result<protocol::Reply>&& r) {
             if (link != link_ || link_gone(r)) return;
             if (!r || !r->success) {
                 // The subscription may be gone: create it again (same id).

@@ -16,7 +16,8 @@ constexpr double kMaxQid = 9007199254740992.0;  // 2^53
 // ["name",{"qid":N, ... }]
 class Frame {
 public:
-    Frame(std::string_view name, Qid qid) : writer_(buffer_) {
+    Frame(std::string_view name, Qid qid) : output_(text_), writer_(output_) {
+        text_.reserve(256);  // most requests fit: one allocation
         writer_.StartArray();
         write_string(writer_, name);
         writer_.StartObject();
@@ -38,11 +39,12 @@ public:
     std::string finish() {
         writer_.EndObject();
         writer_.EndArray();
-        return {buffer_.GetString(), buffer_.GetSize()};
+        return std::move(text_);
     }
 
 private:
-    rapidjson::StringBuffer buffer_;
+    std::string text_;
+    StringOutput output_;
     JsonWriter writer_;
 };
 
@@ -54,10 +56,10 @@ std::string lower(std::string_view s) {
 }
 
 std::string dump_value(const rapidjson::Value& v) {
-    rapidjson::StringBuffer b;
-    JsonWriter w(b);
+    std::string s;
+    StringOutput out(s);
+    JsonWriter w(out);
     v.Accept(w);
-    std::string s(b.GetString(), b.GetSize());
     if (s.size() > 64) s = s.substr(0, 61) + "...";
     return s;
 }
@@ -302,10 +304,10 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
             // params is documented as a string (JSON or free text); a platform that
             // sends it as JSON itself is read the same way.
             if (const auto* p = df.get("params"); p && (p->IsObject() || p->IsArray())) {
-                rapidjson::StringBuffer b;
-                JsonWriter w(b);
+                e.params.clear();
+                StringOutput out(e.params);
+                JsonWriter w(out);
                 p->Accept(w);
-                e.params.assign(b.GetString(), b.GetSize());
             } else {
                 df.str("params", e.params, true);
             }

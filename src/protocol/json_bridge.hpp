@@ -5,7 +5,6 @@
 #include <ivrapi/json.hpp>
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cstddef>
@@ -49,7 +48,31 @@ bool parse_bounded(std::string_view text, const ParseLimits& limits, FrameDocume
 
 Json to_json(const rapidjson::Value& v);
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+// A RapidJSON output stream that appends to a std::string: a frame is written where it
+// is returned (a StringBuffer allocates its own stack, then the text is copied out).
+class StringOutput {
+public:
+    using Ch = char;
+    explicit StringOutput(std::string& out) : out_(out) {}
+    void Put(char c) { out_.push_back(c); }
+    void Flush() {}
+
+private:
+    std::string& out_;
+};
+
+// A writer into a StringOutput. Its level stack uses one shared CrtAllocator (malloc,
+// stateless): by default each writer would `new` an allocator of its own.
+class JsonWriter : public rapidjson::Writer<StringOutput> {
+public:
+    explicit JsonWriter(StringOutput& out) : Writer(out, &shared_allocator()) {}
+
+private:
+    static rapidjson::CrtAllocator& shared_allocator() {
+        static rapidjson::CrtAllocator allocator;
+        return allocator;
+    }
+};
 void write_json(JsonWriter& w, const Json& value);
 
 inline void write_string(JsonWriter& w, std::string_view s) {
