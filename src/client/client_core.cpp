@@ -337,13 +337,11 @@ void ClientCore::finish_stop() {
 
 // ---------------------------------------------------------------- requests
 
-void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for,
-                                     const ReplyHandler& done) {
+void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done) {
     if (stopped_) {
         done(Error(Errc::stopped, "the client was stopped"));
         return;
     }
-    auto adapt = [done](protocol::Qid, Result<protocol::Reply>&& r) { done(std::move(r)); };
     if (link_gone_) {
         done(Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
         return;
@@ -354,29 +352,34 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
             return;
         }
         // (Re)connecting: hold it until the link is up (bounded by its timeout).
-        requests_.hold(name, std::move(frame_for), options_.request_timeout, std::move(adapt));
+        requests_.hold(name, std::move(frame_for), options_.request_timeout,
+                       [done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) { done(std::move(r)); });
         return;
     }
-    if (requests_.send(name, frame_for, options_.request_timeout, adapt) == 0) {
-        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
+    RequestTable::Done adapt = [done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) {
+        done(std::move(r));
+    };
+    if (requests_.send(name, frame_for, options_.request_timeout, std::move(adapt)) == 0) {
+        // Not moved from when nothing was sent.
+        adapt(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
     }
 }
 
 void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                                 RequestTable::FrameRef frame_for, milliseconds timeout, const ReplyHandler& done) {
+                                 RequestTable::FrameRef frame_for, milliseconds timeout, ReplyHandler done) {
     std::weak_ptr<SessionState> weak = s;
-    const auto qid =
-        requests_.send(name, frame_for, timeout, [weak, done](protocol::Qid q, Result<protocol::Reply>&& r) {
-            if (auto st = weak.lock()) {
-                auto& list = st->requests;
-                list.erase(std::remove(list.begin(), list.end(), q), list.end());
-                // Most sessions are idle most of the time: an empty list keeps no buffer.
-                if (list.empty()) std::vector<protocol::Qid>().swap(list);
-            }
-            done(std::move(r));
-        });
-    if (qid == 0) {
-        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
+    RequestTable::Done finish = [weak, done = std::move(done)](protocol::Qid q, Result<protocol::Reply>&& r) {
+        if (auto st = weak.lock()) {
+            auto& list = st->requests;
+            list.erase(std::remove(list.begin(), list.end(), q), list.end());
+            // Most sessions are idle most of the time: an empty list keeps no buffer.
+            if (list.empty()) std::vector<protocol::Qid>().swap(list);
+        }
+        done(std::move(r));
+    };
+    const auto qid = requests_.send(name, frame_for, timeout, std::move(finish));
+    if (qid == 0) {  // `finish` was not moved from
+        finish(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
         return;
     }
     s->requests.push_back(qid);
@@ -459,7 +462,7 @@ void ClientCore::fail_held(SessionState& s, const Error& e) {
 void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                const RequestTable::FrameFor& frame_for, Callback<std::string> done) {
     if (!s) {
-        sessionless_request(name, frame_for, [this, done](Result<protocol::Reply>&& r) mutable {
+        sessionless_request(name, frame_for, [this, done = std::move(done)](Result<protocol::Reply>&& r) mutable {
             if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
             else deliver<std::string>(std::move(done), std::move(r->value));
         });

@@ -123,10 +123,10 @@ private:
 
     // ---- requests of the core
     // Sends, or holds until the link is up (sessionless only) — `done` always runs once.
-    void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, const ReplyHandler& done);
+    void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done);
     // A request of a controlled session, tracked in s->requests. `done` always runs once.
     void session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
-                         RequestTable::FrameRef frame_for, std::chrono::milliseconds timeout, const ReplyHandler& done);
+                         RequestTable::FrameRef frame_for, std::chrono::milliseconds timeout, ReplyHandler done);
     void value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                        const RequestTable::FrameFor& frame_for, Callback<std::string> done);
     std::optional<Error> check_usable(const SessionState& s) const;

@@ -60,8 +60,8 @@ public:
     RequestTable& operator=(const RequestTable&) = delete;
 
     // Sends now. Returns the qid, or 0 when the frame could not be sent (done is then
-    // NOT called: the caller handles the failure at once). timeout 0 = no deadline.
-    protocol::Qid send(std::string_view name, FrameRef frame_for, std::chrono::milliseconds timeout, Done done);
+    // neither called nor moved from: the caller fails it at once). timeout 0 = no deadline.
+    protocol::Qid send(std::string_view name, FrameRef frame_for, std::chrono::milliseconds timeout, Done&& done);
 
     // Holds a request until release_held() (link usable), failing it with timeout after
     // `timeout`. Returns a hold id.

@@ -78,7 +78,7 @@ public:
         open_ = false;
     }
     bool send(std::string_view frame) override {
-        if (!open_) return false;
+        if (!open_ || refuse_sends) return false;
         sent.emplace_back(frame);
         return true;
     }
@@ -105,6 +105,7 @@ public:
 
     std::vector<std::string> sent;
     int connects = 0;
+    bool refuse_sends = false;  // open, but every send fails (a link that is closing)
 
 private:
     detail::TransportHandlers handlers_;

@@ -312,3 +312,24 @@ TEST_CASE("worker pool: jobs still queued when it stops run their dropped handle
     CHECK(ran.load() == 0);
     CHECK(dropped.load() == 1);
 }
+
+TEST_CASE("a request whose frame the closing link refuses fails at once, once, with not_connected") {
+    CoreHarness h;
+    h.connect_ready();
+    Session s = h.claim("ivr-1");
+    h.transport.refuse_sends = true;
+    Got<ComponentStopped> run;
+    s.apply(Hangup{}, run.cb());
+    Got<Json> req;
+    h.core->request("x", Json::object(), req.cb());
+    h.loop.run_ready();
+    REQUIRE(run.calls == 1);
+    CHECK(run.value->error().is(Errc::not_connected));
+    REQUIRE(req.calls == 1);
+    CHECK(req.value->error().is(Errc::not_connected));
+    CHECK(req.value->error().message.find("not sent") != std::string::npos);
+    // Nothing is left pending to fire again at the deadline.
+    h.loop.advance(std::chrono::minutes(5));
+    CHECK(run.calls == 1);
+    CHECK(req.calls == 1);
+}
