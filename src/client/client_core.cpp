@@ -359,8 +359,7 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
     RequestTable::Done adapt = [done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) {
         done(std::move(r));
     };
-    if (requests_.send(name, frame_for, options_.request_timeout, std::move(adapt)) == 0) {
-        // Not moved from when nothing was sent.
+    if (requests_.try_send(name, frame_for, options_.request_timeout, adapt) == 0) {
         adapt(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
     }
 }
@@ -377,8 +376,8 @@ void ClientCore::session_request(const std::shared_ptr<SessionState>& s, std::st
         }
         done(std::move(r));
     };
-    const auto qid = requests_.send(name, frame_for, timeout, std::move(finish));
-    if (qid == 0) {  // `finish` was not moved from
+    const auto qid = requests_.try_send(name, frame_for, timeout, finish);
+    if (qid == 0) {
         finish(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
         return;
     }

@@ -13,7 +13,7 @@ RequestTable::~RequestTable() {
     for (auto& [id, h] : held_) loop_.cancel(h.timer);
 }
 
-protocol::Qid RequestTable::send(std::string_view name, FrameRef frame_for, milliseconds timeout, Done&& done) {
+protocol::Qid RequestTable::try_send(std::string_view name, FrameRef frame_for, milliseconds timeout, Done& done) {
     const protocol::Qid qid = next_qid_++;
     if (!transport_.send(frame_for(qid))) return 0;
     if (counters_.messages_out) counters_.messages_out->fetch_add(1, std::memory_order_relaxed);
@@ -99,7 +99,7 @@ void RequestTable::release_held() {
     held_.clear();
     for (auto& [id, h] : batch) {
         loop_.cancel(h.timer);
-        if (send(h.name, h.frame_for, h.timeout, std::move(h.done)) == 0) {
+        if (try_send(h.name, h.frame_for, h.timeout, h.done) == 0) {
             h.done(0, Error(Errc::not_connected, h.name + " not sent: the link is closing"));
         }
     }

@@ -60,8 +60,13 @@ public:
     RequestTable& operator=(const RequestTable&) = delete;
 
     // Sends now. Returns the qid, or 0 when the frame could not be sent (done is then
-    // neither called nor moved from: the caller fails it at once). timeout 0 = no deadline.
-    protocol::Qid send(std::string_view name, FrameRef frame_for, std::chrono::milliseconds timeout, Done&& done);
+    // NOT called: the caller handles the failure at once). timeout 0 = no deadline.
+    protocol::Qid send(std::string_view name, FrameRef frame_for, std::chrono::milliseconds timeout, Done done) {
+        return try_send(name, frame_for, timeout, done);
+    }
+    // As send(), but `done` is moved into the table only when the frame went out; on 0 it
+    // is still the caller's, to fail (no copy of a completion just for that case).
+    protocol::Qid try_send(std::string_view name, FrameRef frame_for, std::chrono::milliseconds timeout, Done& done);
 
     // Holds a request until release_held() (link usable), failing it with timeout after
     // `timeout`. Returns a hold id.
