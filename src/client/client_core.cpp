@@ -337,30 +337,26 @@ void ClientCore::finish_stop() {
 
 // ---------------------------------------------------------------- requests
 
-void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done) {
+void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, RequestTable::Done done) {
     if (stopped_) {
-        done(Error(Errc::stopped, "the client was stopped"));
+        done(0, Error(Errc::stopped, "the client was stopped"));
         return;
     }
     if (link_gone_) {
-        done(Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
+        done(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is gone and reconnects are off"));
         return;
     }
     if (!link_.up()) {
         if (!started_) {
-            done(Error(Errc::not_connected, std::string(name) + " not sent: the client is not started"));
+            done(0, Error(Errc::not_connected, std::string(name) + " not sent: the client is not started"));
             return;
         }
         // (Re)connecting: hold it until the link is up (bounded by its timeout).
-        requests_.hold(name, std::move(frame_for), options_.request_timeout,
-                       [done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) { done(std::move(r)); });
+        requests_.hold(name, std::move(frame_for), options_.request_timeout, std::move(done));
         return;
     }
-    RequestTable::Done adapt = [done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) {
-        done(std::move(r));
-    };
-    if (requests_.try_send(name, frame_for, options_.request_timeout, adapt) == 0) {
-        adapt(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
+    if (requests_.try_send(name, frame_for, options_.request_timeout, done) == 0) {
+        done(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
     }
 }
 
@@ -461,10 +457,11 @@ void ClientCore::fail_held(SessionState& s, const Error& e) {
 void ClientCore::value_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                                const RequestTable::FrameFor& frame_for, Callback<std::string> done) {
     if (!s) {
-        sessionless_request(name, frame_for, [this, done = std::move(done)](Result<protocol::Reply>&& r) mutable {
-            if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
-            else deliver<std::string>(std::move(done), std::move(r->value));
-        });
+        sessionless_request(name, frame_for,
+                            [this, done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) mutable {
+                                if (auto e = failure_of(r)) deliver<std::string>(std::move(done), *e);
+                                else deliver<std::string>(std::move(done), std::move(r->value));
+                            });
         return;
     }
     // The retry closure (a copy of the frame builder and of `done`) is built only when
@@ -682,7 +679,7 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
     }
     sessionless_request(
         name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
-        [this, done = std::move(done)](Result<protocol::Reply>&& r) mutable {
+        [this, done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) mutable {
             if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
             else deliver<Json>(std::move(done), std::move(r->body));
         });

@@ -123,7 +123,9 @@ private:
 
     // ---- requests of the core
     // Sends, or holds until the link is up (sessionless only) — `done` always runs once.
-    void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, ReplyHandler done);
+    // `done` is the table's own completion type: no wrapper per request (the qid is 0 when
+    // the request failed before it was sent).
+    void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, RequestTable::Done done);
     // A request of a controlled session, tracked in s->requests. `done` always runs once.
     void session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                          RequestTable::FrameRef frame_for, std::chrono::milliseconds timeout, ReplyHandler done);
