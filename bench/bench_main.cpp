@@ -94,8 +94,9 @@ struct Config {
     std::size_t cpu_calls = 10000, cpu_rate = 2500;
     std::string report;
     std::string machine;
-    std::string only;  // run one bench: rt, dispatch, claim, scale, react, cpu
-    std::string args;  // the command line, for the report
+    std::string only;           // run one bench: rt, dispatch, claim, scale, react, cpu
+    std::string dispatch_case;  // with --only dispatch: one of ws-dtmf, ws-notify, wss-dtmf, wss-notify
+    std::string args;           // the command line, for the report
     std::string cert = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.pem";
     std::string key = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.key";
     std::string ca = std::string(IVRAPI_BENCH_CERT_DIR) + "/ca.pem";
@@ -265,22 +266,59 @@ Rtt raw_round_trip(const Config& cfg, const std::string& url) {
 struct Dispatch {
     double per_s = 0;
     std::size_t events = 0;
+    // CPU time (user + sys) of the thread that runs the event callbacks (the SDK's I/O
+    // thread, the raw client's thread) between the first and the last event, per event.
+    // Events/s is bound by the bench server (it spends about twice the client's CPU per
+    // frame); this is what the client itself pays, whatever the server's pace.
+    double cpu_ns_per_event = 0;
+};
+
+// CPU time of the calling thread.
+std::chrono::nanoseconds thread_cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// Counts events for a dispatch run; called on the client's event thread.
+class EventClock {
+public:
+    explicit EventClock(std::size_t n) : n_(n) {}
+    // True for the n-th event.
+    bool tick() {
+        if (++count_ == 1) {
+            first_ = Clock::now();
+            cpu_first_ = thread_cpu_now();
+        }
+        if (count_ != n_) return false;
+        last_ = Clock::now();
+        cpu_last_ = thread_cpu_now();
+        return true;
+    }
+    std::size_t count() const { return count_; }
+    Dispatch result() const {
+        const double gaps = static_cast<double>(n_ - 1);
+        return {gaps / std::chrono::duration<double>(last_ - first_).count(), count_,
+                std::chrono::duration<double, std::nano>(cpu_last_ - cpu_first_).count() / gaps};
+    }
+
+private:
+    std::size_t n_;
+    std::size_t count_ = 0;
+    Clock::time_point first_, last_;
+    std::chrono::nanoseconds cpu_first_{}, cpu_last_{};
 };
 
 Dispatch sdk_dispatch(const Config& cfg, const std::string& url, const std::string& kind) {
     ivrapi::Client client(sdk_options(url, cfg.ca, "bench", false));
     const std::size_t n = cfg.push_count;
-    std::size_t count = 0, checksum = 0;
-    Clock::time_point first, last;
+    std::size_t checksum = 0;
+    EventClock clock(n);
     Latch all, claimed;
     ivrapi::Session session;
     auto on_event = [&](std::size_t v) {
         checksum += v;
-        if (++count == 1) first = Clock::now();
-        if (count == n) {
-            last = Clock::now();
-            all.set();
-        }
+        if (clock.tick()) all.set();
     };
     client.on_notify([&](const ivrapi::NotifyEvent& e) { on_event(e.type.size() == 8 ? 1 : 0); });
     client.on_offer([&](ivrapi::Offer offer) {
@@ -303,18 +341,17 @@ Dispatch sdk_dispatch(const Config& cfg, const std::string& url, const std::stri
     auto push =
         client.request("bench_push", ivrapi::Json::object({{"count", n}, {"kind", kind}, {"ivrid", "bench-1"}}));
     check(all.wait(std::chrono::milliseconds(60000 + n / 10)),
-          "SDK dispatch " + kind + ": " + std::to_string(count) + "/" + std::to_string(n) + " events arrived");
+          "SDK dispatch " + kind + ": " + std::to_string(clock.count()) + "/" + std::to_string(n) + " events arrived");
     check(push.get().ok(), "SDK dispatch: bench_push failed");
     client.stop();
     check(checksum == n, "SDK dispatch: wrong event contents");
-    (void)checksum;
-    return {static_cast<double>(n - 1) / std::chrono::duration<double>(last - first).count(), count};
+    return clock.result();
 }
 
 Dispatch raw_dispatch(const Config& cfg, const std::string& url, const std::string& kind) {
     const std::size_t n = cfg.push_count;
-    std::size_t count = 0, checksum = 0;
-    Clock::time_point first, last;
+    std::size_t checksum = 0;
+    EventClock clock(n);
     Latch all;
     const std::string request = "[\"bench_push\",{\"qid\":1,\"count\":" + std::to_string(n) + ",\"kind\":\"" + kind +
                                 "\",\"ivrid\":\"bench-1\"}]";
@@ -337,18 +374,14 @@ Dispatch raw_dispatch(const Config& cfg, const std::string& url, const std::stri
                 return;  // the bench_push reply
             }
             checksum += v;
-            if (++count == 1) first = Clock::now();
-            if (count == n) {
-                last = Clock::now();
-                all.set();
-            }
+            if (clock.tick()) all.set();
         });
     client.start();
     check(all.wait(std::chrono::milliseconds(60000 + n / 10)),
-          "raw dispatch " + kind + ": " + std::to_string(count) + "/" + std::to_string(n) + " events arrived");
+          "raw dispatch " + kind + ": " + std::to_string(clock.count()) + "/" + std::to_string(n) + " events arrived");
     client.stop();
     check(checksum == n, "raw dispatch: wrong event contents");
-    return {static_cast<double>(n - 1) / std::chrono::duration<double>(last - first).count(), count};
+    return clock.result();
 }
 
 // ------------------------------------------------------------------ 2b: decode alone
@@ -1235,11 +1268,12 @@ int main(int argc, char** argv) {
         else if (a == "--scale") cfg.scale_count = std::stoul(value());
         else if (a == "--only") cfg.only = value();
         else if (a == "--push") cfg.push_count = std::stoul(value());
+        else if (a == "--case") cfg.dispatch_case = value();
         else if (a == "--reps") cfg.reps = std::stoul(value());
         else {
             std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
                          "[--server-cpu N] [--scale N] [--push N] [--reps N] "
-                         "[--only rt|decode|dispatch|claim|scale|react|cpu]\n";
+                         "[--only rt|decode|dispatch|claim|scale|react|cpu] [--case ws|wss-dtmf|notify]\n";
             return 2;
         }
     }
@@ -1293,7 +1327,7 @@ int main(int argc, char** argv) {
             row(b, "p99 µs", sdk99, raw99, 1, "", nullptr);
         }
         // 2b: decode alone
-        if (want("dispatch") || want("decode")) {
+        if ((want("dispatch") && cfg.dispatch_case.empty()) || want("decode")) {
             const std::vector<std::pair<std::string, std::string>> frames = {
                 {"ivrapi_dtmf",
                  "[\"ivrapi_dtmf\",{\"key\":\"k-bench-1\",\"ivrid\":\"bench-1\",\"mode\":\"component\","
@@ -1318,21 +1352,31 @@ int main(int argc, char** argv) {
         // 2 + 5: dispatch
         for (bool tls : {false, true}) {
             if (!want("dispatch")) break;
-            const char* scheme = tls ? "wss" : "ws";
+            const std::string scheme = tls ? "wss" : "ws";
+            const auto skipped = [&](const std::string& kind) {
+                return !cfg.dispatch_case.empty() && cfg.dispatch_case != scheme + "-" + kind;
+            };
+            if (skipped("dtmf") && skipped("notify")) continue;
             bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
             for (const std::string kind : {"dtmf", "notify"}) {
-                std::vector<double> raws, sdks;
+                if (skipped(kind)) continue;
+                std::vector<double> raws, sdks, raw_cpu, sdk_cpu;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
                     const Dispatch a = raw_dispatch(cfg, server.url(), kind);
                     const Dispatch b = sdk_dispatch(cfg, server.url(), kind);
                     check(a.events == cfg.push_count && b.events == cfg.push_count, "dispatch: wrong event count");
                     raws.push_back(a.per_s / 1000), sdks.push_back(b.per_s / 1000);
+                    raw_cpu.push_back(a.cpu_ns_per_event), sdk_cpu.push_back(b.cpu_ns_per_event);
                     rep_line(std::string(scheme) + " dispatch " + kind + " k/s", r, fmt(b.per_s / 1000, 0),
                              fmt(a.per_s / 1000, 0));
+                    rep_line(std::string(scheme) + " dispatch " + kind + " client CPU ns/event", r,
+                             fmt(b.cpu_ns_per_event, 0), fmt(a.cpu_ns_per_event, 0));
                 }
-                row(std::string(tls ? "5. " : "2. ") + "dispatch " + scheme,
-                    (kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify") + std::string(", k events/s"),
-                    sdks, raws, 0, "≥ 1.00", [](double x) { return x >= 1.0; });
+                const std::string event = kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify";
+                const std::string b = std::string(tls ? "5. " : "2. ") + "dispatch " + scheme;
+                row(b, event + ", k events/s", sdks, raws, 0, "≥ 1.00", [](double x) { return x >= 1.0; });
+                row(b, event + ", client thread CPU ns per event", sdk_cpu, raw_cpu, 0, "≤ 1.00",
+                    [](double x) { return x <= 1.0; });
             }
         }
         // 3: claim rate — the mock's own capacity first, then 1,000/s and 5,000/s.

@@ -27,8 +27,51 @@ mkdir -p "$root/docs"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 "$build/bench/ivrapi_bench" --report "$tmp" --machine "$machine" "$@"
+
+# Instructions per event on the client thread, counted by callgrind: unlike events/s and
+# CPU time, the count does not move with the host's noise, so it shows which client does
+# less work per event even when the timed ratios sit within their spread of 1.00.
+instructions=$(mktemp)
+trap 'rm -f "$tmp" "$instructions"' EXIT
+if command -v valgrind >/dev/null && [ $# -eq 0 ]; then
+  events=20000
+  work=$(mktemp -d)
+  {
+    echo "### Instructions per event on the client thread (callgrind)"
+    echo
+    echo "\`valgrind --tool=callgrind --separate-threads=yes ivrapi_bench --only dispatch --case CASE --reps 1 --push $events\`:"
+    echo "all instructions of the thread that runs the event callbacks (the SDK's I/O thread, the raw"
+    echo "client's thread), connecting included, divided by the $events events. Deterministic; lower is better."
+    echo
+    echo "| Case | SDK | raw websocketpp | SDK/raw |"
+    echo "|---|---|---|---|"
+    for c in ws-dtmf ws-notify wss-dtmf wss-notify; do
+      rm -f "$work"/callgrind.out.*
+      (cd "$work" && valgrind --tool=callgrind --separate-threads=yes \
+        "$build/bench/ivrapi_bench" --only dispatch --case "$c" --reps 1 --push "$events" >/dev/null 2>&1)
+      sdk="" raw=""
+      for f in "$work"/callgrind.out.*-*; do
+        total=$(callgrind_annotate "$f" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+        # The SDK's I/O thread runs ClientCore; of the threads that run raw_dispatch's
+        # code (its handler, and main, which starts it) the raw client's is the busiest.
+        if grep -q 'ClientCore::on_frame' "$f"; then
+          sdk=$total
+        elif grep -q 'raw_dispatch' "$f" && [ "$total" -gt "${raw:-0}" ]; then
+          raw=$total
+        fi
+      done
+      if [ -n "$sdk" ] && [ -n "$raw" ]; then
+        awk -v c="$c" -v s="$sdk" -v r="$raw" -v n="$events" \
+          'BEGIN { printf "| %s | %d | %d | %.2f |\n", c, s / n, r / n, s / r }'
+      fi
+    done
+  } > "$instructions"
+  rm -rf "$work"
+  cat "$instructions"
+fi
 {
   cat "$tmp"
+  if [ -s "$instructions" ]; then echo; cat "$instructions"; fi
   if [ -f "$root/bench/notes.md" ]; then echo; cat "$root/bench/notes.md"; fi
 } > "$report"
 echo "wrote $report"

@@ -2,6 +2,7 @@
 
 #include "protocol/json_sax.hpp"
 #include "protocol/number_events.hpp"
+#include "protocol/seen_keys.hpp"
 
 #include <rapidjson/reader.h>
 
@@ -14,25 +15,6 @@
 namespace ivrapi::protocol {
 
 namespace {
-
-// Top-level keys of a body, for the repeat check (a repeat is an error of the general
-// path's). More than it holds: the caller declines.
-class SeenKeys {
-public:
-    // False when `k` was seen or there is no room left.
-    bool insert(std::string_view k) {
-        for (std::size_t i = 0; i < n_; ++i) {
-            if (keys_[i] == k) return false;
-        }
-        if (n_ == keys_.size()) return false;
-        keys_[n_++] = k;
-        return true;
-    }
-
-private:
-    std::array<std::string_view, 16> keys_{};
-    std::size_t n_ = 0;
-};
 
 // Returning false stops the parse (kParseErrorTermination): the caller declines.
 class DtmfHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DtmfHandler> {
@@ -327,6 +309,7 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
     // decode() checked the size; a max_depth below the frame's own 2: the general path.
     if (!starts_with(frame, "[\"ivrapi_dtmf\",{") || limits.max_depth < 2) return std::nullopt;
+    if (auto plain = decode_dtmf_plain(frame, limits)) return plain;
     DtmfHandler h;
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
     h.event.mode = h.mode == "idle" ? DtmfMode::idle : h.mode == "component" ? DtmfMode::component : DtmfMode::unknown;
@@ -335,6 +318,7 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
 
 std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
     if (!starts_with(frame, "[\"notify\",{")) return std::nullopt;
+    if (auto plain = decode_notify_plain(frame, limits)) return plain;
     thread_local JsonSax data;  // its scratch stacks are reused
     NotifyHandler h(data, limits.max_depth);
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;

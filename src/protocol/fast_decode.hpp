@@ -24,6 +24,12 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
 // ivrevents api_start/api_stop: its event; otherwise nullopt.
 std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits);
 
+// Their first stage, tried before the SAX pass: the same frames when they are plain
+// (protocol/plain_scanner.hpp), read where they lie; nullopt for anything else, which
+// the SAX pass or the general path then reads.
+std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits);
+std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits);
+
 // `["<request>_result",{...}]` (a name without escapes) with no repeated key in the body:
 // its Reply, success or failure; otherwise nullopt.
 std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits);

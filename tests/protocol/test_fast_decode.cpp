@@ -543,3 +543,140 @@ TEST_CASE("fast decode: random mutations of a reply frame decode the same on bot
     CHECK(mutate_and_compare(kReply, alphabet, 20261204, fast) > 2000);
     CHECK(mutate_and_compare(failing, alphabet, 20261205, fast) > 2000);
 }
+
+// The plain stage (protocol/plain_scanner.hpp) in front of the SAX pass: it must take the
+// frames the platform really sends, and everything it takes must decode as the general
+// path decodes it.
+namespace {
+
+const std::string kPlainNotify =
+    R"(["notify",{"class":"callevents","type":"sm_start","eventts":1700000000000,)"
+    R"("data":{"ivrid":"bench-1","sm_id":"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b","n":[1,-2,{"x":null}],"ok":true}}])";
+
+const auto kNotifyPlain = [](const std::string& f, const ParseLimits& l) { return decode_notify_plain(f, l); };
+const auto kDtmfPlain = [](const std::string& f, const ParseLimits& l) { return decode_dtmf_plain(f, l); };
+
+}  // namespace
+
+TEST_CASE("plain decode: takes the platform's DTMF and notify frames") {
+    const auto d = decode_dtmf_plain(kPlain, {});
+    REQUIRE(d.has_value());
+    CHECK(d->key == "k-1");
+    CHECK(d->ivrid == "rDlg-006-Sm41ll");
+    CHECK(d->mode == DtmfMode::component);
+    CHECK(d->oid == 7);
+    CHECK(d->dtmf == "5");
+    const auto n = decode_notify_plain(kPlainNotify, {});
+    REQUIRE(n.has_value());
+    CHECK(n->event_class == "callevents");
+    CHECK(n->eventts == 1700000000000);
+    CHECK(n->data.dump() ==
+          R"({"ivrid":"bench-1","sm_id":"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b","n":[1,-2,{"x":null}],"ok":true})");
+    CHECK(n->raw == kPlainNotify);
+    same_result_taken(kNotifyPlain, kPlainNotify, true);
+    same_result_taken(kDtmfPlain, kPlain, true);
+    same_result_taken(kNotifyPlain, " \t\n\r" + kPlainNotify, false);  // not the frame's first bytes
+    same_result_taken(kNotifyPlain,
+                      R"(["notify",{ "class" : "a" , "data" : { } } ] )"
+                      "\n",
+                      true);
+    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"x":null,"y":true,"z":false,"w":-12,"dtmf":"1"}])", true);
+}
+
+TEST_CASE("plain decode: declines what is not plain, and the other paths read it the same") {
+    const std::vector<std::string> notify_declined = {
+        notify_with_data(R"({"a":"x\"y"})"),                         // an escape
+        notify_with_data(R"({"a":1.5})"),                            // a fraction
+        notify_with_data(R"({"a":1e2})"),                            // an exponent
+        notify_with_data(R"({"a":1234567890123456789})"),            // 19 digits
+        R"(["notify",{"eventts":162202222222222222222222222222}])",  // 30 digits: no overflow (UBSan; the fuzzer)
+        notify_with_data(R"({"a":-0.0})"),                           //
+        notify_with_data(R"({"a":01})"),                             // a leading zero: an error
+        notify_with_data(R"({"a":-})"),                              // a bare minus: an error
+        notify_with_data(R"({"a":1,"a":2})"),                        // a repeat: the first stays
+        notify_with_data(R"({"b":{"a":1,"a":2}})"),                  // nested too
+        notify_with_data(many_members(17)),                          // more members than it holds
+        notify_with_data(R"({"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]})"),  // more items than it holds
+        notify_with_data("{\"a\":" + nested(6) + "}"),                             // deeper than it nests
+        notify_with_data(R"({"a":tru})"),                                          // a broken literal
+        notify_with_data(R"({"a":nul)"),                                           // truncated
+        R"(["notify",{"data":null}])",                                             // null data: the general path's
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])",
+        R"(["notify",{"type":"api_stop","class":"ivrevents"}])",
+        R"(["notify",{"extra":{"a":1}}])",  // a nested field it does not read
+        R"(["notify",{"class":"a"}]])",
+        R"(["notify",{"class":"a",}])",
+        R"(["notify",{,"class":"a"}])",
+        "[\"notify\",{\"class\":\"a\x01\"}]",        // a control byte: an error
+        "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]",  // UTF-8 to check
+    };
+    for (const auto& frame : notify_declined) same_result_taken(kNotifyPlain, frame, false);
+    const std::vector<std::string> dtmf_declined = {
+        R"(["ivrapi_dtmf",{"dtmf":"\u0035"}])",
+        R"(["ivrapi_dtmf",{"oId":1.0}])",
+        R"(["ivrapi_dtmf",{"oId":"1"}])",
+        R"(["ivrapi_dtmf",{"dtmf":5}])",
+        R"(["ivrapi_dtmf",{"key":null}])",
+        R"(["ivrapi_dtmf",{"extra":[1]}])",
+        R"(["ivrapi_dtmf",{"dtmf":"1","dtmf":"2"}])",
+        R"(["ivrapi_dtmf",{"dtmf":"1"},1])",
+        R"(["ivrapi_dtmf",{"dtmf":"1"}] 1)",
+    };
+    for (const auto& frame : dtmf_declined) same_result_taken(kDtmfPlain, frame, false);
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;  // the client's setting: bytes >= 0x80 are read as they are
+    same_result_taken(kNotifyPlain, "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]", true, no_utf8);
+    same_result_taken(kDtmfPlain, "[\"ivrapi_dtmf\",{\"ivrid\":\"\xff\"}]", true, no_utf8);
+    ParseLimits shallow;
+    shallow.max_depth = 3;
+    same_result_taken(kNotifyPlain, notify_with_data(R"({"a":1})"), true, shallow);
+    same_result_taken(kNotifyPlain, notify_with_data(R"({"a":[1]})"), false, shallow);
+}
+
+// The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
+// be found at every position of a block, in the first block and later ones.
+TEST_CASE("plain decode: a special byte anywhere in a long string") {
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;
+    struct Special {
+        std::string bytes;
+        bool taken;          // with UTF-8 checked
+        bool taken_no_utf8;  // without
+    };
+    const std::vector<Special> specials = {
+        {"\\\"", false, false},     // an escaped quote
+        {"\\n", false, false},      // an escape
+        {"\x01", false, false},     // control bytes: an error
+        {"\x1f", false, false},     //
+        {"\x7f", true, true},       // DEL is not a control byte in JSON
+        {" ", true, true},          //
+        {"\xc3\xa9", false, true},  // UTF-8
+        {"\xff", false, true},      // not UTF-8: an error when checked
+    };
+    for (const auto& s : specials) {
+        for (std::size_t at = 0; at <= 40; ++at) {
+            std::string text(40, 'x');
+            text.insert(at, s.bytes);
+            const std::string frame = notify_with_data("{\"s\":\"" + text + "\",\"t\":\"" + text + "\"}");
+            same_result_taken(kNotifyPlain, frame, s.taken);
+            same_result_taken(kNotifyPlain, frame, s.taken_no_utf8, no_utf8);
+            if (s.taken_no_utf8) {
+                const auto e = decode_notify_plain(frame, no_utf8);
+                REQUIRE(e.has_value());
+                CHECK(e->data.find("s")->as_string() == text);
+            }
+        }
+    }
+    // A string that ends exactly at a block boundary, and one cut off by the frame's end.
+    for (std::size_t n = 0; n <= 40; ++n) {
+        same_result_taken(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c') + "\"}]", true);
+        same_result_taken(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c'), false);
+    }
+}
+
+TEST_CASE("plain decode: random mutations of plain frames decode the same on every path") {
+    const std::string alphabet =
+        "\"{}[],:0123456789-.eE \\u nulltruefalsenotifyclasstypeeventtsdataivrevents\x01\x1f\x7f\xc3\xa9";
+    CHECK(mutate_and_compare(kPlainNotify, alphabet, 20261206, kNotifyPlain) > 2000);
+    CHECK(mutate_and_compare(kPlain, alphabet, 20261207, kDtmfPlain) > 2000);
+}

@@ -1,0 +1,238 @@
+// A reader of "plain" JSON text, the shape the platform's busy frames have: strings
+// without escapes, integers, true/false/null, small objects and arrays. It is the first
+// stage of the decoder's fast paths (fast_decode.hpp): it reads the frame where it lies
+// (no copy, no in-situ pass, no parser stack) and builds values once. Anything outside
+// that subset makes a call return false (the caller declines and the SAX fast path or
+// the general decoder reads the frame): escapes, control bytes, fractions, exponents,
+// integers of more than 18 digits (so every one fits int64), a byte >= 0x80 when UTF-8
+// must be checked, an object with a repeated key or more than kMaxItems members, and
+// containers nested deeper than the caller allows.
+#pragma once
+
+#include <ivrapi/json.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace ivrapi::protocol {
+
+class PlainScanner {
+public:
+    // `check_utf8`: bytes >= 0x80 decline (their encoding is the general path's to check).
+    PlainScanner(std::string_view text, bool check_utf8) noexcept
+        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8) {}
+
+    static constexpr std::size_t kMaxItems = 16;  // members or items of one container
+
+    // Skips whitespace; consumes `c` when it comes next.
+    bool consume(char c) noexcept {
+        skip_whitespace();
+        if (p_ == end_ || *p_ != c) return false;
+        ++p_;
+        return true;
+    }
+
+    // Only whitespace is left.
+    bool at_end() noexcept {
+        skip_whitespace();
+        return p_ == end_;
+    }
+
+    // A string without escapes or control bytes: its bytes, a view into the text.
+    bool string(std::string_view& out) noexcept {
+        if (!consume('"')) return false;
+        const char* const start = p_;
+        skip_plain_bytes();
+        for (; p_ != end_; ++p_) {
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+                ++p_;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || (c >= 0x80 && !high_bytes_ok_)) return false;
+        }
+        return false;  // unterminated
+    }
+
+    // -?(0|[1-9][0-9]*) of at most 18 digits. What follows is the caller's to check: a
+    // fraction or exponent leaves a '.', 'e' or 'E' where it expects ',' '}' or ']'.
+    bool integer(std::int64_t& out) noexcept {
+        skip_whitespace();
+        const bool negative = p_ != end_ && *p_ == '-';
+        if (negative) ++p_;
+        const char* const start = p_;
+        std::int64_t value = 0;
+        for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) {
+            if (p_ - start == 18) return false;  // a 19th digit: the value might not fit
+            value = value * 10 + (*p_ - '0');
+        }
+        const auto digits = p_ - start;
+        if (digits == 0 || (digits > 1 && *start == '0')) return false;
+        out = negative ? -value : value;
+        return true;
+    }
+
+    // A scalar this reader knows (string, integer, literal), read and dropped.
+    bool skip_scalar() noexcept {
+        skip_whitespace();
+        if (p_ == end_) return false;
+        std::string_view text;
+        std::int64_t number = 0;
+        switch (*p_) {
+            case '"': return string(text);
+            case 't': return word("true");
+            case 'f': return word("false");
+            case 'n': return word("null");
+            default: return integer(number);
+        }
+    }
+
+    // An object's members after its '{', through its '}', into `out`. `depth` is the
+    // object's own; a container deeper than `max_depth` declines (the general path
+    // reports it). `built` is scratch for nested containers, empty between values.
+    bool object_body(Json& out, int depth, int max_depth, std::vector<Json>& built) {
+        return container_body(out, true, depth, max_depth, built);
+    }
+
+private:
+    // Advances over bytes that need no look (not '"', '\\', a control byte, or a byte
+    // >= 0x80 when those decline), 16 at a time while 16 are left; string() checks the
+    // rest one by one. Most of a frame is string bytes: this halves its cost.
+    void skip_plain_bytes() noexcept {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"');
+        const __m128i backslash = _mm_set1_epi8('\\');
+        const __m128i below_space = _mm_set1_epi8(0x1f);
+        while (end_ - p_ >= 16) {
+            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+            // Unsigned c <= 0x1f: min(c, 0x1f) == c. Signed c < 0x20 is that or c >= 0x80.
+            const __m128i special =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                             high_bytes_ok_ ? _mm_cmpeq_epi8(_mm_min_epu8(bytes, below_space), bytes)
+                                            : _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)));
+            const int mask = _mm_movemask_epi8(special);
+            if (mask != 0) {
+                p_ += __builtin_ctz(static_cast<unsigned>(mask));
+                return;
+            }
+            p_ += 16;
+        }
+#endif
+    }
+
+    // A value of an open container, made into its Json once the container closes, in
+    // place in a vector of the exact size. Not initialised: set as it is read.
+    struct Pending {
+        enum class Kind : unsigned char { null, boolean, integer, string, built };
+        Kind kind;
+        bool b;
+        std::int64_t i;
+        std::string_view key;
+        std::string_view text;
+        std::size_t built;  // a closed container: its index in `built`
+    };
+
+    bool item(Pending& out, int depth, int max_depth, std::vector<Json>& built) {
+        skip_whitespace();
+        if (p_ == end_) return false;
+        switch (*p_) {
+            case '"': out.kind = Pending::Kind::string; return string(out.text);
+            case 't': out.kind = Pending::Kind::boolean, out.b = true; return word("true");
+            case 'f': out.kind = Pending::Kind::boolean, out.b = false; return word("false");
+            case 'n': out.kind = Pending::Kind::null; return word("null");
+            case '{':
+            case '[': {
+                const bool object = *p_ == '{';
+                ++p_;
+                Json value;
+                if (!container_body(value, object, depth, max_depth, built)) return false;
+                out.kind = Pending::Kind::built;
+                out.built = built.size();
+                built.push_back(std::move(value));
+                return true;
+            }
+            default: out.kind = Pending::Kind::integer; return integer(out.i);
+        }
+    }
+
+    // Calls `f` with what makes `p`'s Json.
+    template <typename F>
+    static void with_value(Pending& p, std::vector<Json>& built, F&& f) {
+        switch (p.kind) {
+            case Pending::Kind::null: f(nullptr); return;
+            case Pending::Kind::boolean: f(p.b); return;
+            case Pending::Kind::integer: f(static_cast<long long>(p.i)); return;
+            case Pending::Kind::string: f(p.text); return;
+            case Pending::Kind::built: f(std::move(built[p.built])); return;
+        }
+    }
+
+    bool container_body(Json& out, bool object, int depth, int max_depth, std::vector<Json>& built) {
+        if (depth > max_depth) return false;
+        const char close = object ? '}' : ']';
+        std::array<Pending, kMaxItems> pending;  // NOLINT(cppcoreguidelines-pro-type-member-init): set as read
+        std::size_t n = 0;
+        const std::size_t built_before = built.size();
+        if (!consume(close)) {
+            do {
+                if (n == kMaxItems) return false;
+                Pending& p = pending[n];
+                if (object) {
+                    if (!string(p.key) || !consume(':')) return false;
+                    for (std::size_t i = 0; i < n; ++i) {
+                        if (pending[i].key == p.key) return false;  // which one counts is the general path's rule
+                    }
+                }
+                if (!item(p, depth + 1, max_depth, built)) return false;
+                ++n;
+            } while (consume(','));
+            if (!consume(close)) return false;
+        }
+        if (object) {
+            Json::Object members;
+            members.reserve(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                with_value(pending[i], built, [&](auto&& v) {
+                    members.emplace_back(std::piecewise_construct, std::forward_as_tuple(pending[i].key),
+                                         std::forward_as_tuple(std::forward<decltype(v)>(v)));
+                });
+            }
+            out = Json(std::move(members));
+        } else {
+            Json::Array items;
+            items.reserve(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                with_value(pending[i], built, [&](auto&& v) { items.emplace_back(std::forward<decltype(v)>(v)); });
+            }
+            out = Json(std::move(items));
+        }
+        built.resize(built_before);
+        return true;
+    }
+
+    void skip_whitespace() noexcept {
+        while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+    bool word(std::string_view w) noexcept {
+        if (static_cast<std::size_t>(end_ - p_) < w.size() || std::string_view(p_, w.size()) != w) return false;
+        p_ += w.size();
+        return true;
+    }
+
+    const char* p_;
+    const char* end_;
+    bool high_bytes_ok_;
+};
+
+}  // namespace ivrapi::protocol
