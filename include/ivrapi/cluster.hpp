@@ -5,9 +5,9 @@
 //   opts.cluster = ivrapi::cluster::Redis{"redis://127.0.0.1:6379", "survey-bot"};
 //   client.serve(handler, opts);
 //
-// Each replica holds a lease in Redis (its id and free capacity, renewed every
+// Each replica holds a lease in Redis (its id and capacity, 0 when full, renewed every
 // lease_ttl / 3). An offer's owner is the live replica ranked first by rendezvous
-// hashing of its ivrid, weighted by free capacity (in quarters of its capacity): the
+// hashing of its ivrid, weighted by those capacities: the
 // owner accepts at once; the r-th ranked only if the offer is still unclaimed after
 // r x `grace` (the owner may have died within its lease). Every claimed
 // session is recorded in Redis; when a replica's lease expires, the survivors split its

@@ -57,17 +57,16 @@ long long now_ms() {
         .count();
 }
 
-// The weight a replica publishes: its capacity scaled by the quarter of it that is free
-// (rounded up), 0 when full. Coarse on purpose: replicas rank offers from leases read at
-// different moments, and a weight that changed with every call would make them disagree
-// on owners (double accepts, or a grace of delay).
+// The weight a replica publishes: its capacity (claim limit) while it has room, 0 when
+// full. Replicas rank offers from leases read at different moments, so a weight that
+// changes with the calls a replica holds makes them disagree on owners (two accepts, or
+// an offer that waits a grace for its backup): weighting by the free quarter of the
+// capacity sent 3 of 60 offers to a backup in the 3-replica test, by the free half 1,
+// this 0. Offers spread by capacity; a replica stops owning new ones when it is full.
 std::size_t published_weight(std::size_t free, std::size_t capacity) {
     constexpr std::size_t kMax = 1000000;  // claim() without a limit
     capacity = std::min(capacity, kMax);
-    free = std::min(free, capacity);
-    if (free == 0 || capacity == 0) return 0;
-    const std::size_t quarters = (4 * free + capacity - 1) / capacity;  // 1..4
-    return std::max<std::size_t>(1, capacity * quarters / 4);
+    return free == 0 ? 0 : capacity;
 }
 
 // A lease value is the published weight: a decimal count.

@@ -130,7 +130,7 @@ TEST_CASE("cluster: three replicas split the offers, about one accept per offer"
         },
         5s));
 
-    constexpr int kCalls = 60;
+    constexpr int kCalls = 120;
     std::vector<mock::Call> calls;
     for (int i = 0; i < kCalls; ++i) {
         calls.push_back(server.start_call());
@@ -143,6 +143,10 @@ TEST_CASE("cluster: three replicas split the offers, about one accept per offer"
     for (auto& c : coordinators) backups += c->stats().backup_claims;
     INFO("accept requests per offer: " << per_offer << ", backup claims: " << backups);
     CHECK(per_offer <= 1.1);
+    // An offer claimed by a backup waited a grace: the replicas disagreed on its owner.
+    // Weights that moved with every call made 6 of 120 (quarters of the free capacity);
+    // weights that move only when a replica is full, none (release and ASan, loaded).
+    CHECK(backups <= 2);
     std::lock_guard<std::mutex> lock(m);
     int total = 0;
     for (const auto& [id, n] : handled) {
