@@ -12,7 +12,7 @@ namespace ivrapi::cluster::detail {
 
 struct Candidate {
     std::string id;
-    double weight = 1;  // free capacity; <= 0 ranks last
+    double weight = 1;  // the replica's published capacity; <= 0 ranks last
 };
 
 // A 64-bit hash of (key, id): stable across processes, builds and platforms.

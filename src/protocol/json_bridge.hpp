@@ -2,12 +2,15 @@
 // decoder in the SDK goes through. Internal to the protocol layer.
 #pragma once
 
+#include "protocol/plain_bytes.hpp"
+
 #include <ivrapi/json.hpp>
 
 #include <rapidjson/document.h>
 #include <rapidjson/writer.h>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -56,6 +59,15 @@ public:
     explicit StringOutput(std::string& out) : out_(out) {}
     void Put(char c) { out_.push_back(c); }
     void Flush() {}
+    // `s` between double quotes, as it is (the caller checked it needs no escape).
+    void put_quoted(const char* s, std::size_t n) {
+        const std::size_t at = out_.size();
+        out_.resize(at + n + 2);
+        char* d = &out_[at];
+        d[0] = '"';
+        if (n > 0) std::memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+    }
 
 private:
     std::string& out_;
@@ -63,9 +75,25 @@ private:
 
 // A writer into a StringOutput. Its level stack uses one shared CrtAllocator (malloc,
 // stateless): by default each writer would `new` an allocator of its own.
+//
+// Strings and keys that need no escape are copied in one piece (RapidJSON's writer puts
+// them byte by byte through its escape table); the text is the same. RapidJSON's calls
+// are not virtual: these hide Writer's String and Key for every caller that holds a
+// JsonWriter (write_string, write_key, Value::Accept).
 class JsonWriter : public rapidjson::Writer<StringOutput> {
 public:
     explicit JsonWriter(StringOutput& out) : Writer(out, &shared_allocator()) {}
+
+    bool String(const char* s, rapidjson::SizeType n, bool copy = false) {
+        if (find_special_byte(s, s + n, true) != s + n) return Writer::String(s, n, copy);
+        Prefix(rapidjson::kStringType);
+        os_->put_quoted(s, n);
+        return EndValue(true);
+    }
+    bool String(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
+    bool String(const std::string& s) { return String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy = false) { return String(s, n, copy); }
+    bool Key(const char* s) { return String(s); }
 
 private:
     static rapidjson::CrtAllocator& shared_allocator() {

@@ -9,6 +9,8 @@
 // containers nested deeper than the caller allows.
 #pragma once
 
+#include "protocol/plain_bytes.hpp"
+
 #include <ivrapi/json.hpp>
 
 #include <array>
@@ -19,10 +21,6 @@
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace ivrapi::protocol {
 
@@ -52,17 +50,11 @@ public:
     bool string(std::string_view& out) noexcept {
         if (!consume('"')) return false;
         const char* const start = p_;
-        skip_plain_bytes();
-        for (; p_ != end_; ++p_) {
-            const auto c = static_cast<unsigned char>(*p_);
-            if (c == '"') {
-                out = std::string_view(start, static_cast<std::size_t>(p_ - start));
-                ++p_;
-                return true;
-            }
-            if (c == '\\' || c < 0x20 || (c >= 0x80 && !high_bytes_ok_)) return false;
-        }
-        return false;  // unterminated
+        p_ = find_special_byte(p_, end_, high_bytes_ok_);
+        if (p_ == end_ || *p_ != '"') return false;  // unterminated, or a byte to decline
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
     }
 
     // -?(0|[1-9][0-9]*) of at most 18 digits. What follows is the caller's to check: a
@@ -106,31 +98,6 @@ public:
     }
 
 private:
-    // Advances over bytes that need no look (not '"', '\\', a control byte, or a byte
-    // >= 0x80 when those decline), 16 at a time while 16 are left; string() checks the
-    // rest one by one. Most of a frame is string bytes: this halves its cost.
-    void skip_plain_bytes() noexcept {
-#if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i backslash = _mm_set1_epi8('\\');
-        const __m128i below_space = _mm_set1_epi8(0x1f);
-        while (end_ - p_ >= 16) {
-            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-            // Unsigned c <= 0x1f: min(c, 0x1f) == c. Signed c < 0x20 is that or c >= 0x80.
-            const __m128i special =
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
-                             high_bytes_ok_ ? _mm_cmpeq_epi8(_mm_min_epu8(bytes, below_space), bytes)
-                                            : _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)));
-            const int mask = _mm_movemask_epi8(special);
-            if (mask != 0) {
-                p_ += __builtin_ctz(static_cast<unsigned>(mask));
-                return;
-            }
-            p_ += 16;
-        }
-#endif
-    }
-
     // A value of an open container, made into its Json once the container closes, in
     // place in a vector of the exact size. Not initialised: set as it is read.
     struct Pending {

@@ -10,6 +10,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     ivrapi::protocol::ParseLimits limits;
     limits.max_bytes = 1 << 20;
+    // The settings vary with the input's length (the seeds stay valid frames): UTF-8
+    // checked or not (the client does not: websocketpp did), raw kept or not, and depth
+    // limits at the frame's own levels.
+    limits.validate_utf8 = (size & 1) == 0;
+    limits.keep_raw_events = (size & 2) == 0;
+    constexpr int kDepths[] = {64, 2, 3, 8};
+    limits.max_depth = kDepths[(size >> 2) & 3];
     auto decoded = ivrapi::protocol::decode(text, limits);
     if (decoded) {
         // Touch what the client core would use.
@@ -25,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     general.fast_paths = false;
     auto slow = ivrapi::protocol::decode(text, general);
     if (slow.ok() != decoded.ok()) __builtin_trap();
-    if (!slow.ok() && slow.error().message != decoded.error().message) __builtin_trap();
+    if (!slow.ok() && (slow.error().message != decoded.error().message || slow.error().code != decoded.error().code ||
+                       slow.error().raw_reply != decoded.error().raw_reply)) {
+        __builtin_trap();
+    }
     if (slow.ok() && slow->index() != decoded->index()) __builtin_trap();
     if (const auto* a = slow.ok() ? std::get_if<ivrapi::DtmfEvent>(&*slow) : nullptr) {
         const auto& b = std::get<ivrapi::DtmfEvent>(*decoded);

@@ -631,6 +631,37 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
     shallow.max_depth = 3;
     same_result_taken(kNotifyPlain, notify_with_data(R"({"a":1})"), true, shallow);
     same_result_taken(kNotifyPlain, notify_with_data(R"({"a":[1]})"), false, shallow);
+    shallow.max_depth = 2;
+    same_result_taken(kNotifyPlain, R"(["notify",{}])", true, shallow);
+    same_result_taken(kNotifyPlain, notify_with_data("{}"), false, shallow);
+    // At the edges of what it holds: taken.
+    for (const auto& frame :
+         {notify_with_data(R"({"a":-0,"":1})"), notify_with_data(many_members(16)),
+          notify_with_data(R"({"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]})"),
+          std::string(R"(["notify",{"eventts":-999999999999999999}])"), R"(["notify",)" + many_members(16) + "]"}) {
+        same_result_taken(kNotifyPlain, frame, true);
+    }
+    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":999999999999999999}])", true);
+    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":-0}])", true);
+    // Just past them: declined, and the other paths agree.
+    for (const auto& frame :
+         {notify_with_data(R"({"":1,"":2})"), std::string(R"(["notify",{"eventts":1000000000000000000}])"),
+          std::string(R"(["notify",{"x":truex}])"), std::string("[\"notify\",{}]\f"),
+          std::string("[\"notify\",{}]\0", 14)}) {
+        same_result_taken(kNotifyPlain, frame, false);
+    }
+    for (const std::string frame : {R"(["ivrapi_dtmf",{"oId":1000000000000000000}])",
+                                    R"(["ivrapi_dtmf",{"mode":null}])", R"(["ivrapi_dtmf",{"mode":1}])"}) {
+        same_result_taken(kDtmfPlain, frame, false);
+    }
+    // Its own nesting bound (8 levels, data being 3): taken at 8, declined (to the SAX
+    // pass) at 9, whatever max_depth allows beyond.
+    for (int max_depth : {8, 9, 64}) {
+        ParseLimits l;
+        l.max_depth = max_depth;
+        same_result_taken(kNotifyPlain, notify_with_data("{\"a\":" + nested(5) + "}"), true, l);
+        same_result_taken(kNotifyPlain, notify_with_data("{\"a\":" + nested(6) + "}"), false, l);
+    }
 }
 
 // The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
@@ -644,14 +675,16 @@ TEST_CASE("plain decode: a special byte anywhere in a long string") {
         bool taken_no_utf8;  // without
     };
     const std::vector<Special> specials = {
-        {"\\\"", false, false},     // an escaped quote
-        {"\\n", false, false},      // an escape
-        {"\x01", false, false},     // control bytes: an error
-        {"\x1f", false, false},     //
-        {"\x7f", true, true},       // DEL is not a control byte in JSON
-        {" ", true, true},          //
-        {"\xc3\xa9", false, true},  // UTF-8
-        {"\xff", false, true},      // not UTF-8: an error when checked
+        {"\\\"", false, false},                // an escaped quote
+        {"\\n", false, false},                 // an escape
+        {"\x01", false, false},                // control bytes: an error
+        {"\x1f", false, false},                //
+        {std::string(1, '\0'), false, false},  // NUL: an error
+        {"\x80", false, true},                 // a lone continuation byte
+        {"\x7f", true, true},                  // DEL is not a control byte in JSON
+        {" ", true, true},                     //
+        {"\xc3\xa9", false, true},             // UTF-8
+        {"\xff", false, true},                 // not UTF-8: an error when checked
     };
     for (const auto& s : specials) {
         for (std::size_t at = 0; at <= 40; ++at) {
@@ -676,7 +709,9 @@ TEST_CASE("plain decode: a special byte anywhere in a long string") {
 
 TEST_CASE("plain decode: random mutations of plain frames decode the same on every path") {
     const std::string alphabet =
-        "\"{}[],:0123456789-.eE \\u nulltruefalsenotifyclasstypeeventtsdataivrevents\x01\x1f\x7f\xc3\xa9";
+        "\"{}[],:0123456789-.eE \\u "
+        "nulltruefalsenotifyclasstypeeventtsdataivrevents\x01\x1f\x7f\xc3\xa9\t\n\v\x80\xff" +
+        std::string(1, '\0');
     CHECK(mutate_and_compare(kPlainNotify, alphabet, 20261206, kNotifyPlain) > 2000);
     CHECK(mutate_and_compare(kPlain, alphabet, 20261207, kDtmfPlain) > 2000);
 }
