@@ -21,8 +21,8 @@ inline const char* find_special_byte(const char* p, const char* end, bool high_b
     while (end - p >= 16) {
         const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
         // Unsigned c <= 0x1f: min(c, 0x1f) == c. Signed c < 0x20 is that or c >= 0x80.
-        const __m128i low = high_bytes_ok ? _mm_cmpeq_epi8(_mm_min_epu8(bytes, below_space), bytes)
-                                          : _mm_cmplt_epi8(bytes, space);
+        const __m128i low =
+            high_bytes_ok ? _mm_cmpeq_epi8(_mm_min_epu8(bytes, below_space), bytes) : _mm_cmplt_epi8(bytes, space);
         const __m128i special =
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)), low);
         const int mask = _mm_movemask_epi8(special);

@@ -4,9 +4,9 @@
 // and wherever a string sits (value, key, array item, nested).
 #include "protocol/json_bridge.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <catch2/catch.hpp>
 
 #include <random>
 #include <string>
