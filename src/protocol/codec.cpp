@@ -295,7 +295,7 @@ Result<Inbound> decode_notify(const rapidjson::Value& body, std::string_view raw
 
     static const rapidjson::Value empty_object(rapidjson::kObjectType);
     const rapidjson::Value& d = (data && data->IsObject()) ? *data : empty_object;
-    if (cls == "ivrevents" && (type == "api_start" || type == "api_stop")) {
+    if (is_offer_or_end(cls, type)) {
         Fields df(d, "notify " + type + " data");
         if (type == "api_start") {
             ApiStartEvent e;
@@ -537,7 +537,7 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
         f.i64("oId", e.oid);
         f.str("dtmf", e.dtmf, true);
         if (!f.error().empty()) return protocol_error(f.error(), frame);
-        e.mode = mode == "idle" ? DtmfMode::idle : mode == "component" ? DtmfMode::component : DtmfMode::unknown;
+        e.mode = parse_dtmf_mode(mode);
         return Inbound(std::move(e));
     }
     GenericMessage g;

@@ -8,6 +8,7 @@
 #include <ivrapi/result.hpp>
 
 #include "protocol/json_bridge.hpp"
+#include "protocol/text_match.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -100,6 +101,16 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits = {});
 ConnectionInfo decode_connection_info(const Json& body);
 
 CallState parse_call_state(std::string_view s) noexcept;
+// ivrapi_dtmf's mode text: "idle", "component", anything else unknown. Inline: every
+// DTMF frame asks.
+inline DtmfMode parse_dtmf_mode(std::string_view s) noexcept {
+    return is(s, "idle") ? DtmfMode::idle : is(s, "component") ? DtmfMode::component : DtmfMode::unknown;
+}
+// A notify that is an offer or its end (ivrevents api_start/api_stop): every decoding
+// path gives these their own event types. Inline: asked twice per notify frame.
+inline bool is_offer_or_end(std::string_view event_class, std::string_view type) noexcept {
+    return is(event_class, "ivrevents") && (is(type, "api_start") || is(type, "api_stop"));
+}
 // api_start's params parsed, when they are JSON (the offer's params_json).
 std::optional<Json> params_json_of(std::string_view params);
 StopReason parse_stop_reason(std::string_view s) noexcept;

@@ -3,6 +3,7 @@
 #include "protocol/json_sax.hpp"
 #include "protocol/number_events.hpp"
 #include "protocol/seen_keys.hpp"
+#include "protocol/text_match.hpp"
 
 #include <rapidjson/reader.h>
 
@@ -151,8 +152,10 @@ public:
         switch (field_) {
             // ivrevents api_start/api_stop (offers, their ends) are the general path's:
             // declined as soon as both are known, before data is built.
-            case Field::event_class: event.event_class.assign(v); return !offer_or_end();
-            case Field::type: event.type.assign(v); return !offer_or_end();
+            case Field::event_class:
+                event.event_class.assign(v);
+                return !is_offer_or_end(event.event_class, event.type);
+            case Field::type: event.type.assign(v); return !is_offer_or_end(event.event_class, event.type);
             case Field::eventts: return false;  // a decimal string: the general path reads it
             case Field::data: return false;     // not an object: an error
             case Field::other: return true;
@@ -187,9 +190,6 @@ private:
             return true;
         }
         return skippable();
-    }
-    bool offer_or_end() const {
-        return event.event_class == "ivrevents" && (event.type == "api_start" || event.type == "api_stop");
     }
     // A value of a field notify does not read (or inside one): accepted and dropped.
     bool skippable() const { return depth_ > 2 || (depth_ == 2 && field_ == Field::other); }
@@ -302,8 +302,6 @@ bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
                : !reader.Parse<base>(in, numbers).IsError();
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
 }  // namespace
 
 std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
@@ -312,7 +310,7 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
     if (auto plain = decode_dtmf_plain(frame, limits)) return plain;
     DtmfHandler h;
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
-    h.event.mode = h.mode == "idle" ? DtmfMode::idle : h.mode == "component" ? DtmfMode::component : DtmfMode::unknown;
+    h.event.mode = parse_dtmf_mode(h.mode);
     return std::move(h.event);
 }
 

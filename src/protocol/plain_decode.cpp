@@ -5,25 +5,15 @@
 #include "protocol/fast_decode.hpp"
 #include "protocol/plain_scanner.hpp"
 #include "protocol/seen_keys.hpp"
+#include "protocol/text_match.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 namespace ivrapi::protocol {
 
 namespace {
-
-// Compares with a literal's known length, which GCC inlines.
-template <std::size_t N>
-bool is(std::string_view text, const char (&literal)[N]) noexcept {
-    return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
-}
-template <std::size_t N>
-bool starts_with(std::string_view text, const char (&literal)[N]) noexcept {
-    return text.size() >= N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
-}
 
 // The body's members after its '{', then the frame's end: `field(key)` reads each value
 // (false declines, as does a repeated key).
@@ -65,7 +55,7 @@ std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLi
         return in.skip_scalar();
     });
     if (!read) return std::nullopt;
-    e.mode = mode == "idle" ? DtmfMode::idle : mode == "component" ? DtmfMode::component : DtmfMode::unknown;
+    e.mode = parse_dtmf_mode(mode);
     return e;
 }
 
@@ -75,14 +65,12 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
     PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8);
     NotifyEvent e;
     bool has_data = false;
-    const auto offer_or_end = [&e] {
-        return is(e.event_class, "ivrevents") && (is(e.type, "api_start") || is(e.type, "api_stop"));
-    };
     const bool read = read_body(in, [&](std::string_view key) {
         std::string_view text;
         // ivrevents api_start/api_stop are the general path's (offers, their ends).
-        if (is(key, "class")) return in.string(text) && (e.event_class.assign(text), !offer_or_end());
-        if (is(key, "type")) return in.string(text) && (e.type.assign(text), !offer_or_end());
+        if (is(key, "class"))
+            return in.string(text) && (e.event_class.assign(text), !is_offer_or_end(e.event_class, e.type));
+        if (is(key, "type")) return in.string(text) && (e.type.assign(text), !is_offer_or_end(e.event_class, e.type));
         if (is(key, "eventts")) {
             std::int64_t ts = 0;
             return in.integer(ts) && (e.eventts = ts, true);
