@@ -228,13 +228,31 @@ bool looks_like_lost_race(const std::string& reason) {
 
 }  // namespace
 
+std::string reply_result_failure(std::string_view request, ResultShape shape, const std::string& value, bool flag) {
+    const ReplyKind kind = reply_kind(request);
+    switch (shape) {
+        case ResultShape::string: {
+            if (value == "ok") return {};  // nearly every reply: no lowering, no lookup
+            const std::string lowered = lower(value);
+            if (is_failure_word(lowered)) return "result \"" + value + "\"";
+            if (kind == ReplyKind::ok && lowered != "ok") return "result \"" + value + "\" where \"ok\" was expected";
+            if (kind == ReplyKind::payload && value.empty()) return "empty result";
+            return {};
+        }
+        case ResultShape::boolean: return flag ? std::string() : "result false";
+        case ResultShape::other:
+            return kind != ReplyKind::lenient ? "result " + value + " of an unexpected type" : std::string();
+        case ResultShape::absent: return kind == ReplyKind::payload ? "no result in the reply" : std::string();
+    }
+    return {};
+}
+
 Reply decode_reply(std::string_view name, const rapidjson::Value& fields, Json body, std::string_view frame) {
     Reply r;
     r.request = std::string(name.substr(0, name.size() - 7));  // strip "_result"
     r.qid = read_qid(reply_member(fields, "qid"));
     r.body = std::move(body);
 
-    const ReplyKind kind = reply_kind(r.request);
     const rapidjson::Value* result = reply_member(fields, "result");
     std::string failure;
     for (const char* name : {"error", "errorcode", "error_code"}) {
@@ -247,19 +265,11 @@ Reply decode_reply(std::string_view name, const rapidjson::Value& fields, Json b
     else if (result && !result->IsNull()) r.value = dump_value(*result);
 
     if (failure.empty()) {
-        if (result && result->IsString()) {
-            std::string lowered = lower(r.value);
-            if (is_failure_word(lowered)) failure = "result \"" + r.value + "\"";
-            else if (kind == ReplyKind::ok && lowered != "ok")
-                failure = "result \"" + r.value + "\" where \"ok\" was expected";
-            else if (kind == ReplyKind::payload && r.value.empty()) failure = "empty result";
-        } else if (result && result->IsBool()) {
-            if (!result->GetBool()) failure = "result false";
-        } else if (result && !result->IsNull()) {
-            if (kind != ReplyKind::lenient) failure = "result " + r.value + " of an unexpected type";
-        } else if (kind == ReplyKind::payload) {
-            failure = "no result in the reply";
-        }
+        const ResultShape shape = !result || result->IsNull() ? ResultShape::absent
+                                  : result->IsString()        ? ResultShape::string
+                                  : result->IsBool()          ? ResultShape::boolean
+                                                              : ResultShape::other;
+        failure = reply_result_failure(r.request, shape, r.value, shape == ResultShape::boolean && result->GetBool());
     }
     if (failure.empty()) {
         r.success = true;
@@ -427,35 +437,44 @@ std::string encode_request(std::string_view name, Qid qid, const Json& body) {
     return f.finish();
 }
 
-QidField read_qid(const rapidjson::Value* v) {
+QidField qid_of_unsigned(std::uint64_t value) {
     QidField q;
-    if (!v) return q;
     q.state = QidField::State::invalid;
-    if (v->IsUint64()) {
-        // Every reply has one: its text without a JSON writer (a 256-byte buffer each).
-        q.text = std::to_string(v->GetUint64());
-        if (static_cast<double>(v->GetUint64()) <= kMaxQid) {
-            q.state = QidField::State::valid;
-            q.value = v->GetUint64();
-        }
-        return q;
+    // Every reply has one: its text without a JSON writer (a 256-byte buffer each).
+    q.text = std::to_string(value);
+    if (static_cast<double>(value) <= kMaxQid) {
+        q.state = QidField::State::valid;
+        q.value = value;
     }
+    return q;
+}
+
+QidField qid_of_string(std::string_view s, std::string json_text) {
+    QidField q;
+    q.state = QidField::State::invalid;
+    q.text = std::move(json_text);
+    if (!s.empty() && s.size() <= 16 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        Qid value = std::stoull(std::string(s));
+        if (static_cast<double>(value) <= kMaxQid) {
+            q.state = QidField::State::valid;
+            q.value = value;
+        }
+    }
+    return q;
+}
+
+QidField read_qid(const rapidjson::Value* v) {
+    if (!v) return {};
+    if (v->IsUint64()) return qid_of_unsigned(v->GetUint64());
+    if (v->IsString()) return qid_of_string(view_of(*v), dump_value(*v));
+    QidField q;
+    q.state = QidField::State::invalid;
     q.text = dump_value(*v);
     if (v->IsDouble()) {
         double d = v->GetDouble();
         if (std::isfinite(d) && d >= 0 && d <= kMaxQid && std::floor(d) == d) {
             q.state = QidField::State::valid;
             q.value = static_cast<Qid>(d);
-        }
-    } else if (v->IsString()) {
-        std::string_view s = view_of(*v);
-        if (!s.empty() && s.size() <= 16 &&
-            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            Qid value = std::stoull(std::string(s));
-            if (static_cast<double>(value) <= kMaxQid) {
-                q.state = QidField::State::valid;
-                q.value = value;
-            }
         }
     }
     return q;

@@ -69,6 +69,9 @@ struct QidField {
 // Classify a qid value: integers, integral floats and decimal-digit strings in
 // [0, 2^53] are valid.
 QidField read_qid(const rapidjson::Value* v);
+// Its parts: a qid that came as a non-negative integer; as a string (`json_text`: as received).
+QidField qid_of_unsigned(std::uint64_t value);
+QidField qid_of_string(std::string_view s, std::string json_text);
 
 // Whether a request's success value is "ok" or a payload (path/link) in `result`.
 bool result_carries_payload(std::string_view request_name) noexcept;
@@ -87,6 +90,11 @@ struct Reply {
 // it reads (the body itself, or only those reply_reads_field() names, which is the fast
 // path's way); `frame`: the whole frame, kept in a failure's Error::raw_reply.
 Reply decode_reply(std::string_view name, const rapidjson::Value& fields, Json body, std::string_view frame);
+// How a reply's `result` came (null counts as absent).
+enum class ResultShape { absent, string, boolean, other };
+// Why a reply to `request` fails by its result ("" when it does not), its error fields
+// aside: `value` is the result as text, `flag` a boolean result's value.
+std::string reply_result_failure(std::string_view request, ResultShape shape, const std::string& value, bool flag);
 // True for the members of a reply body decode_reply() looks at.
 bool reply_reads_field(std::string_view key) noexcept;
 

@@ -326,17 +326,22 @@ std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const Pars
     return std::move(e);
 }
 
-std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
-    // `["<name>_result",{`, the name without escapes (decoded, it is the same text).
-    if (!starts_with(frame, "[\"")) return std::nullopt;
+std::string_view reply_name_of(std::string_view frame) noexcept {
+    if (!starts_with(frame, "[\"")) return {};
     const std::size_t end = frame.find('"', 2);
-    if (end == std::string_view::npos) return std::nullopt;
+    if (end == std::string_view::npos) return {};
     const std::string_view name = frame.substr(2, end - 2);
     constexpr std::string_view suffix = "_result";
     if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix ||
         name.find('\\') != std::string_view::npos || frame.substr(end + 1, 2) != ",{") {
-        return std::nullopt;
+        return {};
     }
+    return name;
+}
+
+std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
+    if (reply_name_of(frame).empty()) return std::nullopt;
+    if (auto plain = decode_reply_plain(frame, limits)) return plain;
     // The fields' DOM is small (qid and result in a success): no heap, as in decode().
     thread_local char value_buffer[2048];
     thread_local char stack_buffer[1024];

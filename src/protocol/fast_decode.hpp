@@ -34,4 +34,12 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
 // its Reply, success or failure; otherwise nullopt.
 std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits);
 
+// Its first stage: a plain reply that succeeds, its qid an integer or a string of digits
+// (a failure, with its reason to find, is the SAX pass's); otherwise nullopt.
+std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits);
+
+// "<request>_result" when the frame begins `["<request>_result",{` with the name free of
+// escapes (decoded, it is the same text); otherwise empty.
+std::string_view reply_name_of(std::string_view frame) noexcept;
+
 }  // namespace ivrapi::protocol

@@ -1,4 +1,4 @@
-// The first stage of the fast paths for ivrapi_dtmf and notify (fast_decode.hpp): plain
+// The first stage of the fast paths for ivrapi_dtmf, notify and replies (fast_decode.hpp): plain
 // frames read by PlainScanner where they lie. Its own translation unit, so that adding it
 // changed no inlining decision in fast_decode.cpp (the reply path lost ~680 instructions
 // a frame when both lived in one file).
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ivrapi::protocol {
@@ -28,6 +29,17 @@ bool read_body(PlainScanner& in, Field&& field) {
         if (!in.consume('}')) return false;
     }
     return in.consume(']') && in.at_end();
+}
+
+// An error field set: present and not null/false/""/0 (decode_reply()'s rule).
+bool raises_error(const Json& v) noexcept {
+    switch (v.type()) {
+        case Json::Type::null: return false;
+        case Json::Type::boolean: return v.as_bool();
+        case Json::Type::integer: return v.as_int() != 0;
+        case Json::Type::string: return !v.as_string().empty();
+        default: return true;
+    }
 }
 
 // The plain reader nests no deeper than this (its stack frames hold a container's
@@ -88,6 +100,56 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
     if (!has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     return e;
+}
+
+std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits) {
+    const std::string_view name = reply_name_of(frame);
+    // The name's bytes are checked as a string's would be (it has no quote or backslash).
+    if (name.empty() || limits.max_depth < 2 ||
+        find_special_byte(name.data(), name.data() + name.size(), !limits.validate_utf8) != name.data() + name.size()) {
+        return std::nullopt;
+    }
+    PlainScanner in(frame.substr(name.size() + 5), limits.validate_utf8);  // after `["<name>",{`
+    thread_local std::vector<Json> nested;                                 // scratch, reused
+    nested.clear();
+    Json body;
+    if (!in.object_body(body, 2, std::min(limits.max_depth, kPlainMaxDepth), nested) || !in.consume(']') ||
+        !in.at_end()) {
+        return std::nullopt;
+    }
+    Reply r;
+    r.request.assign(name.substr(0, name.size() - 7));  // strip "_result"
+    if (const Json* qid = body.find("qid")) {
+        if (qid->is_integer() && qid->as_int() >= 0) {
+            r.qid = qid_of_unsigned(static_cast<std::uint64_t>(qid->as_int()));
+        } else if (qid->is_string()) {
+            const std::string& digits = qid->as_string();
+            r.qid = qid_of_string(digits, '"' + digits + '"');  // no escapes: its JSON text
+            if (r.qid.state != QidField::State::valid) return std::nullopt;
+        } else {
+            return std::nullopt;
+        }
+    }
+    for (const char* field : {"error", "errorcode", "error_code"}) {
+        if (const Json* v = body.find(field); v && raises_error(*v)) return std::nullopt;
+    }
+    ResultShape shape = ResultShape::absent;
+    bool flag = false;
+    if (const Json* result = body.find("result")) {
+        switch (result->type()) {
+            case Json::Type::null: break;
+            case Json::Type::string: shape = ResultShape::string, r.value = result->as_string(); break;
+            case Json::Type::boolean:
+                shape = ResultShape::boolean, flag = result->as_bool(), r.value = flag ? "true" : "false";
+                break;
+            case Json::Type::integer: shape = ResultShape::other, r.value = std::to_string(result->as_int()); break;
+            default: return std::nullopt;  // a container: its text is the general path's to write
+        }
+    }
+    if (!reply_result_failure(r.request, shape, r.value, flag).empty()) return std::nullopt;
+    r.success = true;
+    r.body = std::move(body);
+    return r;
 }
 
 }  // namespace ivrapi::protocol

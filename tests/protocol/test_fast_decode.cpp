@@ -555,6 +555,7 @@ const std::string kPlainNotify =
 
 const auto kNotifyPlain = [](const std::string& f, const ParseLimits& l) { return decode_notify_plain(f, l); };
 const auto kDtmfPlain = [](const std::string& f, const ParseLimits& l) { return decode_dtmf_plain(f, l); };
+const auto kReplyPlain = [](const std::string& f, const ParseLimits& l) { return decode_reply_plain(f, l); };
 
 }  // namespace
 
@@ -666,6 +667,99 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
 
 // The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
 // be found at every position of a block, in the first block and later ones.
+TEST_CASE("plain decode: takes the replies that succeed") {
+    const auto r = decode_reply_plain(reply_with(R"("result":"ok")", "ivrapi_accept"), {});
+    REQUIRE(r.has_value());
+    CHECK(r->request == "ivrapi_accept");
+    CHECK(r->qid.state == QidField::State::valid);
+    CHECK(r->qid.value == 7);
+    CHECK(r->qid.text == "7");
+    CHECK(r->success);
+    CHECK(r->value == "ok");
+    CHECK(r->body.dump() == R"({"qid":7,"result":"ok"})");
+    const auto quoted = decode_reply_plain(R"(["ivrapi_abort_result",{"qid":"0042","result":"ok"}])", {});
+    REQUIRE(quoted.has_value());
+    CHECK(quoted->qid.value == 42);
+    CHECK(quoted->qid.text == R"("0042")");
+    const std::vector<std::string> taken = {
+        kReply,
+        reply_with(R"("result":"ok")", "ivrapi_accept"),
+        reply_with(R"("result":"OK")", "ivrapi_accept"),  // the case does not matter
+        reply_with(R"("result":"/temp/x.wav")", "ivrapi_file_get_path"),
+        reply_with("", "ivrapi_component_apply"),                    // the apply's reply may have no result
+        reply_with(R"("result":null)", "ivrapi_component_apply"),    //
+        reply_with(R"("result":12)", "ivrapi_component_apply"),      // lenient
+        reply_with(R"("result":"done")", "ivrapi_component_apply"),  //
+        reply_with(R"("result":true)", "ivrapi_abort"),
+        reply_with(R"("result":"ok","error":null,"errorcode":0,"error_code":"")", "ivrapi_accept"),  // unset
+        reply_with(R"("result":"ok","error":false,"reason":"none","data":{"a":[1,{"b":null}]})"),
+        R"(["ivrapi_abort_result",{"result":"ok"}])",                         // no qid: the caller reports it
+        R"(["ivrapi_abort_result",{"qid":9007199254740993,"result":"ok"}])",  // beyond 2^53: invalid, reported
+        R"(["subscribe_result",{"qid":3,"result":"ok"}] )",
+        reply_with(R"("result":"ok")", "x") + "\n",
+    };
+    for (const auto& frame : taken) same_result_taken(kReplyPlain, frame, true);
+}
+
+TEST_CASE("plain decode: declines failed and unusual replies, and the other paths read them the same") {
+    const std::vector<std::string> declined = {
+        reply_with(R"("result":"error","reason":"already accepted")", "ivrapi_accept"),  // failures: the SAX pass
+        reply_with(R"("result":"Failed")"),
+        reply_with(R"("result":"done")", "ivrapi_accept"),  // not "ok"
+        reply_with(R"("result":false)"),
+        reply_with(R"("result":1)"),  // a number where "ok" is expected
+        reply_with(R"("result":"")", "ivrapi_file_get_path"),
+        reply_with("", "ivrapi_file_get_path"),
+        reply_with(R"("result":"ok","error":"x")"),
+        reply_with(R"("result":"ok","errorcode":5)"),
+        reply_with(R"("result":"ok","error_code":true)"),
+        reply_with(R"("result":"ok","error":{})"),
+        reply_with(R"("result":"ok","error":[])"),
+        reply_with(R"("result":{"path":"/a"})", "ivrapi_component_apply"),  // a container as result
+        reply_with(R"("result":[1])", "ivrapi_component_apply"),
+        reply_with(R"("result":1.5)", "ivrapi_component_apply"),  // a fraction
+        R"(["ivrapi_abort_result",{"qid":-1,"result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":"q-abort-1","result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":"","result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":"12345678901234567","result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":1.0,"result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":null,"result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":true,"result":"ok"}])",
+        R"(["ivrapi_abort_result",{"qid":[7],"result":"ok"}])",
+        reply_with(R"("result":"ok","qid":8)"),  // a repeat
+        reply_with(R"("result":"o\u006b")"),     // an escape
+        reply_with(R"("result":"ok")") + ",1]",
+        reply_with(R"("result":"ok")") + "x",
+        reply_with(R"("result":"ok")").substr(0, 30),
+        R"(["ivrapi_abort_result",{"qid":7,"result":"ok"},{}])",
+        R"(["ivrapi_abort_result",{"qid":7,"result":"ok"])",
+        R"(["_result",{"qid":7,"result":"ok"}])",
+        R"(["ivrapi_abort_result" ,{"qid":7,"result":"ok"}])",
+        R"(["ivrapi_abort_resul\u0074",{"qid":7,"result":"ok"}])",
+        "[\"ivrapi_abort\x01_result\",{\"qid\":7,\"result\":\"ok\"}]",  // a control byte in the name
+        reply_with(R"("result":"ok")") + std::string(1, '\0'),
+    };
+    for (const auto& frame : declined) same_result_taken(kReplyPlain, frame, false);
+    // qid and n more members: 16 it holds, 17 it does not.
+    const auto members = [](int n) {
+        const std::string object = many_members(n);
+        return object.substr(1, object.size() - 2);
+    };
+    same_result_taken(kReplyPlain, reply_with(members(15)), true);
+    same_result_taken(kReplyPlain, reply_with(members(16)), false);
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;
+    const std::string accented = "[\"caf\xc3\xa9_result\",{\"qid\":7,\"result\":\"ok\"}]";
+    same_result_taken(kReplyPlain, accented, false);
+    same_result_taken(kReplyPlain, accented, true, no_utf8);
+    ParseLimits shallow;
+    shallow.max_depth = 2;
+    same_result_taken(kReplyPlain, reply_with(R"("result":"ok")"), true, shallow);
+    same_result_taken(kReplyPlain, reply_with(R"("result":"ok","data":{})"), false, shallow);
+    shallow.max_depth = 1;
+    same_result_taken(kReplyPlain, reply_with(R"("result":"ok")"), false, shallow);
+}
+
 TEST_CASE("plain decode: a special byte anywhere in a long string") {
     ParseLimits no_utf8;
     no_utf8.validate_utf8 = false;
@@ -714,4 +808,7 @@ TEST_CASE("plain decode: random mutations of plain frames decode the same on eve
         std::string(1, '\0');
     CHECK(mutate_and_compare(kPlainNotify, alphabet, 20261206, kNotifyPlain) > 2000);
     CHECK(mutate_and_compare(kPlain, alphabet, 20261207, kDtmfPlain) > 2000);
+    const std::string reply_alphabet = alphabet + "qidresulterrorcodeok_";
+    CHECK(mutate_and_compare(reply_with(R"("result":"ok","data":{"a":[1,null]})", "ivrapi_accept"), reply_alphabet,
+                             20261208, kReplyPlain) > 2000);
 }
