@@ -496,6 +496,7 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
         if (auto dtmf = decode_dtmf_fast(frame, limits)) return Inbound(std::move(*dtmf));
         if (auto notify = decode_notify_fast(frame, limits)) return Inbound(std::move(*notify));
         if (auto reply = decode_reply_fast(frame, limits)) return Inbound(std::move(*reply));
+        if (auto stopped = decode_stopped_plain(frame, limits)) return Inbound(std::move(*stopped));
     }
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
@@ -543,7 +544,7 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
             if (f.get("key") && !f.get("key")->IsNull()) e.key = key;
             if (f.get("ivrid") && !f.get("ivrid")->IsNull()) e.ivrid = ivrid;
         }
-        e.raw = std::string(frame);
+        if (limits.keep_raw_events) e.raw = std::string(frame);
         return Inbound(std::move(e));
     }
     if (name == "ivrapi_dtmf") {

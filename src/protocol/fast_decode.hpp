@@ -38,6 +38,10 @@ std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits
 // (a failure, with its reason to find, is the SAX pass's); otherwise nullopt.
 std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits);
 
+// `["ivrapi_component_stopped",{...}]` when plain (no SAX stage: the general path reads
+// the rest): its event; otherwise nullopt.
+std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits);
+
 // "<request>_result" when the frame begins `["<request>_result",{` with the name free of
 // escapes (decoded, it is the same text); otherwise empty.
 std::string_view reply_name_of(std::string_view frame) noexcept;

@@ -1,7 +1,7 @@
-// The first stage of the fast paths for ivrapi_dtmf, notify and replies (fast_decode.hpp): plain
-// frames read by PlainScanner where they lie. Its own translation unit, so that adding it
-// changed no inlining decision in fast_decode.cpp (the reply path lost ~680 instructions
-// a frame when both lived in one file).
+// The first stage of the fast paths (fast_decode.hpp) for ivrapi_dtmf, notify, replies and
+// ivrapi_component_stopped: plain frames read by PlainScanner where they lie. Its own
+// translation unit, so that adding it changed no inlining decision in fast_decode.cpp (the
+// reply path lost ~680 instructions a frame when both lived in one file).
 #include "protocol/fast_decode.hpp"
 #include "protocol/plain_scanner.hpp"
 #include "protocol/seen_keys.hpp"
@@ -98,6 +98,34 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
     });
     if (!read) return std::nullopt;
     if (!has_data) e.data = Json::object();
+    if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
+    return e;
+}
+
+std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits) {
+    constexpr char prefix[] = "[\"ivrapi_component_stopped\",{";
+    if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
+    PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8);
+    ComponentStopped e;
+    const bool read = read_body(in, [&](std::string_view key) {
+        std::string_view text;
+        if (is(key, "oId")) {
+            std::int64_t oid = 0;
+            return in.integer(oid) && (e.oid = oid, true);
+        }
+        if (is(key, "transferKey")) return in.string(text) && (e.transfer_key.assign(text), true);
+        if (is(key, "key")) return in.string(text) && (e.key.emplace(text), true);
+        if (is(key, "ivrid")) return in.string(text) && (e.ivrid.emplace(text), true);
+        if (is(key, "results")) {
+            // Anything but an object is read as no results (the general path's leniency).
+            thread_local std::vector<Json> nested;  // scratch, reused
+            nested.clear();
+            return in.value(e.results, 3, std::min(limits.max_depth, kPlainMaxDepth), nested);
+        }
+        return in.skip_scalar();
+    });
+    if (!read) return std::nullopt;
+    if (!e.results.is_object()) e.results = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     return e;
 }

@@ -97,6 +97,15 @@ public:
         return container_body(out, true, depth, max_depth, built);
     }
 
+    // Any value it knows, into `out`; `depth` is the value's own (a container's).
+    bool value(Json& out, int depth, int max_depth, std::vector<Json>& built) {
+        Pending p;  // NOLINT(cppcoreguidelines-pro-type-member-init): set as read
+        if (!item(p, depth, max_depth, built)) return false;
+        with_value(p, built, [&](auto&& v) { out = Json(std::forward<decltype(v)>(v)); });
+        if (p.kind == Pending::Kind::built) built.pop_back();
+        return true;
+    }
+
 private:
     // A value of an open container, made into its Json once the container closes, in
     // place in a vector of the exact size. Not initialised: set as it is read.

@@ -55,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             __builtin_trap();
         }
     }
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::ComponentStopped>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::ComponentStopped>(*decoded);
+        if (a->oid != b.oid || a->transfer_key != b.transfer_key || !same_json(a->results, b.results) ||
+            a->key != b.key || a->ivrid != b.ivrid || a->raw != b.raw) {
+            __builtin_trap();
+        }
+    }
     if (const auto* a = slow.ok() ? std::get_if<ivrapi::protocol::Reply>(&*slow) : nullptr) {
         const auto& b = std::get<ivrapi::protocol::Reply>(*decoded);
         if (a->request != b.request || a->qid.state != b.qid.state || a->qid.value != b.qid.value ||

@@ -61,6 +61,15 @@ void same_result(const std::string& frame, const ParseLimits& limits = {}) {
         same_json(a->data, b.data);
         CHECK(a->raw == b.raw);
     }
+    if (const auto* a = std::get_if<ComponentStopped>(&*fast)) {
+        const auto& b = std::get<ComponentStopped>(*general);
+        CHECK(a->oid == b.oid);
+        CHECK(a->transfer_key == b.transfer_key);
+        same_json(a->results, b.results);
+        CHECK(a->key == b.key);
+        CHECK(a->ivrid == b.ivrid);
+        CHECK(a->raw == b.raw);
+    }
     if (const auto* a = std::get_if<Reply>(&*fast)) {
         const auto& b = std::get<Reply>(*general);
         CHECK(a->request == b.request);
@@ -556,6 +565,13 @@ const std::string kPlainNotify =
 const auto kNotifyPlain = [](const std::string& f, const ParseLimits& l) { return decode_notify_plain(f, l); };
 const auto kDtmfPlain = [](const std::string& f, const ParseLimits& l) { return decode_dtmf_plain(f, l); };
 const auto kReplyPlain = [](const std::string& f, const ParseLimits& l) { return decode_reply_plain(f, l); };
+const auto kStoppedPlain = [](const std::string& f, const ParseLimits& l) { return decode_stopped_plain(f, l); };
+
+const std::string kPlainStopped =
+    R"(["ivrapi_component_stopped",{"oId":3,"transferKey":"transfer","results":{"dtmfBuffer":"78","n":[1,null]}}])";
+
+// ["ivrapi_component_stopped",{<members>}]
+std::string stopped_with(const std::string& members) { return R"(["ivrapi_component_stopped",{)" + members + "}]"; }
 
 }  // namespace
 
@@ -760,6 +776,68 @@ TEST_CASE("plain decode: declines failed and unusual replies, and the other path
     same_result_taken(kReplyPlain, reply_with(R"("result":"ok")"), false, shallow);
 }
 
+TEST_CASE("plain decode: takes the platform's ivrapi_component_stopped") {
+    ParseLimits no_raw;
+    no_raw.keep_raw_events = false;  // the client's default
+    const auto e = decode_stopped_plain(kPlainStopped, {});
+    REQUIRE(e.has_value());
+    CHECK(e->oid == 3);
+    CHECK(e->transfer_key == "transfer");
+    CHECK(e->results.dump() == R"({"dtmfBuffer":"78","n":[1,null]})");
+    CHECK(e->result("dtmfBuffer") == "78");
+    CHECK_FALSE(e->key.has_value());
+    CHECK(e->raw == kPlainStopped);
+    // The raw frame only when asked for (ClientOptions::keep_raw_events), on every path.
+    CHECK(decode_stopped_plain(kPlainStopped, no_raw)->raw.empty());
+    CHECK(std::get<ComponentStopped>(*decode(kPlainStopped, general_only(no_raw))).raw.empty());
+    const std::vector<std::string> taken = {
+        kPlainStopped,
+        stopped_with(R"("oId":0,"transferKey":"transfer","results":{"dtmfBuffer":"78"})"),  // the spec's
+        stopped_with(R"("oId":1,"transferKey":"timeout","results":{},"key":"k","ivrid":"i","x":1)"),
+        stopped_with(R"("oId":1,"results":[])"),    // an empty result set as []: no results
+        stopped_with(R"("oId":1,"results":null)"),  //
+        stopped_with(R"("oId":1,"results":"x")"),   //
+        stopped_with(R"("oId":-5)"),
+        stopped_with(""),
+    };
+    for (const auto& frame : taken) {
+        same_result_taken(kStoppedPlain, frame, true);
+        same_result_taken(kStoppedPlain, frame, true, no_raw);
+    }
+}
+
+TEST_CASE("plain decode: declines an unusual ivrapi_component_stopped, and the general path reads it the same") {
+    const std::vector<std::string> declined = {
+        stopped_with(R"("oId":"3")"),  // a decimal string: the general path reads it
+        stopped_with(R"("oId":3.0)"),
+        stopped_with(R"("oId":null)"),
+        stopped_with(R"("oId":"x")"),  // an error
+        stopped_with(R"("transferKey":5)"),
+        stopped_with(R"("transferKey":null)"),
+        stopped_with(R"("transferKey":{})"),  // an error
+        stopped_with(R"("key":7,"ivrid":"i")"),
+        stopped_with(R"("key":"k","ivrid":true)"),  // neither is set
+        stopped_with(R"("key":null)"),
+        stopped_with(R"("results":{"a":1.5})"),
+        stopped_with(R"("results":{"a":1,"a":2})"),
+        stopped_with(R"("results":{"a":"
+"})"),
+        stopped_with(R"("oId":1,"oId":2)"),
+        stopped_with(R"("extra":{"a":1})"),
+        stopped_with(R"("oId":1)") + "]",
+        stopped_with(R"("oId":1,)"),
+        R"(["ivrapi_component_stopped",{"oId":1}])" + std::string(1, '\0'),
+    };
+    for (const auto& frame : declined) same_result_taken(kStoppedPlain, frame, false);
+    ParseLimits shallow;
+    shallow.max_depth = 3;
+    same_result_taken(kStoppedPlain, stopped_with(R"("results":{"a":1})"), true, shallow);
+    same_result_taken(kStoppedPlain, stopped_with(R"("results":{"a":[1]})"), false, shallow);
+    shallow.max_depth = 2;
+    same_result_taken(kStoppedPlain, stopped_with(R"("oId":1)"), true, shallow);
+    same_result_taken(kStoppedPlain, stopped_with(R"("results":{})"), false, shallow);
+}
+
 TEST_CASE("plain decode: a special byte anywhere in a long string") {
     ParseLimits no_utf8;
     no_utf8.validate_utf8 = false;
@@ -811,4 +889,5 @@ TEST_CASE("plain decode: random mutations of plain frames decode the same on eve
     const std::string reply_alphabet = alphabet + "qidresulterrorcodeok_";
     CHECK(mutate_and_compare(reply_with(R"("result":"ok","data":{"a":[1,null]})", "ivrapi_accept"), reply_alphabet,
                              20261208, kReplyPlain) > 2000);
+    CHECK(mutate_and_compare(kPlainStopped, alphabet + "oIdtransferKeyresults", 20261209, kStoppedPlain) > 2000);
 }
