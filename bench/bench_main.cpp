@@ -1338,7 +1338,11 @@ int main(int argc, char** argv) {
                 // The bench server's round-trip reply.
                 {"connection_info_result",
                  "[\"connection_info_result\",{\"qid\":12345,\"site\":\"main_site\",\"ownertype\":\"domain\","
-                 "\"domain\":\"bench.local\",\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]"}};
+                 "\"domain\":\"bench.local\",\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]"},
+                // A component's end, as the mock sends it after a collect.
+                {"ivrapi_component_stopped",
+                 "[\"ivrapi_component_stopped\",{\"oId\":3,\"transferKey\":\"transfer\","
+                 "\"results\":{\"dtmfBuffer\":\"78\"}}]"}};
             const std::size_t n = cfg.decode_count;
             for (const auto& [kind, frame] : frames) {
                 std::vector<double> sdk, raw;
