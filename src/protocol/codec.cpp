@@ -12,6 +12,7 @@ namespace ivrapi::protocol {
 namespace {
 
 constexpr double kMaxQid = 9007199254740992.0;  // 2^53
+constexpr Qid kMaxIntegerQid = Qid{1} << 53;    // the same, compared exactly (2^53 + 1 rounds to it as a double)
 
 // ["name",{"qid":N, ... }]
 class Frame {
@@ -442,7 +443,7 @@ QidField qid_of_unsigned(std::uint64_t value) {
     q.state = QidField::State::invalid;
     // Every reply has one: its text without a JSON writer (a 256-byte buffer each).
     q.text = std::to_string(value);
-    if (static_cast<double>(value) <= kMaxQid) {
+    if (value <= kMaxIntegerQid) {
         q.state = QidField::State::valid;
         q.value = value;
     }
@@ -454,8 +455,9 @@ QidField qid_of_string(std::string_view s, std::string json_text) {
     q.state = QidField::State::invalid;
     q.text = std::move(json_text);
     if (!s.empty() && s.size() <= 16 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        Qid value = std::stoull(std::string(s));
-        if (static_cast<double>(value) <= kMaxQid) {
+        Qid value = 0;
+        for (char c : s) value = value * 10 + static_cast<Qid>(c - '0');  // at most 16 digits: no overflow
+        if (value <= kMaxIntegerQid) {
             q.state = QidField::State::valid;
             q.value = value;
         }
@@ -485,6 +487,11 @@ bool result_carries_payload(std::string_view request_name) noexcept {
            request_name == kSessionlessUploadStatic || request_name == "callrecord_get_path";
 }
 
+DecodePaths& decode_paths() noexcept {
+    thread_local DecodePaths paths;
+    return paths;
+}
+
 Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     if (frame.empty()) return protocol_error("empty frame", frame);
     if (frame.size() > limits.max_bytes) {
@@ -496,8 +503,12 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
         if (auto dtmf = decode_dtmf_fast(frame, limits)) return Inbound(std::move(*dtmf));
         if (auto notify = decode_notify_fast(frame, limits)) return Inbound(std::move(*notify));
         if (auto reply = decode_reply_fast(frame, limits)) return Inbound(std::move(*reply));
-        if (auto stopped = decode_stopped_plain(frame, limits)) return Inbound(std::move(*stopped));
+        if (auto stopped = decode_stopped_plain(frame, limits)) {
+            ++decode_paths().plain;
+            return Inbound(std::move(*stopped));
+        }
     }
+    ++decode_paths().general;
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's
     // default pool would malloc and free a 64 KiB chunk per frame).
     thread_local char value_buffer[16 * 1024];

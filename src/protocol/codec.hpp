@@ -101,6 +101,16 @@ bool reply_reads_field(std::string_view key) noexcept;
 using Inbound =
     std::variant<Reply, ApiStartEvent, ApiStopEvent, NotifyEvent, ComponentStopped, DtmfEvent, GenericMessage>;
 
+// How many frames each stage read on this thread: the plain stage, the SAX pass
+// (protocol/fast_decode.hpp) or the general path (which also reports every error). Tests
+// check with it that the fast stages really take the frames they are for.
+struct DecodePaths {
+    std::uint64_t plain = 0;
+    std::uint64_t sax = 0;
+    std::uint64_t general = 0;
+};
+DecodePaths& decode_paths() noexcept;
+
 // Decodes one frame. Errors are protocol_error (or message_too_large) with a message
 // naming the offending field; nothing throws.
 Result<Inbound> decode(std::string_view frame, const ParseLimits& limits = {});

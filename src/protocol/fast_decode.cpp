@@ -307,19 +307,27 @@ bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
 std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
     // decode() checked the size; a max_depth below the frame's own 2: the general path.
     if (!starts_with(frame, "[\"ivrapi_dtmf\",{") || limits.max_depth < 2) return std::nullopt;
-    if (auto plain = decode_dtmf_plain(frame, limits)) return plain;
+    if (auto plain = decode_dtmf_plain(frame, limits)) {
+        ++decode_paths().plain;
+        return plain;
+    }
     DtmfHandler h;
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
+    ++decode_paths().sax;
     h.event.mode = parse_dtmf_mode(h.mode);
     return std::move(h.event);
 }
 
 std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
     if (!starts_with(frame, "[\"notify\",{")) return std::nullopt;
-    if (auto plain = decode_notify_plain(frame, limits)) return plain;
+    if (auto plain = decode_notify_plain(frame, limits)) {
+        ++decode_paths().plain;
+        return plain;
+    }
     thread_local JsonSax data;  // its scratch stacks are reused
     NotifyHandler h(data, limits.max_depth);
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
+    ++decode_paths().sax;
     NotifyEvent& e = h.event;
     if (!h.has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
@@ -341,7 +349,10 @@ std::string_view reply_name_of(std::string_view frame) noexcept {
 
 std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
     if (reply_name_of(frame).empty()) return std::nullopt;
-    if (auto plain = decode_reply_plain(frame, limits)) return plain;
+    if (auto plain = decode_reply_plain(frame, limits)) {
+        ++decode_paths().plain;
+        return plain;
+    }
     // The fields' DOM is small (qid and result in a success): no heap, as in decode().
     thread_local char value_buffer[2048];
     thread_local char stack_buffer[1024];
@@ -354,6 +365,7 @@ std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits
     auto generate = [&](FrameDocument&) { return parsed = parse_sax(frame, limits, h) && h.done; };
     fields.Populate(generate);
     if (!parsed) return std::nullopt;
+    ++decode_paths().sax;
     return decode_reply(h.name, fields, body.take(), frame);
 }
 

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -89,6 +90,16 @@ void same_result_taken(Fast fast, const std::string& frame, bool taken, const Pa
     INFO("frame: " << frame);
     CHECK(fast(frame, limits).has_value() == taken);
     same_result(frame, limits);
+}
+
+// As same_result_taken for a plain stage; decode() itself reads the frame with that stage
+// exactly when the stage takes it.
+template <typename Plain>
+void same_result_plain(Plain plain, const std::string& frame, bool taken, const ParseLimits& limits = {}) {
+    same_result_taken(plain, frame, taken, limits);
+    const std::uint64_t before = decode_paths().plain;
+    (void)decode(frame, limits);
+    CHECK(decode_paths().plain - before == (taken ? 1U : 0U));
 }
 
 // `depth` nested arrays/objects: [{"a":[{"a":...1...}]}]
@@ -575,6 +586,35 @@ std::string stopped_with(const std::string& members) { return R"(["ivrapi_compon
 
 }  // namespace
 
+TEST_CASE("decode: each frame is read by the first stage that can") {
+    struct Case {
+        std::string frame;
+        std::uint64_t DecodePaths::*stage;
+    };
+    const std::vector<Case> cases = {
+        {kPlain, &DecodePaths::plain},
+        {R"(["ivrapi_dtmf",{"dtmf":"\u0035"}])", &DecodePaths::sax},  // an escape: past the plain stage
+        {R"(["ivrapi_dtmf",{"oId":"1"}])", &DecodePaths::general},    // a decimal string
+        {kNotify, &DecodePaths::sax},                                 // a fraction in data
+        {notify_with_data(R"({"a":1})"), &DecodePaths::plain},
+        {reply_with(R"("result":"ok")"), &DecodePaths::plain},
+        {reply_with(R"("result":"error","reason":"busy")"), &DecodePaths::sax},  // failures: the SAX pass
+        {stopped_with(R"("oId":1,"results":{})"), &DecodePaths::plain},
+        {stopped_with(R"("oId":"1")"), &DecodePaths::general},
+        {R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])", &DecodePaths::general},
+        {"not json", &DecodePaths::general},
+    };
+    for (const auto& c : cases) {
+        INFO("frame: " << c.frame);
+        const DecodePaths before = decode_paths();
+        (void)decode(c.frame);
+        const DecodePaths after = decode_paths();
+        CHECK(after.plain - before.plain == (c.stage == &DecodePaths::plain ? 1U : 0U));
+        CHECK(after.sax - before.sax == (c.stage == &DecodePaths::sax ? 1U : 0U));
+        CHECK(after.general - before.general == (c.stage == &DecodePaths::general ? 1U : 0U));
+    }
+}
+
 TEST_CASE("plain decode: takes the platform's DTMF and notify frames") {
     const auto d = decode_dtmf_plain(kPlain, {});
     REQUIRE(d.has_value());
@@ -590,14 +630,14 @@ TEST_CASE("plain decode: takes the platform's DTMF and notify frames") {
     CHECK(n->data.dump() ==
           R"({"ivrid":"bench-1","sm_id":"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b","n":[1,-2,{"x":null}],"ok":true})");
     CHECK(n->raw == kPlainNotify);
-    same_result_taken(kNotifyPlain, kPlainNotify, true);
-    same_result_taken(kDtmfPlain, kPlain, true);
-    same_result_taken(kNotifyPlain, " \t\n\r" + kPlainNotify, false);  // not the frame's first bytes
-    same_result_taken(kNotifyPlain,
+    same_result_plain(kNotifyPlain, kPlainNotify, true);
+    same_result_plain(kDtmfPlain, kPlain, true);
+    same_result_plain(kNotifyPlain, " \t\n\r" + kPlainNotify, false);  // not the frame's first bytes
+    same_result_plain(kNotifyPlain,
                       R"(["notify",{ "class" : "a" , "data" : { } } ] )"
                       "\n",
                       true);
-    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"x":null,"y":true,"z":false,"w":-12,"dtmf":"1"}])", true);
+    same_result_plain(kDtmfPlain, R"(["ivrapi_dtmf",{"x":null,"y":true,"z":false,"w":-12,"dtmf":"1"}])", true);
 }
 
 TEST_CASE("plain decode: declines what is not plain, and the other paths read it the same") {
@@ -627,7 +667,7 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
         "[\"notify\",{\"class\":\"a\x01\"}]",        // a control byte: an error
         "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]",  // UTF-8 to check
     };
-    for (const auto& frame : notify_declined) same_result_taken(kNotifyPlain, frame, false);
+    for (const auto& frame : notify_declined) same_result_plain(kNotifyPlain, frame, false);
     const std::vector<std::string> dtmf_declined = {
         R"(["ivrapi_dtmf",{"dtmf":"\u0035"}])",
         R"(["ivrapi_dtmf",{"oId":1.0}])",
@@ -639,50 +679,48 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
         R"(["ivrapi_dtmf",{"dtmf":"1"},1])",
         R"(["ivrapi_dtmf",{"dtmf":"1"}] 1)",
     };
-    for (const auto& frame : dtmf_declined) same_result_taken(kDtmfPlain, frame, false);
+    for (const auto& frame : dtmf_declined) same_result_plain(kDtmfPlain, frame, false);
     ParseLimits no_utf8;
     no_utf8.validate_utf8 = false;  // the client's setting: bytes >= 0x80 are read as they are
-    same_result_taken(kNotifyPlain, "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]", true, no_utf8);
-    same_result_taken(kDtmfPlain, "[\"ivrapi_dtmf\",{\"ivrid\":\"\xff\"}]", true, no_utf8);
+    same_result_plain(kNotifyPlain, "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]", true, no_utf8);
+    same_result_plain(kDtmfPlain, "[\"ivrapi_dtmf\",{\"ivrid\":\"\xff\"}]", true, no_utf8);
     ParseLimits shallow;
     shallow.max_depth = 3;
-    same_result_taken(kNotifyPlain, notify_with_data(R"({"a":1})"), true, shallow);
-    same_result_taken(kNotifyPlain, notify_with_data(R"({"a":[1]})"), false, shallow);
+    same_result_plain(kNotifyPlain, notify_with_data(R"({"a":1})"), true, shallow);
+    same_result_plain(kNotifyPlain, notify_with_data(R"({"a":[1]})"), false, shallow);
     shallow.max_depth = 2;
-    same_result_taken(kNotifyPlain, R"(["notify",{}])", true, shallow);
-    same_result_taken(kNotifyPlain, notify_with_data("{}"), false, shallow);
+    same_result_plain(kNotifyPlain, R"(["notify",{}])", true, shallow);
+    same_result_plain(kNotifyPlain, notify_with_data("{}"), false, shallow);
     // At the edges of what it holds: taken.
     for (const auto& frame :
          {notify_with_data(R"({"a":-0,"":1})"), notify_with_data(many_members(16)),
           notify_with_data(R"({"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]})"),
           std::string(R"(["notify",{"eventts":-999999999999999999}])"), R"(["notify",)" + many_members(16) + "]"}) {
-        same_result_taken(kNotifyPlain, frame, true);
+        same_result_plain(kNotifyPlain, frame, true);
     }
-    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":999999999999999999}])", true);
-    same_result_taken(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":-0}])", true);
+    same_result_plain(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":999999999999999999}])", true);
+    same_result_plain(kDtmfPlain, R"(["ivrapi_dtmf",{"oId":-0}])", true);
     // Just past them: declined, and the other paths agree.
     for (const auto& frame :
          {notify_with_data(R"({"":1,"":2})"), std::string(R"(["notify",{"eventts":1000000000000000000}])"),
           std::string(R"(["notify",{"x":truex}])"), std::string("[\"notify\",{}]\f"),
           std::string("[\"notify\",{}]\0", 14)}) {
-        same_result_taken(kNotifyPlain, frame, false);
+        same_result_plain(kNotifyPlain, frame, false);
     }
     for (const std::string frame : {R"(["ivrapi_dtmf",{"oId":1000000000000000000}])",
                                     R"(["ivrapi_dtmf",{"mode":null}])", R"(["ivrapi_dtmf",{"mode":1}])"}) {
-        same_result_taken(kDtmfPlain, frame, false);
+        same_result_plain(kDtmfPlain, frame, false);
     }
     // Its own nesting bound (8 levels, data being 3): taken at 8, declined (to the SAX
     // pass) at 9, whatever max_depth allows beyond.
     for (int max_depth : {8, 9, 64}) {
         ParseLimits l;
         l.max_depth = max_depth;
-        same_result_taken(kNotifyPlain, notify_with_data("{\"a\":" + nested(5) + "}"), true, l);
-        same_result_taken(kNotifyPlain, notify_with_data("{\"a\":" + nested(6) + "}"), false, l);
+        same_result_plain(kNotifyPlain, notify_with_data("{\"a\":" + nested(5) + "}"), true, l);
+        same_result_plain(kNotifyPlain, notify_with_data("{\"a\":" + nested(6) + "}"), false, l);
     }
 }
 
-// The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
-// be found at every position of a block, in the first block and later ones.
 TEST_CASE("plain decode: takes the replies that succeed") {
     const auto r = decode_reply_plain(reply_with(R"("result":"ok")", "ivrapi_accept"), {});
     REQUIRE(r.has_value());
@@ -709,12 +747,20 @@ TEST_CASE("plain decode: takes the replies that succeed") {
         reply_with(R"("result":true)", "ivrapi_abort"),
         reply_with(R"("result":"ok","error":null,"errorcode":0,"error_code":"")", "ivrapi_accept"),  // unset
         reply_with(R"("result":"ok","error":false,"reason":"none","data":{"a":[1,{"b":null}]})"),
-        R"(["ivrapi_abort_result",{"result":"ok"}])",                         // no qid: the caller reports it
-        R"(["ivrapi_abort_result",{"qid":9007199254740993,"result":"ok"}])",  // beyond 2^53: invalid, reported
+        R"(["ivrapi_abort_result",{"result":"ok"}])",  // no qid: the caller reports it
         R"(["subscribe_result",{"qid":3,"result":"ok"}] )",
         reply_with(R"("result":"ok")", "x") + "\n",
     };
-    for (const auto& frame : taken) same_result_taken(kReplyPlain, frame, true);
+    for (const auto& frame : taken) same_result_plain(kReplyPlain, frame, true);
+    // A qid beyond 2^53 (which a double cannot tell from 2^53): invalid, reported by the caller.
+    for (const std::string qid : {"9007199254740993", R"("9007199254740993")"}) {
+        const std::string frame = R"(["ivrapi_abort_result",{"qid":)" + qid + R"(,"result":"ok"}])";
+        CHECK(std::get<Reply>(*decode(frame, general_only())).qid.state == QidField::State::invalid);
+        same_result_taken(kReplyPlain, frame, qid[0] != '"');  // a string qid that is not valid: declined
+    }
+    const std::string at_limit = R"(["ivrapi_abort_result",{"qid":9007199254740992,"result":"ok"}])";
+    CHECK(decode_reply_plain(at_limit, {})->qid.state == QidField::State::valid);
+    same_result_plain(kReplyPlain, at_limit, true);
 }
 
 TEST_CASE("plain decode: declines failed and unusual replies, and the other paths read them the same") {
@@ -755,25 +801,25 @@ TEST_CASE("plain decode: declines failed and unusual replies, and the other path
         "[\"ivrapi_abort\x01_result\",{\"qid\":7,\"result\":\"ok\"}]",  // a control byte in the name
         reply_with(R"("result":"ok")") + std::string(1, '\0'),
     };
-    for (const auto& frame : declined) same_result_taken(kReplyPlain, frame, false);
+    for (const auto& frame : declined) same_result_plain(kReplyPlain, frame, false);
     // qid and n more members: 16 it holds, 17 it does not.
     const auto members = [](int n) {
         const std::string object = many_members(n);
         return object.substr(1, object.size() - 2);
     };
-    same_result_taken(kReplyPlain, reply_with(members(15)), true);
-    same_result_taken(kReplyPlain, reply_with(members(16)), false);
+    same_result_plain(kReplyPlain, reply_with(members(15)), true);
+    same_result_plain(kReplyPlain, reply_with(members(16)), false);
     ParseLimits no_utf8;
     no_utf8.validate_utf8 = false;
     const std::string accented = "[\"caf\xc3\xa9_result\",{\"qid\":7,\"result\":\"ok\"}]";
-    same_result_taken(kReplyPlain, accented, false);
-    same_result_taken(kReplyPlain, accented, true, no_utf8);
+    same_result_plain(kReplyPlain, accented, false);
+    same_result_plain(kReplyPlain, accented, true, no_utf8);
     ParseLimits shallow;
     shallow.max_depth = 2;
-    same_result_taken(kReplyPlain, reply_with(R"("result":"ok")"), true, shallow);
-    same_result_taken(kReplyPlain, reply_with(R"("result":"ok","data":{})"), false, shallow);
+    same_result_plain(kReplyPlain, reply_with(R"("result":"ok")"), true, shallow);
+    same_result_plain(kReplyPlain, reply_with(R"("result":"ok","data":{})"), false, shallow);
     shallow.max_depth = 1;
-    same_result_taken(kReplyPlain, reply_with(R"("result":"ok")"), false, shallow);
+    same_result_plain(kReplyPlain, reply_with(R"("result":"ok")"), false, shallow);
 }
 
 TEST_CASE("plain decode: takes the platform's ivrapi_component_stopped") {
@@ -801,8 +847,8 @@ TEST_CASE("plain decode: takes the platform's ivrapi_component_stopped") {
         stopped_with(""),
     };
     for (const auto& frame : taken) {
-        same_result_taken(kStoppedPlain, frame, true);
-        same_result_taken(kStoppedPlain, frame, true, no_raw);
+        same_result_plain(kStoppedPlain, frame, true);
+        same_result_plain(kStoppedPlain, frame, true, no_raw);
     }
 }
 
@@ -828,16 +874,18 @@ TEST_CASE("plain decode: declines an unusual ivrapi_component_stopped, and the g
         stopped_with(R"("oId":1,)"),
         R"(["ivrapi_component_stopped",{"oId":1}])" + std::string(1, '\0'),
     };
-    for (const auto& frame : declined) same_result_taken(kStoppedPlain, frame, false);
+    for (const auto& frame : declined) same_result_plain(kStoppedPlain, frame, false);
     ParseLimits shallow;
     shallow.max_depth = 3;
-    same_result_taken(kStoppedPlain, stopped_with(R"("results":{"a":1})"), true, shallow);
-    same_result_taken(kStoppedPlain, stopped_with(R"("results":{"a":[1]})"), false, shallow);
+    same_result_plain(kStoppedPlain, stopped_with(R"("results":{"a":1})"), true, shallow);
+    same_result_plain(kStoppedPlain, stopped_with(R"("results":{"a":[1]})"), false, shallow);
     shallow.max_depth = 2;
-    same_result_taken(kStoppedPlain, stopped_with(R"("oId":1)"), true, shallow);
-    same_result_taken(kStoppedPlain, stopped_with(R"("results":{})"), false, shallow);
+    same_result_plain(kStoppedPlain, stopped_with(R"("oId":1)"), true, shallow);
+    same_result_plain(kStoppedPlain, stopped_with(R"("results":{})"), false, shallow);
 }
 
+// The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
+// be found at every position of a block, in the first block and later ones.
 TEST_CASE("plain decode: a special byte anywhere in a long string") {
     ParseLimits no_utf8;
     no_utf8.validate_utf8 = false;
@@ -863,8 +911,8 @@ TEST_CASE("plain decode: a special byte anywhere in a long string") {
             std::string text(40, 'x');
             text.insert(at, s.bytes);
             const std::string frame = notify_with_data("{\"s\":\"" + text + "\",\"t\":\"" + text + "\"}");
-            same_result_taken(kNotifyPlain, frame, s.taken);
-            same_result_taken(kNotifyPlain, frame, s.taken_no_utf8, no_utf8);
+            same_result_plain(kNotifyPlain, frame, s.taken);
+            same_result_plain(kNotifyPlain, frame, s.taken_no_utf8, no_utf8);
             if (s.taken_no_utf8) {
                 const auto e = decode_notify_plain(frame, no_utf8);
                 REQUIRE(e.has_value());
@@ -874,8 +922,8 @@ TEST_CASE("plain decode: a special byte anywhere in a long string") {
     }
     // A string that ends exactly at a block boundary, and one cut off by the frame's end.
     for (std::size_t n = 0; n <= 40; ++n) {
-        same_result_taken(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c') + "\"}]", true);
-        same_result_taken(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c'), false);
+        same_result_plain(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c') + "\"}]", true);
+        same_result_plain(kNotifyPlain, R"(["notify",{"class":")" + std::string(n, 'c'), false);
     }
 }
 
