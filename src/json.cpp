@@ -1,5 +1,6 @@
 #include <ivrapi/json.hpp>
 
+#include "protocol/fast_decode.hpp"
 #include "protocol/json_bridge.hpp"
 
 #include <cmath>
@@ -19,6 +20,9 @@ Json Json::object(std::initializer_list<Member> members) {
 }
 
 Result<Json> Json::parse(std::string_view text) {
+    // Plain text (no escapes, integers, small containers) is read where it lies; the rest,
+    // errors included, by the full parser.
+    if (auto plain = protocol::parse_plain_value(text, protocol::ParseLimits{})) return std::move(*plain);
     rapidjson::Document doc;
     std::string why;
     if (!protocol::parse_bounded(text, protocol::ParseLimits{}, doc, why)) {

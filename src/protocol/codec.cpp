@@ -609,10 +609,9 @@ ConnectionInfo decode_connection_info(const Json& body) {
 
 std::optional<Json> params_json_of(std::string_view params) {
     if (params.empty()) return std::nullopt;
-    rapidjson::Document pd;
-    std::string why;
-    if (!parse_bounded(params, ParseLimits{}, pd, why)) return std::nullopt;
-    return to_json(pd);
+    auto parsed = Json::parse(params);
+    if (!parsed) return std::nullopt;
+    return std::move(*parsed);
 }
 
 CallState parse_call_state(std::string_view s) noexcept {

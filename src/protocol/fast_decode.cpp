@@ -320,11 +320,13 @@ std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLim
 
 std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
     if (!starts_with(frame, "[\"notify\",{")) return std::nullopt;
-    if (auto plain = decode_notify_plain(frame, limits)) {
+    bool offer_or_end = false;
+    if (auto plain = decode_notify_plain(frame, limits, &offer_or_end)) {
         ++decode_paths().plain;
         return plain;
     }
-    thread_local JsonSax data;  // its scratch stacks are reused
+    if (offer_or_end) return std::nullopt;  // the general path's, as the SAX pass would say
+    thread_local JsonSax data;              // its scratch stacks are reused
     NotifyHandler h(data, limits.max_depth);
     if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
     ++decode_paths().sax;

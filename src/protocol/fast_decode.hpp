@@ -28,7 +28,10 @@ std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const Pars
 // (protocol/plain_scanner.hpp), read where they lie; nullopt for anything else, which
 // the SAX pass or the general path then reads.
 std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits);
-std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits);
+// decode_notify_plain also sets `*offer_or_end` when it declined the frame because it is
+// an offer or its end (ivrevents api_start/api_stop): the SAX pass would decline it too.
+std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits,
+                                               bool* offer_or_end = nullptr);
 
 // `["<request>_result",{...}]` (a name without escapes) with no repeated key in the body:
 // its Reply, success or failure; otherwise nullopt.
@@ -41,6 +44,10 @@ std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimit
 // `["ivrapi_component_stopped",{...}]` when plain (no SAX stage: the general path reads
 // the rest): its event; otherwise nullopt.
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits);
+
+// JSON text that is one plain value (and whitespace), its Json; otherwise nullopt (not
+// plain, or not JSON: the caller parses it in full).
+std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits);
 
 // "<request>_result" when the frame begins `["<request>_result",{` with the name free of
 // escapes (decoded, it is the same text); otherwise empty.

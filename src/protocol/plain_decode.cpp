@@ -71,18 +71,23 @@ std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLi
     return e;
 }
 
-std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits) {
+std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits, bool* offer_or_end) {
     constexpr char prefix[] = "[\"notify\",{";
     if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
     PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8);
     NotifyEvent e;
     bool has_data = false;
+    // ivrevents api_start/api_stop are the general path's (offers, their ends): declined
+    // as soon as both are known, and said so.
+    const auto not_offer = [&] {
+        const bool offer = is_offer_or_end(e.event_class, e.type);
+        if (offer && offer_or_end != nullptr) *offer_or_end = true;
+        return !offer;
+    };
     const bool read = read_body(in, [&](std::string_view key) {
         std::string_view text;
-        // ivrevents api_start/api_stop are the general path's (offers, their ends).
-        if (is(key, "class"))
-            return in.string(text) && (e.event_class.assign(text), !is_offer_or_end(e.event_class, e.type));
-        if (is(key, "type")) return in.string(text) && (e.type.assign(text), !is_offer_or_end(e.event_class, e.type));
+        if (is(key, "class")) return in.string(text) && (e.event_class.assign(text), not_offer());
+        if (is(key, "type")) return in.string(text) && (e.type.assign(text), not_offer());
         if (is(key, "eventts")) {
             std::int64_t ts = 0;
             return in.integer(ts) && (e.eventts = ts, true);
@@ -100,6 +105,16 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
     if (!has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     return e;
+}
+
+std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits) {
+    if (text.size() > limits.max_bytes) return std::nullopt;  // the full parse reports it
+    PlainScanner in(text, limits.validate_utf8);
+    thread_local std::vector<Json> nested;  // scratch, reused
+    nested.clear();
+    Json value;
+    if (!in.value(value, 1, std::min(limits.max_depth, kPlainMaxDepth), nested) || !in.at_end()) return std::nullopt;
+    return value;
 }
 
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits) {

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -882,6 +883,82 @@ TEST_CASE("plain decode: declines an unusual ivrapi_component_stopped, and the g
     shallow.max_depth = 2;
     same_result_plain(kStoppedPlain, stopped_with(R"("oId":1)"), true, shallow);
     same_result_plain(kStoppedPlain, stopped_with(R"("results":{})"), false, shallow);
+}
+
+// Json::parse (and with it an offer's params_json) tries the plain stage first: what it
+// takes must parse as the full parser parses it, and what it declines must still parse.
+namespace {
+
+std::optional<Json> full_parse(const std::string& text) {
+    rapidjson::Document doc;
+    std::string why;
+    if (!parse_bounded(text, ParseLimits{}, doc, why)) return std::nullopt;
+    return to_json(doc);
+}
+
+void same_parse(const std::string& text) {
+    INFO("text: " << text);
+    const auto parsed = Json::parse(text);
+    const auto full = full_parse(text);
+    REQUIRE(parsed.ok() == full.has_value());
+    if (full) same_json(*parsed, *full);
+    const auto params = params_json_of(text);
+    CHECK(params.has_value() == (full.has_value() && !text.empty()));
+}
+
+}  // namespace
+
+TEST_CASE("plain decode: Json::parse and params take plain text, and agree with the full parser") {
+    const std::vector<std::pair<std::string, bool>> texts = {
+        {R"({"asdf":"zxcv"})", true},  // the spec's params
+        {R"( {"a":[1,-2,true,false,null,{"b":"c"}]} )", true},
+        {"[]", true},
+        {"5", true},
+        {R"("text")", true},
+        {"-0", true},
+        {"null", true},
+        {R"({"a":"x\"y"})", false},  // an escape: the full parser
+        {R"({"a":1.5})", false},
+        {R"({"a":1,"a":2})", false},         // a repeat: the full parser's rule
+        {"{\"a\":\"caf\xc3\xa9\"}", false},  // UTF-8 to check
+        {"{\"a\":\"\xff\"}", false},         // not UTF-8: an error
+        {"free text", false},
+        {"", false},
+        {"{} {}", false},
+        {"{", false},
+        {"[" + std::string(8, '[') + std::string(9, ']'), false},  // deeper than it nests
+        {"[" + std::string(6, '[') + std::string(7, ']'), true},
+    };
+    for (const auto& [text, plain] : texts) {
+        INFO("text: " << text);
+        CHECK(parse_plain_value(text, ParseLimits{}).has_value() == plain);
+        same_parse(text);
+    }
+    ParseLimits small;
+    small.max_bytes = 4;
+    CHECK_FALSE(parse_plain_value("12345", small).has_value());  // over the size limit: the full parser reports it
+    CHECK(parse_plain_value("1234", small).has_value());
+    // Random edits of a plain params text.
+    std::mt19937 rng(20261210);
+    const std::string alphabet = "\"{}[],:0123456789-.eE \\u nulltruefalse\x01\xc3\xa9\xff";
+    const std::string base = R"({"a":"b","n":[1,-2,{"x":null}],"t":true})";
+    std::size_t taken = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string text = base;
+        for (int e = 1 + static_cast<int>(rng() % 3); e > 0; --e) {
+            const std::size_t at = rng() % text.size();
+            const char c = alphabet[rng() % alphabet.size()];
+            switch (rng() % 3) {
+                case 0: text[at] = c; break;
+                case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
+                default: text.erase(at, 1); break;
+            }
+            if (text.empty()) text = "x";
+        }
+        taken += parse_plain_value(text, ParseLimits{}).has_value() ? 1 : 0;
+        same_parse(text);
+    }
+    CHECK(taken > 1000);
 }
 
 // The scanner looks at 16 string bytes at a time: a byte that ends or breaks a string must
