@@ -507,6 +507,10 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
             ++decode_paths().plain;
             return Inbound(std::move(*stopped));
         }
+        if (auto offer = decode_offer_plain(frame, limits)) {
+            ++decode_paths().plain;
+            return std::move(*offer);
+        }
     }
     ++decode_paths().general;
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's

@@ -45,6 +45,10 @@ std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimit
 // the rest): its event; otherwise nullopt.
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits);
 
+// An offer or its end (`["notify",{...}]`, ivrevents api_start/api_stop) when plain, its
+// strings' escapes decoded (params is JSON in a string); otherwise nullopt.
+std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLimits& limits);
+
 // JSON text that is one plain value (and whitespace), its Json; otherwise nullopt (not
 // plain, or not JSON: the caller parses it in full).
 std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits);

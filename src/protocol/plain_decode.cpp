@@ -117,6 +117,86 @@ std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& 
     return value;
 }
 
+namespace {
+
+// An offer's (or its end's) data member read as decode_notify() reads it, from the Json
+// the plain stage built: false declines (a type the general path converts or reports).
+bool text_field(const Json& data, const char* name, std::string& out, bool numbers_as_text = false) {
+    const Json* v = data.find(name);
+    if (v == nullptr || v->is_null()) return true;
+    if (v->is_string()) return out = v->as_string(), true;
+    if (numbers_as_text && v->is_integer()) return out = std::to_string(v->as_int()), true;
+    return false;
+}
+
+bool integer_field(const Json& data, const char* name, std::optional<std::int64_t>& out) {
+    const Json* v = data.find(name);
+    if (v == nullptr || v->is_null()) return true;
+    if (!v->is_integer()) return false;
+    out = v->as_int();
+    return true;
+}
+
+bool identity_fields(const Json& data, SessionIdentity& id) {
+    return text_field(data, "ivrid", id.ivrid) && text_field(data, "key", id.key, true) &&
+           text_field(data, "callid", id.callid) && text_field(data, "cid", id.cid) &&
+           text_field(data, "sm_id", id.sm_id) && text_field(data, "componentname", id.componentname, true) &&
+           integer_field(data, "componentid", id.componentid) && integer_field(data, "ivrts", id.ivrts);
+}
+
+}  // namespace
+
+std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLimits& limits) {
+    constexpr char prefix[] = "[\"notify\",{";
+    if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
+    // params is JSON in a string: escapes are the rule here, decoded into `unescaped`.
+    thread_local std::string unescaped;
+    unescaped.clear();
+    unescaped.reserve(frame.size());
+    PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8, &unescaped);
+    std::string_view event_class, type;
+    std::optional<std::int64_t> eventts;
+    Json data;
+    bool has_data = false;
+    const bool read = read_body(in, [&](std::string_view key) {
+        if (is(key, "class")) return in.string(event_class);
+        if (is(key, "type")) return in.string(type);
+        if (is(key, "eventts")) {
+            std::int64_t ts = 0;
+            return in.integer(ts) && (eventts = ts, true);
+        }
+        if (is(key, "data")) {
+            thread_local std::vector<Json> nested;  // scratch, reused
+            nested.clear();
+            has_data = true;
+            return in.consume('{') && in.object_body(data, 3, std::min(limits.max_depth, kPlainMaxDepth), nested);
+        }
+        return in.skip_scalar();
+    });
+    if (!read || !has_data || !is_offer_or_end(event_class, type)) return std::nullopt;
+    if (is(type, "api_start")) {
+        ApiStartEvent e;
+        const Json* params = data.find("params");
+        // params as JSON itself (not a string) is written out by the general path.
+        if (!identity_fields(data, e) || !text_field(data, "state", e.state_text) ||
+            (params != nullptr && (params->is_object() || params->is_array())) ||
+            !text_field(data, "params", e.params, true)) {
+            return std::nullopt;
+        }
+        e.state = parse_call_state(e.state_text);
+        e.eventts = eventts;
+        e.params_json = params_json_of(e.params);
+        if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
+        return Inbound(std::move(e));
+    }
+    ApiStopEvent e;
+    if (!identity_fields(data, e) || !text_field(data, "reason", e.reason_text)) return std::nullopt;
+    e.reason = parse_stop_reason(e.reason_text);
+    e.eventts = eventts;
+    if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
+    return Inbound(std::move(e));
+}
+
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits) {
     constexpr char prefix[] = "[\"ivrapi_component_stopped\",{";
     if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;

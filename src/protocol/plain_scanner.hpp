@@ -3,7 +3,8 @@
 // stage of the decoder's fast paths (fast_decode.hpp): it reads the frame where it lies
 // (no copy, no in-situ pass, no parser stack) and builds values once. Anything outside
 // that subset makes a call return false (the caller declines and the SAX fast path or
-// the general decoder reads the frame): escapes, control bytes, fractions, exponents,
+// the general decoder reads the frame): escapes (unless the caller gives it a buffer to
+// decode them into), control bytes, fractions, exponents,
 // integers of more than 18 digits (so every one fits int64), a byte >= 0x80 when UTF-8
 // must be checked, an object with a repeated key or more than kMaxItems members, and
 // containers nested deeper than the caller allows.
@@ -27,8 +28,11 @@ namespace ivrapi::protocol {
 class PlainScanner {
 public:
     // `check_utf8`: bytes >= 0x80 decline (their encoding is the general path's to check).
-    PlainScanner(std::string_view text, bool check_utf8) noexcept
-        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8) {}
+    // `unescaped`: where strings with escapes are decoded to, their views pointing into it;
+    // its capacity must hold the text (decoded strings are never longer), so it never
+    // moves. Without it a string with an escape declines.
+    PlainScanner(std::string_view text, bool check_utf8, std::string* unescaped = nullptr) noexcept
+        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8), unescaped_(unescaped) {}
 
     static constexpr std::size_t kMaxItems = 16;  // members or items of one container
 
@@ -46,15 +50,19 @@ public:
         return p_ == end_;
     }
 
-    // A string without escapes or control bytes: its bytes, a view into the text.
+    // A string without control bytes: its bytes, a view into the text (or, when it has
+    // escapes and the scanner decodes them, into `unescaped`).
     bool string(std::string_view& out) noexcept {
         if (!consume('"')) return false;
         const char* const start = p_;
         p_ = find_special_byte(p_, end_, high_bytes_ok_);
-        if (p_ == end_ || *p_ != '"') return false;  // unterminated, or a byte to decline
-        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
-        ++p_;
-        return true;
+        if (p_ != end_ && *p_ == '"') {
+            out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+            ++p_;
+            return true;
+        }
+        // Unterminated, a byte to decline, or an escape.
+        return p_ != end_ && *p_ == '\\' && unescaped_ != nullptr && escaped_string(start, out);
     }
 
     // -?(0|[1-9][0-9]*) of at most 18 digits. What follows is the caller's to check: a
@@ -197,6 +205,95 @@ private:
         return true;
     }
 
+    // The rest of a string from its first backslash (p_), decoded into unescaped_. Declines
+    // \u0000 and surrogates that do not pair (the general path's to judge).
+    bool escaped_string(const char* start, std::string_view& out) noexcept {
+        std::string& to = *unescaped_;
+        const std::size_t begin = to.size();
+        if (!append(start, p_)) return false;
+        while (true) {
+            ++p_;  // the backslash
+            if (p_ == end_) return false;
+            char decoded[4];
+            std::size_t n = 1;
+            switch (*p_++) {
+                case '"': decoded[0] = '"'; break;
+                case '\\': decoded[0] = '\\'; break;
+                case '/': decoded[0] = '/'; break;
+                case 'b': decoded[0] = '\b'; break;
+                case 'f': decoded[0] = '\f'; break;
+                case 'n': decoded[0] = '\n'; break;
+                case 'r': decoded[0] = '\r'; break;
+                case 't': decoded[0] = '\t'; break;
+                case 'u': {
+                    unsigned code = 0;
+                    if (!hex4(code) || code == 0 || (code >= 0xDC00 && code <= 0xDFFF)) return false;
+                    if (code >= 0xD800 && code <= 0xDBFF) {
+                        unsigned low = 0;
+                        if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+                        p_ += 2;
+                        if (!hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                    }
+                    n = utf8(code, decoded);
+                    break;
+                }
+                default: return false;
+            }
+            const char* const run = p_;
+            p_ = find_special_byte(p_, end_, high_bytes_ok_);
+            if (!append(decoded, decoded + n) || !append(run, p_) || p_ == end_) return false;
+            if (*p_ == '"') break;
+            if (*p_ != '\\') return false;
+        }
+        ++p_;
+        out = std::string_view(to.data() + begin, to.size() - begin);
+        return true;
+    }
+    // Appends without letting unescaped_ move (views into it are held).
+    bool append(const char* from, const char* to_end) noexcept {
+        std::string& to = *unescaped_;
+        const auto n = static_cast<std::size_t>(to_end - from);
+        if (to.capacity() - to.size() < n) return false;
+        to.append(from, n);
+        return true;
+    }
+    bool hex4(unsigned& out) noexcept {
+        if (end_ - p_ < 4) return false;
+        for (int i = 0; i < 4; ++i, ++p_) {
+            const char c = *p_;
+            const int digit = c >= '0' && c <= '9'   ? c - '0'
+                              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1;
+            if (digit < 0) return false;
+            out = out * 16 + static_cast<unsigned>(digit);
+        }
+        return true;
+    }
+    static std::size_t utf8(unsigned code, char* out) noexcept {
+        if (code < 0x80) {
+            out[0] = static_cast<char>(code);
+            return 1;
+        }
+        if (code < 0x800) {
+            out[0] = static_cast<char>(0xC0 | (code >> 6));
+            out[1] = static_cast<char>(0x80 | (code & 0x3F));
+            return 2;
+        }
+        if (code < 0x10000) {
+            out[0] = static_cast<char>(0xE0 | (code >> 12));
+            out[1] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out[2] = static_cast<char>(0x80 | (code & 0x3F));
+            return 3;
+        }
+        out[0] = static_cast<char>(0xF0 | (code >> 18));
+        out[1] = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+        out[2] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out[3] = static_cast<char>(0x80 | (code & 0x3F));
+        return 4;
+    }
+
     void skip_whitespace() noexcept {
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
     }
@@ -209,6 +306,7 @@ private:
     const char* p_;
     const char* end_;
     bool high_bytes_ok_;
+    std::string* unescaped_;
 };
 
 }  // namespace ivrapi::protocol

@@ -55,6 +55,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             __builtin_trap();
         }
     }
+    const auto same_identity = [](const ivrapi::SessionIdentity& x, const ivrapi::SessionIdentity& y) {
+        return x.ivrid == y.ivrid && x.key == y.key && x.callid == y.callid && x.cid == y.cid && x.sm_id == y.sm_id &&
+               x.componentname == y.componentname && x.componentid == y.componentid && x.ivrts == y.ivrts &&
+               x.eventts == y.eventts;
+    };
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::ApiStartEvent>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::ApiStartEvent>(*decoded);
+        if (!same_identity(*a, b) || a->state != b.state || a->state_text != b.state_text || a->params != b.params ||
+            a->params_json.has_value() != b.params_json.has_value() ||
+            (a->params_json && !same_json(*a->params_json, *b.params_json)) || a->raw != b.raw) {
+            __builtin_trap();
+        }
+    }
+    if (const auto* a = slow.ok() ? std::get_if<ivrapi::ApiStopEvent>(&*slow) : nullptr) {
+        const auto& b = std::get<ivrapi::ApiStopEvent>(*decoded);
+        if (!same_identity(*a, b) || a->reason != b.reason || a->reason_text != b.reason_text || a->raw != b.raw) {
+            __builtin_trap();
+        }
+    }
     if (const auto* a = slow.ok() ? std::get_if<ivrapi::ComponentStopped>(&*slow) : nullptr) {
         const auto& b = std::get<ivrapi::ComponentStopped>(*decoded);
         if (a->oid != b.oid || a->transfer_key != b.transfer_key || !same_json(a->results, b.results) ||

@@ -63,6 +63,34 @@ void same_result(const std::string& frame, const ParseLimits& limits = {}) {
         same_json(a->data, b.data);
         CHECK(a->raw == b.raw);
     }
+    const auto same_identity = [](const SessionIdentity& a, const SessionIdentity& b) {
+        CHECK(a.ivrid == b.ivrid);
+        CHECK(a.key == b.key);
+        CHECK(a.callid == b.callid);
+        CHECK(a.cid == b.cid);
+        CHECK(a.sm_id == b.sm_id);
+        CHECK(a.componentname == b.componentname);
+        CHECK(a.componentid == b.componentid);
+        CHECK(a.ivrts == b.ivrts);
+        CHECK(a.eventts == b.eventts);
+    };
+    if (const auto* a = std::get_if<ApiStartEvent>(&*fast)) {
+        const auto& b = std::get<ApiStartEvent>(*general);
+        same_identity(*a, b);
+        CHECK(a->state == b.state);
+        CHECK(a->state_text == b.state_text);
+        CHECK(a->params == b.params);
+        REQUIRE(a->params_json.has_value() == b.params_json.has_value());
+        if (a->params_json) same_json(*a->params_json, *b.params_json);
+        CHECK(a->raw == b.raw);
+    }
+    if (const auto* a = std::get_if<ApiStopEvent>(&*fast)) {
+        const auto& b = std::get<ApiStopEvent>(*general);
+        same_identity(*a, b);
+        CHECK(a->reason == b.reason);
+        CHECK(a->reason_text == b.reason_text);
+        CHECK(a->raw == b.raw);
+    }
     if (const auto* a = std::get_if<ComponentStopped>(&*fast)) {
         const auto& b = std::get<ComponentStopped>(*general);
         CHECK(a->oid == b.oid);
@@ -602,7 +630,10 @@ TEST_CASE("decode: each frame is read by the first stage that can") {
         {reply_with(R"("result":"error","reason":"busy")"), &DecodePaths::sax},  // failures: the SAX pass
         {stopped_with(R"("oId":1,"results":{})"), &DecodePaths::plain},
         {stopped_with(R"("oId":"1")"), &DecodePaths::general},
-        {R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])", &DecodePaths::general},
+        {R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])", &DecodePaths::plain},
+        {R"(["notify",{"class":"ivrevents","type":"api_start","data":{"params":"{\"a\":1}"}}])", &DecodePaths::plain},
+        {R"(["notify",{"class":"ivrevents","type":"api_stop","data":{"reason":"script"}}])", &DecodePaths::plain},
+        {R"(["notify",{"class":"ivrevents","type":"api_start","data":null}])", &DecodePaths::general},
         {"not json", &DecodePaths::general},
     };
     for (const auto& c : cases) {
@@ -659,7 +690,6 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
         notify_with_data(R"({"a":tru})"),                                          // a broken literal
         notify_with_data(R"({"a":nul)"),                                           // truncated
         R"(["notify",{"data":null}])",                                             // null data: the general path's
-        R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])",
         R"(["notify",{"type":"api_stop","class":"ivrevents"}])",
         R"(["notify",{"extra":{"a":1}}])",  // a nested field it does not read
         R"(["notify",{"class":"a"}]])",
@@ -669,6 +699,8 @@ TEST_CASE("plain decode: declines what is not plain, and the other paths read it
         "[\"notify\",{\"class\":\"caf\xc3\xa9\"}]",  // UTF-8 to check
     };
     for (const auto& frame : notify_declined) same_result_plain(kNotifyPlain, frame, false);
+    // An offer: not the notify stage's (decode() reads it with the offer stage).
+    same_result_taken(kNotifyPlain, R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}])", false);
     const std::vector<std::string> dtmf_declined = {
         R"(["ivrapi_dtmf",{"dtmf":"\u0035"}])",
         R"(["ivrapi_dtmf",{"oId":1.0}])",
@@ -883,6 +915,120 @@ TEST_CASE("plain decode: declines an unusual ivrapi_component_stopped, and the g
     shallow.max_depth = 2;
     same_result_plain(kStoppedPlain, stopped_with(R"("oId":1)"), true, shallow);
     same_result_plain(kStoppedPlain, stopped_with(R"("results":{})"), false, shallow);
+}
+
+// Offers and their ends: plain, with escapes decoded (params is JSON in a string).
+namespace {
+
+const auto kOfferPlain = [](const std::string& f, const ParseLimits& l) { return decode_offer_plain(f, l); };
+
+const std::string kPlainOffer =
+    R"(["notify",{"class":"ivrevents","type":"api_start","eventts":1602002803754,"data":{)"
+    R"("callid":"rB2-002-SuDtIE-01-2582368067@192.168.0.149","cid":"267278f0-0642-00af-0ac9-b80000000006",)"
+    R"("componentid":14,"componentname":"External management 3","ivrid":"rDlg-006-ZevQbP",)"
+    R"("ivrts":1602002800707,"key":"abc","params":"{\"asdf\":\"zxcv\"}",)"
+    R"("sm_id":"f9098ae9-0642-00af-0ad1-880000000006","state":"incoming"}}])";
+
+// ["notify",{"class":"ivrevents","type":"<type>","data":{<data>}}]
+std::string offer_with(const std::string& data, const std::string& type = "api_start") {
+    return R"(["notify",{"class":"ivrevents","type":")" + type + R"(","data":{)" + data + "}}]";
+}
+
+}  // namespace
+
+TEST_CASE("plain decode: takes offers and their ends, escapes decoded") {
+    const auto got = decode_offer_plain(kPlainOffer, {});
+    REQUIRE(got.has_value());
+    const auto& offer = std::get<ApiStartEvent>(*got);
+    CHECK(offer.ivrid == "rDlg-006-ZevQbP");
+    CHECK(offer.key == "abc");
+    CHECK(offer.componentid == 14);
+    CHECK(offer.ivrts == 1602002800707);
+    CHECK(offer.eventts == 1602002803754);
+    CHECK(offer.state == CallState::incoming);
+    CHECK(offer.params == R"({"asdf":"zxcv"})");
+    REQUIRE(offer.params_json.has_value());
+    CHECK(offer.params_json->find("asdf")->as_string() == "zxcv");
+    const std::vector<std::string> taken = {
+        kPlainOffer,
+        offer_with(R"("ivrid":"i","key":"k","reason":"script")", "api_stop"),
+        offer_with(R"("ivrid":"i","reason":"timeout","extra":{"a":[1,{"b":null}]})", "api_stop"),
+        R"(["notify",{"data":{"ivrid":"i"},"type":"api_start","class":"ivrevents"}])",  // data first
+        offer_with(R"("key":123,"componentname":7,"params":42)"),                       // numbers as text where lenient
+        offer_with(R"("ivrid":null,"key":null,"componentid":null)"),                    // null: absent
+        offer_with(R"("params":"free text","state":"dialog")"),
+        offer_with(R"("params":"{\"a\":[1,2],\"b\":{\"c\":\"d\"}}")"),
+        offer_with(R"("params":"quote \" backslash \\ slash \/ controls \b\f\n\r\t")"),
+        offer_with(R"("params":"\u00e9\u0041\u20AC\ud83d\ude00\uD83D\uDE00\uffff")"),  // UTF-8 from escapes
+        offer_with(R"("ivrid":"a\"b","key":"\\")"),
+        offer_with(R"("params":"\"\"")"),
+        offer_with(R"("params":"\\u0041")"),  // an escaped backslash, then text
+        offer_with(R"("par\u0061ms":"x")"),   // an escaped key
+        offer_with(""),
+    };
+    for (const auto& frame : taken) {
+        same_result_plain(kOfferPlain, frame, true);
+        ParseLimits no_raw;
+        no_raw.keep_raw_events = false;
+        same_result_plain(kOfferPlain, frame, true, no_raw);
+    }
+    // A long string with escapes spread over many 16-byte blocks.
+    std::string params;
+    for (int i = 0; i < 40; ++i) params += std::string(static_cast<std::size_t>(i % 17), 'x') + R"(\"\\\u00e9)";
+    same_result_plain(kOfferPlain, offer_with(R"("params":")" + params + "\""), true);
+}
+
+TEST_CASE("plain decode: declines unusual offers, and the general path reads them the same") {
+    const std::vector<std::string> declined = {
+        offer_with(R"("params":"\u0000")"),        // NUL: the general path's
+        offer_with(R"("params":"\udc00")"),        // a lone low surrogate: an error
+        offer_with(R"("params":"\ud800")"),        // a lone high surrogate: an error
+        offer_with(R"("params":"\ud800\u0041")"),  // not a pair
+        offer_with(R"("params":"\ud800x")"),
+        offer_with(R"("params":"\u00g0")"),  // not hex
+        offer_with(R"("params":"\u00e")"),
+        offer_with(R"("params":"\x")"),  // not an escape
+        offer_with(R"("params":"\)"),
+        offer_with(R"("params":"ab\)") + "\"",
+        offer_with(R"("params":{"a":1})"),  // params as JSON itself: the general path writes it out
+        offer_with(R"("params":[1])"),
+        offer_with(R"("params":true)"),
+        offer_with(R"("componentid":"14")"),  // a decimal string: the general path reads it
+        offer_with(R"("componentid":1.5)"),
+        offer_with(R"("ivrid":5)"),  // an error
+        offer_with(R"("state":1)"),
+        offer_with(R"("reason":1)", "api_stop"),
+        offer_with(R"("ivrid":"a","ivrid":"b")"),
+        offer_with(R"("x":{"a":1,"a":2})"),
+        offer_with("\"ivrid\":\"a\x01\""),
+        offer_with("\"ivrid\":\"\\u0041\x01\""),  // a control byte after an escape
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":null}])",
+        R"(["notify",{"class":"ivrevents","type":"api_start"}])",
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":[]}])",
+        R"(["notify",{"class":"ivrevents","type":"api_start","eventts":"5","data":{}}])",
+        R"(["notify",{"class":"ivrevents","type":"sm_start","data":{}}])",  // not an offer
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":{},"x":[1]}])",
+        R"(["notify",{"class":"ivrevents","type":"api_start","data":{}}]x)",
+    };
+    for (const auto& frame : declined) same_result_taken(kOfferPlain, frame, false);
+    ParseLimits no_utf8;
+    no_utf8.validate_utf8 = false;
+    const std::string accented = offer_with("\"params\":\"caf\xc3\xa9 \\u00e9\"");
+    same_result_taken(kOfferPlain, accented, false);
+    same_result_taken(kOfferPlain, accented, true, no_utf8);
+    ParseLimits shallow;
+    shallow.max_depth = 3;
+    same_result_taken(kOfferPlain, offer_with(R"("ivrid":"i")"), true, shallow);
+    same_result_taken(kOfferPlain, offer_with(R"("x":{})"), false, shallow);
+}
+
+TEST_CASE("plain decode: random mutations of an offer decode the same on every path") {
+    const std::string alphabet =
+        "\"{}[],:0123456789abcdefABCDEF-.eE \\\\\\\\\\u/bfnrtxnulltruefalse\x01\x1f\xc3\xa9\xff";
+    CHECK(mutate_and_compare(kPlainOffer, alphabet, 20261211, kOfferPlain) > 2000);
+    const std::string escapes = offer_with(R"("ivrid":"i\"d","params":"{\"a\":\"\u00e9\ud83d\ude00\\\/\n\"}")");
+    REQUIRE(decode_offer_plain(escapes, {}).has_value());
+    CHECK(mutate_and_compare(escapes, alphabet, 20261212, kOfferPlain) > 1500);
 }
 
 // Json::parse (and with it an offer's params_json) tries the plain stage first: what it
