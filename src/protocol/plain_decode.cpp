@@ -9,26 +9,33 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ivrapi::protocol {
 
 namespace {
 
-// The body's members after its '{', then the frame's end: `field(key)` reads each value
+// An object's members after its '{', through its '}': `field(key)` reads each value
 // (false declines, as does a repeated key).
 template <typename Field>
-bool read_body(PlainScanner& in, Field&& field) {
+bool read_members(PlainScanner& in, Field&& field) {
     SeenKeys seen;
-    if (!in.consume('}')) {
-        do {
-            std::string_view key;
-            if (!in.string(key) || !seen.insert(key) || !in.consume(':') || !field(key)) return false;
-        } while (in.consume(','));
-        if (!in.consume('}')) return false;
-    }
-    return in.consume(']') && in.at_end();
+    if (in.consume('}')) return true;
+    do {
+        std::string_view key;
+        if (!in.string(key) || !seen.insert(key) || !in.consume(':') || !field(key)) return false;
+    } while (in.consume(','));
+    return in.consume('}');
+}
+
+// The body's members, then the frame's end.
+template <typename Field>
+bool read_body(PlainScanner& in, Field&& field) {
+    return read_members(in, std::forward<Field>(field)) && in.consume(']') && in.at_end();
 }
 
 // An error field set: present and not null/false/""/0 (decode_reply()'s rule).
@@ -119,29 +126,61 @@ std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& 
 
 namespace {
 
-// An offer's (or its end's) data member read as decode_notify() reads it, from the Json
-// the plain stage built: false declines (a type the general path converts or reports).
-bool text_field(const Json& data, const char* name, std::string& out, bool numbers_as_text = false) {
-    const Json* v = data.find(name);
-    if (v == nullptr || v->is_null()) return true;
-    if (v->is_string()) return out = v->as_string(), true;
-    if (numbers_as_text && v->is_integer()) return out = std::to_string(v->as_int()), true;
+// The members of an offer's (or its end's) data, read into the event as decode_notify()
+// reads them; false declines (a type the general path converts or reports).
+
+// Text: a string or null (absent); with `numbers_as_text`, an integer as its digits.
+bool text_member(PlainScanner& in, std::string& out, bool numbers_as_text = false) {
+    std::string_view text;
+    std::int64_t number = 0;
+    switch (in.peek()) {
+        case '"': return in.string(text) && (out.assign(text), true);
+        case 'n': return in.null();
+        default: return numbers_as_text && in.integer(number) && (out = std::to_string(number), true);
+    }
+}
+
+// An integer or null.
+bool integer_member(PlainScanner& in, std::optional<std::int64_t>& out) {
+    if (in.peek() == 'n') return in.null();
+    std::int64_t number = 0;
+    return in.integer(number) && (out = number, true);
+}
+
+// A member of either event; false when `key` is not one of them or its value declines.
+bool identity_member(PlainScanner& in, std::string_view key, SessionIdentity& id, bool& known) {
+    known = true;
+    if (is(key, "ivrid")) return text_member(in, id.ivrid);
+    if (is(key, "key")) return text_member(in, id.key, true);
+    if (is(key, "callid")) return text_member(in, id.callid);
+    if (is(key, "cid")) return text_member(in, id.cid);
+    if (is(key, "sm_id")) return text_member(in, id.sm_id);
+    if (is(key, "componentname")) return text_member(in, id.componentname, true);
+    if (is(key, "componentid")) return integer_member(in, id.componentid);
+    if (is(key, "ivrts")) return integer_member(in, id.ivrts);
+    known = false;
     return false;
 }
 
-bool integer_field(const Json& data, const char* name, std::optional<std::int64_t>& out) {
-    const Json* v = data.find(name);
-    if (v == nullptr || v->is_null()) return true;
-    if (!v->is_integer()) return false;
-    out = v->as_int();
-    return true;
-}
-
-bool identity_fields(const Json& data, SessionIdentity& id) {
-    return text_field(data, "ivrid", id.ivrid) && text_field(data, "key", id.key, true) &&
-           text_field(data, "callid", id.callid) && text_field(data, "cid", id.cid) &&
-           text_field(data, "sm_id", id.sm_id) && text_field(data, "componentname", id.componentname, true) &&
-           integer_field(data, "componentid", id.componentid) && integer_field(data, "ivrts", id.ivrts);
+// data's members after its '{' (data at depth 3).
+template <typename Event>
+bool offer_data(PlainScanner& in, Event& e, int max_depth) {
+    return read_members(in, [&](std::string_view key) {
+        bool known = false;
+        const bool read = identity_member(in, key, e, known);
+        if (known) return read;
+        if constexpr (std::is_same_v<Event, ApiStartEvent>) {
+            if (is(key, "state")) return text_member(in, e.state_text);
+            // params as JSON itself (not a string) is written out by the general path.
+            if (is(key, "params")) return text_member(in, e.params, true);
+        } else {
+            if (is(key, "reason")) return text_member(in, e.reason_text);
+        }
+        thread_local std::vector<Json> nested;  // scratch, reused
+        nested.clear();
+        Json ignored;
+        return in.value(ignored, 4, max_depth, nested);
+    });
 }
 
 }  // namespace
@@ -149,6 +188,13 @@ bool identity_fields(const Json& data, SessionIdentity& id) {
 std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLimits& limits) {
     constexpr char prefix[] = "[\"notify\",{";
     if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
+    // With UTF-8 unchecked, the general path still rejects a surrogate's encoding (0xED
+    // 0xA0-0xBF) in any string of a frame that has an escape (protocol/number_events.hpp):
+    // such a frame is its to judge.
+    if (!limits.validate_utf8 && std::memchr(frame.data(), '\xed', frame.size()) != nullptr &&
+        std::memchr(frame.data(), '\\', frame.size()) != nullptr) {
+        return std::nullopt;
+    }
     // params is JSON in a string: escapes are the rule here, decoded into `unescaped`.
     thread_local std::string unescaped;
     unescaped.clear();
@@ -156,45 +202,35 @@ std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLim
     PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8, &unescaped);
     std::string_view event_class, type;
     std::optional<std::int64_t> eventts;
-    Json data;
+    ApiStartEvent start;
+    ApiStopEvent stop;
     bool has_data = false;
+    const int max_depth = std::min(limits.max_depth, kPlainMaxDepth);
     const bool read = read_body(in, [&](std::string_view key) {
         if (is(key, "class")) return in.string(event_class);
         if (is(key, "type")) return in.string(type);
-        if (is(key, "eventts")) {
-            std::int64_t ts = 0;
-            return in.integer(ts) && (eventts = ts, true);
-        }
+        if (is(key, "eventts")) return integer_member(in, eventts);
         if (is(key, "data")) {
-            thread_local std::vector<Json> nested;  // scratch, reused
-            nested.clear();
+            // Read straight into the event: class and type must come first (as the
+            // platform sends them), data must be an object at depth 3.
+            if (!is_offer_or_end(event_class, type) || max_depth < 3 || !in.consume('{')) return false;
             has_data = true;
-            return in.consume('{') && in.object_body(data, 3, std::min(limits.max_depth, kPlainMaxDepth), nested);
+            return is(type, "api_start") ? offer_data(in, start, max_depth) : offer_data(in, stop, max_depth);
         }
         return in.skip_scalar();
     });
     if (!read || !has_data || !is_offer_or_end(event_class, type)) return std::nullopt;
     if (is(type, "api_start")) {
-        ApiStartEvent e;
-        const Json* params = data.find("params");
-        // params as JSON itself (not a string) is written out by the general path.
-        if (!identity_fields(data, e) || !text_field(data, "state", e.state_text) ||
-            (params != nullptr && (params->is_object() || params->is_array())) ||
-            !text_field(data, "params", e.params, true)) {
-            return std::nullopt;
-        }
-        e.state = parse_call_state(e.state_text);
-        e.eventts = eventts;
-        e.params_json = params_json_of(e.params);
-        if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
-        return Inbound(std::move(e));
+        start.state = parse_call_state(start.state_text);
+        start.eventts = eventts;
+        start.params_json = params_json_of(start.params);
+        if (limits.keep_raw_events) start.raw.assign(frame.data(), frame.size());
+        return Inbound(std::move(start));
     }
-    ApiStopEvent e;
-    if (!identity_fields(data, e) || !text_field(data, "reason", e.reason_text)) return std::nullopt;
-    e.reason = parse_stop_reason(e.reason_text);
-    e.eventts = eventts;
-    if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
-    return Inbound(std::move(e));
+    stop.reason = parse_stop_reason(stop.reason_text);
+    stop.eventts = eventts;
+    if (limits.keep_raw_events) stop.raw.assign(frame.data(), frame.size());
+    return Inbound(std::move(stop));
 }
 
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits) {

@@ -83,6 +83,18 @@ public:
         return true;
     }
 
+    // The next byte after whitespace, 0 at the end: what kind of value comes.
+    char peek() noexcept {
+        skip_whitespace();
+        return p_ == end_ ? '\0' : *p_;
+    }
+
+    // The literal null.
+    bool null() noexcept {
+        skip_whitespace();
+        return word("null");
+    }
+
     // A scalar this reader knows (string, integer, literal), read and dropped.
     bool skip_scalar() noexcept {
         skip_whitespace();

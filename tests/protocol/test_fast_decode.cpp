@@ -953,9 +953,8 @@ TEST_CASE("plain decode: takes offers and their ends, escapes decoded") {
         kPlainOffer,
         offer_with(R"("ivrid":"i","key":"k","reason":"script")", "api_stop"),
         offer_with(R"("ivrid":"i","reason":"timeout","extra":{"a":[1,{"b":null}]})", "api_stop"),
-        R"(["notify",{"data":{"ivrid":"i"},"type":"api_start","class":"ivrevents"}])",  // data first
-        offer_with(R"("key":123,"componentname":7,"params":42)"),                       // numbers as text where lenient
-        offer_with(R"("ivrid":null,"key":null,"componentid":null)"),                    // null: absent
+        offer_with(R"("key":123,"componentname":7,"params":42)"),     // numbers as text where lenient
+        offer_with(R"("ivrid":null,"key":null,"componentid":null)"),  // null: absent
         offer_with(R"("params":"free text","state":"dialog")"),
         offer_with(R"("params":"{\"a\":[1,2],\"b\":{\"c\":\"d\"}}")"),
         offer_with(R"("params":"quote \" backslash \\ slash \/ controls \b\f\n\r\t")"),
@@ -1002,6 +1001,8 @@ TEST_CASE("plain decode: declines unusual offers, and the general path reads the
         offer_with(R"("x":{"a":1,"a":2})"),
         offer_with("\"ivrid\":\"a\x01\""),
         offer_with("\"ivrid\":\"\\u0041\x01\""),  // a control byte after an escape
+        R"(["notify",{"data":{"ivrid":"i"},"type":"api_start","class":"ivrevents"}])",  // data first
+        R"(["notify",{"class":"ivrevents","data":{"ivrid":"i"},"type":"api_start"}])",
         R"(["notify",{"class":"ivrevents","type":"api_start","data":null}])",
         R"(["notify",{"class":"ivrevents","type":"api_start"}])",
         R"(["notify",{"class":"ivrevents","type":"api_start","data":[]}])",
@@ -1016,6 +1017,14 @@ TEST_CASE("plain decode: declines unusual offers, and the general path reads the
     const std::string accented = offer_with("\"params\":\"caf\xc3\xa9 \\u00e9\"");
     same_result_taken(kOfferPlain, accented, false);
     same_result_taken(kOfferPlain, accented, true, no_utf8);
+    // A surrogate's UTF-8 (0xED 0xA0..) with UTF-8 unchecked: the general path rejects it
+    // when the frame has an escape anywhere (found by the fuzzer), and reads it when not.
+    same_result_taken(kOfferPlain, offer_with("\"callid\":\"\xed\xa0\x80\",\"params\":\"\\\"\""), false, no_utf8);
+    same_result_taken(kOfferPlain,
+                      offer_with("\"callid\":\"\xed\xe9\xe9"
+                                 "c\",\"params\":\"{\\\"a\xff\""),
+                      false, no_utf8);
+    same_result_taken(kOfferPlain, offer_with("\"callid\":\"\xed\xa0\x80\""), true, no_utf8);
     ParseLimits shallow;
     shallow.max_depth = 3;
     same_result_taken(kOfferPlain, offer_with(R"("ivrid":"i")"), true, shallow);
