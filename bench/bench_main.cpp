@@ -1339,6 +1339,14 @@ int main(int argc, char** argv) {
                 {"connection_info_result",
                  "[\"connection_info_result\",{\"qid\":12345,\"site\":\"main_site\",\"ownertype\":\"domain\","
                  "\"domain\":\"bench.local\",\"sessionid\":\"s-0001\",\"capabilities\":[\"ivrapi\",\"subscr\"]}]"},
+                // An offer: the spec's example with state (params is JSON in a string).
+                {"api_start",
+                 "[\"notify\",{\"class\":\"ivrevents\",\"type\":\"api_start\",\"eventts\":1602002803754,"
+                 "\"data\":{\"callid\":\"rB2-002-SuDtIE-01-2582368067@192.168.0.149\","
+                 "\"cid\":\"267278f0-0642-00af-0ac9-b80000000006\",\"componentid\":14,"
+                 "\"componentname\":\"External management 3\",\"ivrid\":\"rDlg-006-ZevQbP\","
+                 "\"ivrts\":1602002800707,\"key\":\"abc\",\"params\":\"{\\\"asdf\\\":\\\"zxcv\\\"}\","
+                 "\"sm_id\":\"f9098ae9-0642-00af-0ad1-880000000006\",\"state\":\"incoming\"}}]"},
                 // A component's end, as the mock sends it after a collect.
                 {"ivrapi_component_stopped",
                  "[\"ivrapi_component_stopped\",{\"oId\":3,\"transferKey\":\"transfer\","
