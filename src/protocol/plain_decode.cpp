@@ -21,8 +21,8 @@ namespace {
 
 // An object's members after its '{', through its '}': `field(key)` reads each value
 // (false declines, as does a repeated key).
-template <typename Field>
-bool read_members(PlainScanner& in, Field&& field) {
+template <typename Scanner, typename Field>
+bool read_members(Scanner& in, Field&& field) {
     SeenKeys seen;
     if (in.consume('}')) return true;
     do {
@@ -33,8 +33,8 @@ bool read_members(PlainScanner& in, Field&& field) {
 }
 
 // The body's members, then the frame's end.
-template <typename Field>
-bool read_body(PlainScanner& in, Field&& field) {
+template <typename Scanner, typename Field>
+bool read_body(Scanner& in, Field&& field) {
     return read_members(in, std::forward<Field>(field)) && in.consume(']') && in.at_end();
 }
 
@@ -130,7 +130,7 @@ namespace {
 // reads them; false declines (a type the general path converts or reports).
 
 // Text: a string or null (absent); with `numbers_as_text`, an integer as its digits.
-bool text_member(PlainScanner& in, std::string& out, bool numbers_as_text = false) {
+bool text_member(EscapingPlainScanner& in, std::string& out, bool numbers_as_text = false) {
     std::string_view text;
     std::int64_t number = 0;
     switch (in.peek()) {
@@ -141,14 +141,14 @@ bool text_member(PlainScanner& in, std::string& out, bool numbers_as_text = fals
 }
 
 // An integer or null.
-bool integer_member(PlainScanner& in, std::optional<std::int64_t>& out) {
+bool integer_member(EscapingPlainScanner& in, std::optional<std::int64_t>& out) {
     if (in.peek() == 'n') return in.null();
     std::int64_t number = 0;
     return in.integer(number) && (out = number, true);
 }
 
 // A member of either event; false when `key` is not one of them or its value declines.
-bool identity_member(PlainScanner& in, std::string_view key, SessionIdentity& id, bool& known) {
+bool identity_member(EscapingPlainScanner& in, std::string_view key, SessionIdentity& id, bool& known) {
     known = true;
     if (is(key, "ivrid")) return text_member(in, id.ivrid);
     if (is(key, "key")) return text_member(in, id.key, true);
@@ -164,7 +164,7 @@ bool identity_member(PlainScanner& in, std::string_view key, SessionIdentity& id
 
 // data's members after its '{' (data at depth 3).
 template <typename Event>
-bool offer_data(PlainScanner& in, Event& e, int max_depth) {
+bool offer_data(EscapingPlainScanner& in, Event& e, int max_depth) {
     return read_members(in, [&](std::string_view key) {
         bool known = false;
         const bool read = identity_member(in, key, e, known);
@@ -185,7 +185,7 @@ bool offer_data(PlainScanner& in, Event& e, int max_depth) {
 
 }  // namespace
 
-std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLimits& limits) {
+std::optional<OfferOrEnd> decode_offer_plain(std::string_view frame, const ParseLimits& limits) {
     constexpr char prefix[] = "[\"notify\",{";
     if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
     // With UTF-8 unchecked, the general path still rejects a surrogate's encoding (0xED
@@ -199,7 +199,7 @@ std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLim
     thread_local std::string unescaped;
     unescaped.clear();
     unescaped.reserve(frame.size());
-    PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8, &unescaped);
+    EscapingPlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8, unescaped);
     std::string_view event_class, type;
     std::optional<std::int64_t> eventts;
     ApiStartEvent start;
@@ -225,12 +225,12 @@ std::optional<Inbound> decode_offer_plain(std::string_view frame, const ParseLim
         start.eventts = eventts;
         start.params_json = params_json_of(start.params);
         if (limits.keep_raw_events) start.raw.assign(frame.data(), frame.size());
-        return Inbound(std::move(start));
+        return OfferOrEnd(std::move(start));
     }
     stop.reason = parse_stop_reason(stop.reason_text);
     stop.eventts = eventts;
     if (limits.keep_raw_events) stop.raw.assign(frame.data(), frame.size());
-    return Inbound(std::move(stop));
+    return OfferOrEnd(std::move(stop));
 }
 
 std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, const ParseLimits& limits) {

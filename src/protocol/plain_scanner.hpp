@@ -25,14 +25,21 @@
 
 namespace ivrapi::protocol {
 
-class PlainScanner {
+// kDecodeEscapes: strings with escapes are decoded (into a buffer the caller gives) rather
+// than declined; a separate instantiation, so the busy frames' scanner has no trace of it.
+template <bool kDecodeEscapes>
+class BasicPlainScanner {
 public:
     // `check_utf8`: bytes >= 0x80 decline (their encoding is the general path's to check).
     // `unescaped`: where strings with escapes are decoded to, their views pointing into it;
     // its capacity must hold the text (decoded strings are never longer), so it never
     // moves. Without it a string with an escape declines.
-    PlainScanner(std::string_view text, bool check_utf8, std::string* unescaped = nullptr) noexcept
-        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8), unescaped_(unescaped) {}
+    BasicPlainScanner(std::string_view text, bool check_utf8) noexcept
+        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8) {}
+    BasicPlainScanner(std::string_view text, bool check_utf8, std::string& unescaped) noexcept
+        : p_(text.data()), end_(text.data() + text.size()), high_bytes_ok_(!check_utf8), unescaped_(&unescaped) {
+        static_assert(kDecodeEscapes, "only the escape-decoding scanner takes a buffer");
+    }
 
     static constexpr std::size_t kMaxItems = 16;  // members or items of one container
 
@@ -62,7 +69,12 @@ public:
             return true;
         }
         // Unterminated, a byte to decline, or an escape.
-        return p_ != end_ && *p_ == '\\' && unescaped_ != nullptr && escaped_string(start, out);
+        if constexpr (kDecodeEscapes) {
+            return p_ != end_ && *p_ == '\\' && escaped_string(start, out);
+        } else {
+            (void)start;
+            return false;
+        }
     }
 
     // -?(0|[1-9][0-9]*) of at most 18 digits. What follows is the caller's to check: a
@@ -318,7 +330,10 @@ private:
     const char* p_;
     const char* end_;
     bool high_bytes_ok_;
-    std::string* unescaped_;
+    std::string* unescaped_ = nullptr;
 };
+
+using PlainScanner = BasicPlainScanner<false>;
+using EscapingPlainScanner = BasicPlainScanner<true>;
 
 }  // namespace ivrapi::protocol
