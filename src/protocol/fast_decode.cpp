@@ -290,8 +290,7 @@ bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
     // In situ: keys and strings point into it until the next frame (the repeat checks,
     // a reply's name and fields rely on that).
     thread_local std::string scratch;
-    scratch.assign(frame.data(), frame.size());
-    rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(&scratch[0]);
+    rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(insitu_copy(scratch, frame));
     thread_local rapidjson::CrtAllocator stack_allocator;  // else the reader news one per frame
     rapidjson::Reader reader(&stack_allocator, 256);
     NumberEvents<Handler> numbers(h);  // numbers parsed as the general path does

@@ -108,8 +108,7 @@ bool parse_bounded_into(std::string_view text, const ParseLimits& limits, Docume
     using Base = std::integral_constant<unsigned, base>;
     using Checked = std::integral_constant<unsigned, checked>;
     if (scratch) {
-        scratch->assign(text.data(), text.size());
-        rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(&(*scratch)[0]);
+        rapidjson::GenericInsituStringStream<rapidjson::UTF8<>> in(insitu_copy(*scratch, text));
         if (validate) parse(in, std::integral_constant<unsigned, checked | rapidjson::kParseInsituFlag>());
         else parse(in, std::integral_constant<unsigned, base | rapidjson::kParseInsituFlag>());
     } else {

@@ -3,7 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace ivrapi;
 using namespace ivrapi::protocol;
@@ -237,4 +240,38 @@ TEST_CASE("a NUL byte anywhere is rejected, and doubles survive a dump/parse rou
     auto again = Json::parse(big->dump());
     REQUIRE(again.ok());
     CHECK(*again == *big);
+}
+
+// A frame that ends inside a multi-byte UTF-8 sequence, parsed in situ with UTF-8
+// checked: an error, and no read past the copy (ASan caught one before the copy was padded;
+// found by the fuzzer).
+TEST_CASE("malformed: a truncated UTF-8 sequence at the frame's end is an error, read within bounds") {
+    // Over 30 bytes and decoded first on a fresh thread: the decoder's thread-local copy is
+    // then allocated at the frame's exact size, so a read past it is one ASan sees.
+    const std::string pad(40, 'a');
+    const std::vector<std::string> frames = {
+        "[\"" + pad + "\xe0",
+        "[\"" + pad + "\xf0",
+        "[\"" + pad + "\xf0\x9f",
+        "[\"" + pad + "\xf4\x8f\xbf",
+        "[\"ivrapi_dtmf\",{\"key\":\"" + pad + "\xe0",
+        "[\"notify\",{\"class\":\"" + pad + "\xf0",
+        "[\"ivrapi_abort_result\",{\"qid\":\"" + pad + "\xf4",
+        "[\"ivrapi_component_stopped\",{\"transferKey\":\"" + pad + "\xe0",
+    };
+    for (const auto& frame : frames) {
+        for (bool validate : {true, false}) {
+            for (bool fast : {true, false}) {
+                INFO("frame: " << frame << " validate " << validate << " fast " << fast);
+                ParseLimits limits;
+                limits.validate_utf8 = validate;
+                limits.fast_paths = fast;
+                std::optional<Result<Inbound>> r;
+                std::thread([&] { r.emplace(decode(frame, limits)); }).join();
+                REQUIRE(r.has_value());
+                REQUIRE_FALSE(r->ok());
+                CHECK(r->error().code == Errc::protocol_error);
+            }
+        }
+    }
 }
