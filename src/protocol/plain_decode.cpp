@@ -53,6 +53,17 @@ bool raises_error(const Json& v) noexcept {
 // pending items); a deeper frame goes to the SAX path.
 constexpr int kPlainMaxDepth = 8;
 
+// How deep the plain reader may nest for these limits.
+int plain_max_depth(const ParseLimits& limits) noexcept { return std::min(limits.max_depth, kPlainMaxDepth); }
+
+// Scratch for the containers a value nests (PlainScanner's `built`): one per thread,
+// empty when handed out; no two readers use it at once.
+std::vector<Json>& nested_scratch() {
+    thread_local std::vector<Json> nested;
+    nested.clear();
+    return nested;
+}
+
 }  // namespace
 
 std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits) {
@@ -101,10 +112,8 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
         }
         if (is(key, "data")) {
             // data is at depth 3; it must be an object (null is the general path's).
-            thread_local std::vector<Json> nested;  // scratch, reused
-            nested.clear();
             has_data = true;
-            return in.consume('{') && in.object_body(e.data, 3, std::min(limits.max_depth, kPlainMaxDepth), nested);
+            return in.consume('{') && in.object_body(e.data, 3, plain_max_depth(limits), nested_scratch());
         }
         return in.skip_scalar();
     });
@@ -117,10 +126,8 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
 std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits) {
     if (text.size() > limits.max_bytes) return std::nullopt;  // the full parse reports it
     PlainScanner in(text, limits.validate_utf8);
-    thread_local std::vector<Json> nested;  // scratch, reused
-    nested.clear();
     Json value;
-    if (!in.value(value, 1, std::min(limits.max_depth, kPlainMaxDepth), nested) || !in.at_end()) return std::nullopt;
+    if (!in.value(value, 1, plain_max_depth(limits), nested_scratch()) || !in.at_end()) return std::nullopt;
     return value;
 }
 
@@ -176,10 +183,8 @@ bool offer_data(EscapingPlainScanner& in, Event& e, int max_depth) {
         } else {
             if (is(key, "reason")) return text_member(in, e.reason_text);
         }
-        thread_local std::vector<Json> nested;  // scratch, reused
-        nested.clear();
         Json ignored;
-        return in.value(ignored, 4, max_depth, nested);
+        return in.value(ignored, 4, max_depth, nested_scratch());
     });
 }
 
@@ -205,7 +210,7 @@ std::optional<OfferOrEnd> decode_offer_plain(std::string_view frame, const Parse
     ApiStartEvent start;
     ApiStopEvent stop;
     bool has_data = false;
-    const int max_depth = std::min(limits.max_depth, kPlainMaxDepth);
+    const int max_depth = plain_max_depth(limits);
     const bool read = read_body(in, [&](std::string_view key) {
         if (is(key, "class")) return in.string(event_class);
         if (is(key, "type")) return in.string(type);
@@ -249,9 +254,7 @@ std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, con
         if (is(key, "ivrid")) return in.string(text) && (e.ivrid.emplace(text), true);
         if (is(key, "results")) {
             // Anything but an object is read as no results (the general path's leniency).
-            thread_local std::vector<Json> nested;  // scratch, reused
-            nested.clear();
-            return in.value(e.results, 3, std::min(limits.max_depth, kPlainMaxDepth), nested);
+            return in.value(e.results, 3, plain_max_depth(limits), nested_scratch());
         }
         return in.skip_scalar();
     });
@@ -269,11 +272,8 @@ std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimit
         return std::nullopt;
     }
     PlainScanner in(frame.substr(name.size() + 5), limits.validate_utf8);  // after `["<name>",{`
-    thread_local std::vector<Json> nested;                                 // scratch, reused
-    nested.clear();
     Json body;
-    if (!in.object_body(body, 2, std::min(limits.max_depth, kPlainMaxDepth), nested) || !in.consume(']') ||
-        !in.at_end()) {
+    if (!in.object_body(body, 2, plain_max_depth(limits), nested_scratch()) || !in.consume(']') || !in.at_end()) {
         return std::nullopt;
     }
     Reply r;
