@@ -271,6 +271,9 @@ struct Dispatch {
     // Events/s is bound by the bench server (it spends about twice the client's CPU per
     // frame); this is what the client itself pays, whatever the server's pace.
     double cpu_ns_per_event = 0;
+    // Times the client thread blocked (voluntary context switches) per 1,000 events: a
+    // client that waits for the server is not the slower side.
+    double waits_per_k = 0;
 };
 
 // CPU time of the calling thread.
@@ -278,6 +281,13 @@ std::chrono::nanoseconds thread_cpu_now() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// Voluntary context switches of the calling thread so far.
+long thread_waits_now() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_nvcsw;
 }
 
 // Counts events for a dispatch run; called on the client's event thread.
@@ -289,17 +299,20 @@ public:
         if (++count_ == 1) {
             first_ = Clock::now();
             cpu_first_ = thread_cpu_now();
+            waits_first_ = thread_waits_now();
         }
         if (count_ != n_) return false;
         last_ = Clock::now();
         cpu_last_ = thread_cpu_now();
+        waits_last_ = thread_waits_now();
         return true;
     }
     std::size_t count() const { return count_; }
     Dispatch result() const {
         const double gaps = static_cast<double>(n_ - 1);
         return {gaps / std::chrono::duration<double>(last_ - first_).count(), count_,
-                std::chrono::duration<double, std::nano>(cpu_last_ - cpu_first_).count() / gaps};
+                std::chrono::duration<double, std::nano>(cpu_last_ - cpu_first_).count() / gaps,
+                1000.0 * static_cast<double>(waits_last_ - waits_first_) / gaps};
     }
 
 private:
@@ -307,6 +320,7 @@ private:
     std::size_t count_ = 0;
     Clock::time_point first_, last_;
     std::chrono::nanoseconds cpu_first_{}, cpu_last_{};
+    long waits_first_ = 0, waits_last_ = 0;
 };
 
 Dispatch sdk_dispatch(const Config& cfg, const std::string& url, const std::string& kind) {
@@ -1374,8 +1388,16 @@ int main(int argc, char** argv) {
                 if (skipped(kind)) continue;
                 std::vector<double> raws, sdks, raw_cpu, sdk_cpu;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
-                    const Dispatch a = raw_dispatch(cfg, server.url(), kind);
-                    const Dispatch b = sdk_dispatch(cfg, server.url(), kind);
+                    // Which side runs first alternates: the second run of a pair met a
+                    // different machine state (the first one's frees, the server's queue).
+                    Dispatch a, b;
+                    if (r % 2 == 0) {
+                        a = raw_dispatch(cfg, server.url(), kind);
+                        b = sdk_dispatch(cfg, server.url(), kind);
+                    } else {
+                        b = sdk_dispatch(cfg, server.url(), kind);
+                        a = raw_dispatch(cfg, server.url(), kind);
+                    }
                     check(a.events == cfg.push_count && b.events == cfg.push_count, "dispatch: wrong event count");
                     raws.push_back(a.per_s / 1000), sdks.push_back(b.per_s / 1000);
                     raw_cpu.push_back(a.cpu_ns_per_event), sdk_cpu.push_back(b.cpu_ns_per_event);
@@ -1383,6 +1405,8 @@ int main(int argc, char** argv) {
                              fmt(a.per_s / 1000, 0));
                     rep_line(std::string(scheme) + " dispatch " + kind + " client CPU ns/event", r,
                              fmt(b.cpu_ns_per_event, 0), fmt(a.cpu_ns_per_event, 0));
+                    rep_line(std::string(scheme) + " dispatch " + kind + " client waits per 1k events", r,
+                             fmt(b.waits_per_k, 1), fmt(a.waits_per_k, 1));
                 }
                 const std::string event = kind == "dtmf" ? "ivrapi_dtmf → on_dtmf" : "notify → on_notify";
                 const std::string b = std::string(tls ? "5. " : "2. ") + "dispatch " + scheme;

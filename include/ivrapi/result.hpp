@@ -46,6 +46,9 @@ public:
     // A successful result holding `value` (by reference: a big value is moved once).
     Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT implicit
     Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+    // A successful result whose value is made in place from `args` (as std::expected).
+    template <typename... Args>
+    explicit Result(std::in_place_t, Args&&... args) : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
     // A failed result holding `error`.
     Result(const Error& error) : v_(std::in_place_index<1>, error) {}        // NOLINT implicit
     Result(Error&& error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit

@@ -714,7 +714,8 @@ void ClientCore::set_end_handler(const std::shared_ptr<SessionState>& s, std::fu
 // ---------------------------------------------------------------- inbound
 
 void ClientCore::on_frame(std::string&& frame) {
-    status_.messages_in.fetch_add(1, std::memory_order_relaxed);
+    // Only this thread writes the count: a plain add, not a locked one, per frame.
+    status_.messages_in.store(status_.messages_in.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     protocol::ParseLimits limits;
     limits.max_bytes = options_.max_message_size;
     limits.validate_utf8 = false;  // websocketpp validated the text frame already
@@ -746,9 +747,11 @@ void ClientCore::on_frame(std::string&& frame) {
                     drop("notify " + msg.event_class + "." + msg.type + " without a handler");
                     return;
                 }
-                deliveries_.push_last([this, m = std::move(msg)] {
-                    if (handlers_.on_notify) handlers_.on_notify(m);
-                });
+                deliveries_.push_last(
+                    [this](const NotifyEvent& m) {
+                        if (handlers_.on_notify) handlers_.on_notify(m);
+                    },
+                    std::move(msg));
             } else {
                 if (!handlers_.on_unknown) {
                     drop("message '" + msg.name + "' without a handler");
@@ -883,9 +886,13 @@ void ClientCore::on_dtmf(DtmfEvent&& e) {
         return;
     }
     if (s->on_dtmf) {
-        deliveries_.push_last([s, ev = std::move(e)] {
-            if (s->on_dtmf) s->on_dtmf(ev);
-        });
+        // `s` is held while the callback runs: one that ends the session does not destroy
+        // the handler it runs in.
+        deliveries_.push_last(
+            [](const std::shared_ptr<SessionState>& st, const DtmfEvent& ev) {
+                if (st->on_dtmf) st->on_dtmf(ev);
+            },
+            std::move(s), std::move(e));
         return;
     }
     if (s->dtmf_backlog.size() >= kDtmfBacklog) {

@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace ivrapi::detail {
@@ -24,16 +25,20 @@ public:
     void push(std::function<void()> call) { queue_.push_back(std::move(call)); }
 
     // For a call that is the LAST thing an entry does (its state change is complete):
-    // when this is the only entry and nothing waits before it, run it now (guarded),
-    // exactly where the drain would have run it, without allocating a closure (the
-    // DTMF/notify hot path). Otherwise it is queued behind the others.
-    template <typename Fn>
-    void push_last(Fn&& fn) {
+    // when this is the only entry and nothing waits before it, `fn(args...)` runs now
+    // (guarded), exactly where the drain would have run it, on the caller's arguments as
+    // they are: no closure is built and nothing is moved (the DTMF/notify hot path).
+    // Otherwise a closure that owns the arguments (moved in) is queued behind the others.
+    template <typename Fn, typename... Args>
+    void push_last(Fn&& fn, Args&&... args) {
         if (depth_ == 1 && queue_.empty() && !draining_) {
-            guarded(fn);
+            auto call = [&] { fn(args...); };
+            guarded(call);
             return;
         }
-        queue_.push_back(std::forward<Fn>(fn));
+        queue_.push_back([fn = std::forward<Fn>(fn), held = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+            std::apply(fn, held);
+        });
     }
 
     // Marks one entry into the core (a posted task, a timer, a transport event, a

@@ -303,36 +303,50 @@ bool parse_sax(std::string_view frame, const ParseLimits& limits, Handler& h) {
 
 }  // namespace
 
-std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
-    // decode() checked the size; a max_depth below the frame's own 2: the general path.
-    if (!starts_with(frame, "[\"ivrapi_dtmf\",{") || limits.max_depth < 2) return std::nullopt;
-    if (auto plain = decode_dtmf_plain(frame, limits)) {
+bool decode_dtmf_fast(std::string_view frame, const ParseLimits& limits, DtmfEvent& out) {
+    if (decode_dtmf_plain(frame, limits, out)) {
         ++decode_paths().plain;
-        return plain;
+        return true;
     }
+    // decode_dtmf_plain checked the prefix and the depth; a frame that fails them goes on.
+    if (!starts_with(frame, "[\"ivrapi_dtmf\",{") || limits.max_depth < 2) return false;
     DtmfHandler h;
-    if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
+    if (!parse_sax(frame, limits, h) || !h.done) return false;
     ++decode_paths().sax;
     h.event.mode = parse_dtmf_mode(h.mode);
-    return std::move(h.event);
+    out = std::move(h.event);
+    return true;
 }
 
-std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
-    if (!starts_with(frame, "[\"notify\",{")) return std::nullopt;
+std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
+    std::optional<DtmfEvent> e(std::in_place);
+    if (!decode_dtmf_fast(frame, limits, *e)) e.reset();
+    return e;
+}
+
+bool decode_notify_fast(std::string_view frame, const ParseLimits& limits, NotifyEvent& out) {
     bool offer_or_end = false;
-    if (auto plain = decode_notify_plain(frame, limits, &offer_or_end)) {
+    if (decode_notify_plain(frame, limits, out, &offer_or_end)) {
         ++decode_paths().plain;
-        return plain;
+        return true;
     }
-    if (offer_or_end) return std::nullopt;  // the general path's, as the SAX pass would say
-    thread_local JsonSax data;              // its scratch stacks are reused
+    if (offer_or_end) return false;  // the general path's, as the SAX pass would say
+    if (!starts_with(frame, "[\"notify\",{")) return false;
+    thread_local JsonSax data;  // its scratch stacks are reused
     NotifyHandler h(data, limits.max_depth);
-    if (!parse_sax(frame, limits, h) || !h.done) return std::nullopt;
+    if (!parse_sax(frame, limits, h) || !h.done) return false;
     ++decode_paths().sax;
     NotifyEvent& e = h.event;
     if (!h.has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
-    return std::move(e);
+    out = std::move(e);
+    return true;
+}
+
+std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
+    std::optional<NotifyEvent> e(std::in_place);
+    if (!decode_notify_fast(frame, limits, *e)) e.reset();
+    return e;
 }
 
 std::string_view reply_name_of(std::string_view frame) noexcept {

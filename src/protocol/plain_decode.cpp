@@ -66,34 +66,39 @@ std::vector<Json>& nested_scratch() {
 
 }  // namespace
 
-std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits) {
+bool decode_dtmf_plain(std::string_view frame, const ParseLimits& limits, DtmfEvent& e) {
     constexpr char prefix[] = "[\"ivrapi_dtmf\",{";
-    if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
+    if (!starts_with(frame, prefix) || limits.max_depth < 2) return false;
     PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8);
-    DtmfEvent e;
     std::string_view mode;
+    // `e` is a default event and a key comes once: append is assign, without its checks.
     const bool read = read_body(in, [&](std::string_view key) {
         std::string_view text;
-        if (is(key, "key")) return in.string(text) && (e.key.assign(text), true);
-        if (is(key, "ivrid")) return in.string(text) && (e.ivrid.assign(text), true);
+        if (is(key, "key")) return in.string(text) && (e.key.append(text.data(), text.size()), true);
+        if (is(key, "ivrid")) return in.string(text) && (e.ivrid.append(text.data(), text.size()), true);
         if (is(key, "mode")) return in.string(mode);
-        if (is(key, "dtmf")) return in.string(text) && (e.dtmf.assign(text), true);
+        if (is(key, "dtmf")) return in.string(text) && (e.dtmf.append(text.data(), text.size()), true);
         if (is(key, "oId")) {
             std::int64_t oid = 0;
             return in.integer(oid) && (e.oid = oid, true);
         }
         return in.skip_scalar();
     });
-    if (!read) return std::nullopt;
+    if (!read) return false;
     e.mode = parse_dtmf_mode(mode);
+    return true;
+}
+
+std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits) {
+    std::optional<DtmfEvent> e(std::in_place);
+    if (!decode_dtmf_plain(frame, limits, *e)) e.reset();
     return e;
 }
 
-std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits, bool* offer_or_end) {
+bool decode_notify_plain(std::string_view frame, const ParseLimits& limits, NotifyEvent& e, bool* offer_or_end) {
     constexpr char prefix[] = "[\"notify\",{";
-    if (!starts_with(frame, prefix) || limits.max_depth < 2) return std::nullopt;
+    if (!starts_with(frame, prefix) || limits.max_depth < 2) return false;
     PlainScanner in(frame.substr(sizeof prefix - 1), limits.validate_utf8);
-    NotifyEvent e;
     bool has_data = false;
     // ivrevents api_start/api_stop are the general path's (offers, their ends): declined
     // as soon as both are known, and said so.
@@ -102,10 +107,11 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
         if (offer && offer_or_end != nullptr) *offer_or_end = true;
         return !offer;
     };
+    // `e` is a default event and a key comes once: append is assign, without its checks.
     const bool read = read_body(in, [&](std::string_view key) {
         std::string_view text;
-        if (is(key, "class")) return in.string(text) && (e.event_class.assign(text), not_offer());
-        if (is(key, "type")) return in.string(text) && (e.type.assign(text), not_offer());
+        if (is(key, "class")) return in.string(text) && (e.event_class.append(text.data(), text.size()), not_offer());
+        if (is(key, "type")) return in.string(text) && (e.type.append(text.data(), text.size()), not_offer());
         if (is(key, "eventts")) {
             std::int64_t ts = 0;
             return in.integer(ts) && (e.eventts = ts, true);
@@ -117,9 +123,15 @@ std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const Par
         }
         return in.skip_scalar();
     });
-    if (!read) return std::nullopt;
+    if (!read) return false;
     if (!has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
+    return true;
+}
+
+std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits, bool* offer_or_end) {
+    std::optional<NotifyEvent> e(std::in_place);
+    if (!decode_notify_plain(frame, limits, *e, offer_or_end)) e.reset();
     return e;
 }
 

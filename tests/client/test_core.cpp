@@ -286,6 +286,31 @@ TEST_CASE("DTMF before on_dtmf is buffered and delivered in order") {
     CHECK(got == "12");
 }
 
+TEST_CASE("DTMF and notify read while a callback runs are delivered after it, in order, intact") {
+    // A transport that delivers a frame synchronously (or a frame read while user code
+    // runs) must not run a callback inside another: the event is queued, and the queued
+    // closure owns it (the frame it was read from is gone by then).
+    CoreHarness h;
+    h.connect_ready();
+    Session s = h.claim("ivr-1");
+    std::string got;
+    h.core->handlers().on_notify = [&](const NotifyEvent& e) {
+        got += "[" + e.type + ":" + std::to_string(e.eventts.value_or(0)) + "]";
+    };
+    s.on_dtmf([&](const DtmfEvent& e) {
+        got += e.dtmf;
+        if (e.dtmf == "1") {
+            h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"2"}])");
+            h.receive(R"(["notify",{"class":"callevents","type":"sm_start","eventts":7,"data":{}}])");
+            h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"3"}])");
+            got += "|";  // none of them ran inside this callback
+        }
+    });
+    h.loop.run_ready();
+    h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"1"}])");
+    CHECK(got == "1|2[sm_start:7]3");
+}
+
 TEST_CASE("Future::get on the loop thread returns would_deadlock instead of hanging") {
     CoreHarness h;
     h.connect_ready();

@@ -30,6 +30,20 @@ TEST_CASE("Result: has_value and value_or") {
     CHECK_FALSE(Result<void>(Error(Errc::stopped, "s")).has_value());
 }
 
+TEST_CASE("Result: in_place makes the value from its arguments, without a copy or a move") {
+    struct Pinned {  // neither copyable nor movable: only in-place construction compiles
+        Pinned(std::string a, int b) : text(std::move(a) + std::to_string(b)) {}
+        Pinned(const Pinned&) = delete;
+        Pinned& operator=(const Pinned&) = delete;
+        std::string text;
+    };
+    const Result<Pinned> r(std::in_place, "n", 7);
+    REQUIRE(r.has_value());
+    CHECK(r->text == "n7");
+    const Result<std::string> repeated(std::in_place, 3, 'x');
+    CHECK(*repeated == "xxx");
+}
+
 TEST_CASE("Result: and_then chains on a value and skips on an error") {
     int calls = 0;
     auto twice = [&](int v) -> Result<std::string> {
