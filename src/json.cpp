@@ -33,9 +33,7 @@ Result<Json> Json::parse(std::string_view text) {
 
 std::string Json::dump() const {
     std::string text;
-    protocol::StringOutput out(text);
-    protocol::JsonWriter writer(out);
-    protocol::write_json(writer, *this);
+    protocol::append_json(text, *this);
     return text;
 }
 

@@ -15,39 +15,40 @@ namespace {
 constexpr double kMaxQid = 9007199254740992.0;  // 2^53
 constexpr Qid kMaxIntegerQid = Qid{1} << 53;    // the same, compared exactly (2^53 + 1 rounds to it as a double)
 
-// ["name",{"qid":N, ... }]
+// ["name",{"qid":N, ... }], written straight into its string (json_bridge.hpp's append_*:
+// RapidJSON's bytes). qid comes first, so every later member starts with a comma.
 class Frame {
 public:
-    Frame(std::string_view name, Qid qid) : output_(text_), writer_(output_) {
+    Frame(std::string_view name, Qid qid) {
         text_.reserve(256);  // most requests fit: one allocation
-        writer_.StartArray();
-        write_string(writer_, name);
-        writer_.StartObject();
-        writer_.Key("qid");
-        writer_.Uint64(qid);
+        text_ += '[';
+        append_string(text_, name);
+        text_.append(",{\"qid\":", 8);
+        append_uint(text_, qid);
     }
     Frame& field(std::string_view key, std::string_view value) {
-        write_key(writer_, key);
-        write_string(writer_, value);
+        append_string(member(key), value);
         return *this;
     }
     Frame& field(std::string_view key, std::int64_t value) {
-        write_key(writer_, key);
-        writer_.Int64(value);
+        append_int(member(key), value);
         return *this;
     }
     Frame& session(SessionRef s) { return field("key", s.key).field("ivrid", s.ivrid); }
-    JsonWriter& writer() { return writer_; }
+    // `,"key":` written: the caller appends the value.
+    std::string& member(std::string_view key) {
+        text_ += ',';
+        append_string(text_, key);
+        text_ += ':';
+        return text_;
+    }
     std::string finish() {
-        writer_.EndObject();
-        writer_.EndArray();
+        text_.append("}]", 2);
         return std::move(text_);
     }
 
 private:
     std::string text_;
-    StringOutput output_;
-    JsonWriter writer_;
 };
 
 std::string lower(std::string_view s) {
@@ -375,11 +376,13 @@ std::string encode_subscribe(Qid qid, std::string_view id, const std::vector<std
                              std::int64_t expires_seconds) {
     Frame f(kSubscribe, qid);
     f.field("objects", "any");
-    auto& w = f.writer();
-    w.Key("events");
-    w.StartArray();
-    for (const auto& e : events) write_string(w, e);
-    w.EndArray();
+    std::string& text = f.member("events");
+    text += '[';
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (i > 0) text += ',';
+        append_string(text, events[i]);
+    }
+    text += ']';
     return f.field("expires", expires_seconds).field("id", id).finish();
 }
 
@@ -398,17 +401,18 @@ std::string encode_session_request(std::string_view name, Qid qid, SessionRef se
 std::string encode_component_apply(Qid qid, SessionRef session, const Json& component, std::int64_t oid) {
     Frame f(kApply, qid);
     f.session(session);
-    auto& w = f.writer();
-    w.Key("data");
-    w.StartObject();
+    std::string& text = f.member("data");
+    text += '{';
     for (const auto& [k, v] : component.as_object()) {
-        if (k == "oId") continue;
-        write_key(w, k);
-        write_json(w, v);
+        if (is(k, "oId")) continue;
+        append_string(text, k);
+        text += ':';
+        append_json(text, v);
+        text += ',';
     }
-    w.Key("oId");
-    w.Int64(oid);
-    w.EndObject();
+    text.append("\"oId\":", 6);
+    append_int(text, oid);
+    text += '}';
     return f.finish();
 }
 
@@ -430,11 +434,9 @@ std::string encode_sessionless_upload_static(Qid qid, std::string_view url, std:
 
 std::string encode_request(std::string_view name, Qid qid, const Json& body) {
     Frame f(name, qid);
-    auto& w = f.writer();
     for (const auto& [k, v] : body.as_object()) {
-        if (k == "qid") continue;
-        write_key(w, k);
-        write_json(w, v);
+        if (is(k, "qid")) continue;
+        append_json(f.member(k), v);
     }
     return f.finish();
 }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <type_traits>
 #include <unordered_set>
+#include <utility>
 
 namespace ivrapi::protocol {
 
@@ -176,30 +177,92 @@ Json to_json(const rapidjson::Value& v) {
     return Json();
 }
 
-void write_json(JsonWriter& w, const Json& value) {
-    switch (value.type()) {
-        case Json::Type::null: w.Null(); break;
-        case Json::Type::boolean: w.Bool(value.as_bool()); break;
-        case Json::Type::integer: w.Int64(value.as_int()); break;
-        case Json::Type::number:
-            // JSON has no NaN/Infinity; RapidJSON would leave a dangling key.
-            if (std::isfinite(value.as_double())) w.Double(value.as_double());
-            else w.Null();
-            break;
-        case Json::Type::string: write_string(w, value.as_string()); break;
-        case Json::Type::array:
-            w.StartArray();
-            for (const auto& item : value.as_array()) write_json(w, item);
-            w.EndArray();
-            break;
-        case Json::Type::object:
-            w.StartObject();
-            for (const auto& [k, v] : value.as_object()) {
-                write_key(w, k);
-                write_json(w, v);
+void append_string(std::string& out, std::string_view s) {
+    const char* p = s.data();
+    const char* const end = p + s.size();
+    const char* special = find_special_byte(p, end, true);
+    if (special == end) {  // the usual case: one call that grows the string, then a copy
+        const std::size_t at = out.size();
+        out.append(s.size() + 2, '"');
+        if (!s.empty()) std::memcpy(&out[at + 1], p, s.size());
+        return;
+    }
+    out += '"';
+    for (;;) {
+        out.append(p, static_cast<std::size_t>(special - p));
+        if (special == end) break;
+        const auto c = static_cast<unsigned char>(*special);
+        out += '\\';
+        switch (c) {
+            case '"': out += '"'; break;
+            case '\\': out += '\\'; break;
+            case '\b': out += 'b'; break;
+            case '\f': out += 'f'; break;
+            case '\n': out += 'n'; break;
+            case '\r': out += 'r'; break;
+            case '\t': out += 't'; break;
+            default: {
+                static constexpr char kHex[] = "0123456789ABCDEF";  // RapidJSON's digits
+                const char u[] = {'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+                out.append(u, sizeof u);
             }
-            w.EndObject();
+        }
+        p = special + 1;
+        special = find_special_byte(p, end, true);
+    }
+    out += '"';
+}
+
+void append_int(std::string& out, std::int64_t v) {
+    char buffer[24];
+    const char* end = rapidjson::internal::i64toa(v, buffer);
+    out.append(buffer, static_cast<std::size_t>(end - buffer));
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char buffer[24];
+    const char* end = rapidjson::internal::u64toa(v, buffer);
+    out.append(buffer, static_cast<std::size_t>(end - buffer));
+}
+
+void append_json(std::string& out, const Json& value) {
+    switch (value.type()) {
+        case Json::Type::null: out.append("null", 4); break;
+        case Json::Type::boolean: value.as_bool() ? out.append("true", 4) : out.append("false", 5); break;
+        case Json::Type::integer: append_int(out, value.as_int()); break;
+        case Json::Type::number:
+            // JSON has no NaN/Infinity; RapidJSON's Writer would leave a dangling key.
+            if (std::isfinite(value.as_double())) {
+                char buffer[32];
+                const char* end = rapidjson::internal::dtoa(value.as_double(), buffer);  // the Writer's Double
+                out.append(buffer, static_cast<std::size_t>(end - buffer));
+            } else {
+                out.append("null", 4);
+            }
             break;
+        case Json::Type::string: append_string(out, value.as_string()); break;
+        case Json::Type::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : value.as_array()) {
+                if (!std::exchange(first, false)) out += ',';
+                append_json(out, item);
+            }
+            out += ']';
+            break;
+        }
+        case Json::Type::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [k, v] : value.as_object()) {
+                if (!std::exchange(first, false)) out += ',';
+                append_string(out, k);
+                out += ':';
+                append_json(out, v);
+            }
+            out += '}';
+            break;
+        }
     }
 }
 

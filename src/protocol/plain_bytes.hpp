@@ -3,6 +3,9 @@
 // (json_bridge.hpp) copies a string that has none in one piece.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -30,6 +33,19 @@ inline const char* find_special_byte(const char* p, const char* end, bool high_b
         p += 16;
     }
 #endif
+    // Then 8 at a time in a word (most strings the encoder writes are shorter than 16):
+    // a byte equal to '"' or '\\', or below 0x20, or (unless allowed) from 0x80, sets the
+    // word's test; as a yes/no it is exact, and the loop below finds which byte it was.
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        std::uint64_t x = 0;
+        std::memcpy(&x, p, 8);
+        const std::uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+        std::uint64_t hit = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((x - kOnes * 0x20) & ~x);
+        if (!high_bytes_ok) hit |= x;
+        if ((hit & kHighs) != 0) break;
+        p += 8;
+    }
     for (; p != end; ++p) {
         const auto c = static_cast<unsigned char>(*p);
         if (c == '"' || c == '\\' || c < 0x20 || (c >= 0x80 && !high_bytes_ok)) return p;
