@@ -47,7 +47,7 @@ public:
     Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT implicit
     Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
     // A successful result whose value is made in place from `args` (as std::expected).
-    template <typename... Args>
+    template <typename... Args, typename = std::enable_if_t<std::is_constructible_v<T, Args...>>>
     explicit Result(std::in_place_t, Args&&... args) : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
     // A failed result holding `error`.
     Result(const Error& error) : v_(std::in_place_index<1>, error) {}        // NOLINT implicit

@@ -886,8 +886,9 @@ void ClientCore::on_dtmf(DtmfEvent&& e) {
         return;
     }
     if (s->on_dtmf) {
-        // `s` is held while the callback runs: one that ends the session does not destroy
-        // the handler it runs in.
+        // `s` keeps the session's state alive while its callback runs. Its handler itself
+        // stays: what a callback asks of the session is posted (run_or_post), never ends
+        // the session (and clears on_dtmf) inside the call.
         deliveries_.push_last(
             [](const std::shared_ptr<SessionState>& st, const DtmfEvent& ev) {
                 if (st->on_dtmf) st->on_dtmf(ev);

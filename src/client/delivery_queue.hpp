@@ -29,6 +29,8 @@ public:
     // (guarded), exactly where the drain would have run it, on the caller's arguments as
     // they are: no closure is built and nothing is moved (the DTMF/notify hot path).
     // Otherwise a closure that owns the arguments (moved in) is queued behind the others.
+    // `fn` takes them by const reference (it sees the caller's objects or the copies) and
+    // they must be copyable (the queue holds std::function).
     template <typename Fn, typename... Args>
     void push_last(Fn&& fn, Args&&... args) {
         if (depth_ == 1 && queue_.empty() && !draining_) {

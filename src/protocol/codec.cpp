@@ -501,7 +501,7 @@ Result<Inbound> decode_general(std::string_view frame, const ParseLimits& limits
 
 // decode()'s path for ivrapi_dtmf, the busiest frame: the event is read into the Result
 // returned (one named object, so no move of the event on the way out).
-Result<Inbound> decode_dtmf(std::string_view frame, const ParseLimits& limits) {
+Result<Inbound> decode_dtmf_frame(std::string_view frame, const ParseLimits& limits) {
     Result<Inbound> r(std::in_place, std::in_place_type<DtmfEvent>);
     if (!decode_dtmf_fast(frame, limits, std::get<DtmfEvent>(*r))) r = decode_general(frame, limits);
     return r;
@@ -509,7 +509,7 @@ Result<Inbound> decode_dtmf(std::string_view frame, const ParseLimits& limits) {
 
 // The same for notify; an offer or its end (ivrevents api_start/api_stop) is declined by
 // the notify stages and read by the offer stage.
-Result<Inbound> decode_notify(std::string_view frame, const ParseLimits& limits) {
+Result<Inbound> decode_notify_frame(std::string_view frame, const ParseLimits& limits) {
     Result<Inbound> r(std::in_place, std::in_place_type<NotifyEvent>);
     if (decode_notify_fast(frame, limits, std::get<NotifyEvent>(*r))) return r;
     if (auto offer = decode_offer_plain(frame, limits)) {
@@ -535,8 +535,8 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
     }
     if (limits.fast_paths) {
         // Each looks at the frame's first bytes before parsing anything.
-        if (starts_with(frame, "[\"ivrapi_dtmf\",")) return decode_dtmf(frame, limits);
-        if (starts_with(frame, "[\"notify\",")) return decode_notify(frame, limits);
+        if (starts_with(frame, "[\"ivrapi_dtmf\",")) return decode_dtmf_frame(frame, limits);
+        if (starts_with(frame, "[\"notify\",")) return decode_notify_frame(frame, limits);
         if (auto reply = decode_reply_fast(frame, limits)) return Inbound(std::move(*reply));
         if (auto stopped = decode_stopped_plain(frame, limits)) {
             ++decode_paths().plain;
@@ -549,9 +549,8 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
 namespace {
 
 // decode()'s DOM path, for everything the fast stages declined. Its own function (not
-// inlined), so that decode() stays small and GCC keeps inlining the event moves of the
-// fast returns (a larger decode() called std::string's move out of line, ~+50
-// instructions a DTMF frame).
+// inlined), so that decode() and the fast paths stay small (a larger decode() once made
+// GCC call std::string's move out of line on the fast returns, ~+50 instructions a frame).
 [[gnu::noinline]] Result<Inbound> decode_general(std::string_view frame, const ParseLimits& limits) {
     ++decode_paths().general;
     // Typical frames fit in these buffers: no heap allocation for the DOM (RapidJSON's

@@ -31,8 +31,9 @@ bool decode_notify_fast(std::string_view frame, const ParseLimits& limits, Notif
 std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits);
 
 // Their first stage, tried before the SAX pass: the same frames when they are plain
-// (protocol/plain_scanner.hpp), read where they lie; nullopt for anything else, which
-// the SAX pass or the general path then reads.
+// (protocol/plain_scanner.hpp), read where they lie (into `out`, a default event, as
+// above); false (nullopt) for anything else, which the SAX pass or the general path then
+// reads.
 bool decode_dtmf_plain(std::string_view frame, const ParseLimits& limits, DtmfEvent& out);
 std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits);
 // decode_notify_plain also sets `*offer_or_end` when it declined the frame because it is

@@ -4,6 +4,8 @@
 
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/internal/dtoa.h>  // the Writer's own number formatting
+#include <rapidjson/internal/itoa.h>
 #include <rapidjson/memorystream.h>
 
 #include <algorithm>
@@ -231,7 +233,7 @@ void append_json(std::string& out, const Json& value) {
         case Json::Type::boolean: value.as_bool() ? out.append("true", 4) : out.append("false", 5); break;
         case Json::Type::integer: append_int(out, value.as_int()); break;
         case Json::Type::number:
-            // JSON has no NaN/Infinity; RapidJSON's Writer would leave a dangling key.
+            // JSON has no NaN/Infinity: null.
             if (std::isfinite(value.as_double())) {
                 char buffer[32];
                 const char* end = rapidjson::internal::dtoa(value.as_double(), buffer);  // the Writer's Double

@@ -90,7 +90,7 @@ private:
 // Strings and keys that need no escape are copied in one piece (RapidJSON's writer puts
 // them byte by byte through its escape table); the text is the same. RapidJSON's calls
 // are not virtual: these hide Writer's String and Key for every caller that holds a
-// JsonWriter (write_string, write_key, Value::Accept).
+// JsonWriter (Value::Accept: a DOM written back as text).
 class JsonWriter : public rapidjson::Writer<StringOutput> {
 public:
     explicit JsonWriter(StringOutput& out) : Writer(out, &shared_allocator()) {}
@@ -118,19 +118,13 @@ private:
 // encoder's frames and Json::dump use them; building a component_apply through the Writer
 // cost ~3,900 instructions, most of it per call, not per byte.
 // `s` quoted, escaped as RapidJSON escapes: \" \\ \b \f \n \r \t, other bytes < 0x20 as
-// \u00XX; every other byte as it is.
+// \u00XX; every other byte as it is. `s` must not point into `out` (it may reallocate).
 void append_string(std::string& out, std::string_view s);
 void append_int(std::string& out, std::int64_t v);
 void append_uint(std::string& out, std::uint64_t v);
-// Any Json value (a non-finite number as null, as the Writer would leave no valid text).
+// Any Json value; a non-finite number (JSON has none) as null.
 void append_json(std::string& out, const Json& value);
 
-inline void write_string(JsonWriter& w, std::string_view s) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-inline void write_key(JsonWriter& w, std::string_view s) {
-    w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
 inline std::string_view view_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 }  // namespace ivrapi::protocol

@@ -1,4 +1,4 @@
-// The bytes a JSON string holds as they are, found 16 at a time: the decoder's plain
+// The bytes a JSON string holds as they are, found 16 at a time (then 8, then one by one): the decoder's plain
 // stage (plain_scanner.hpp) reads strings up to the first other byte, and the encoder
 // (json_bridge.hpp) copies a string that has none in one piece.
 #pragma once

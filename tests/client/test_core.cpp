@@ -290,25 +290,35 @@ TEST_CASE("DTMF and notify read while a callback runs are delivered after it, in
     // A transport that delivers a frame synchronously (or a frame read while user code
     // runs) must not run a callback inside another: the event is queued, and the queued
     // closure owns it (the frame it was read from is gone by then).
+    // Strings longer than std::string keeps inline: a closure left with views or
+    // references into the dead frame would read freed memory (ASan) or garbage.
+    const std::string ivrid = "ivr-0123456789-abcdefghij";
+    const std::string key = "key-0123456789-abcdefghij";
     CoreHarness h;
     h.connect_ready();
-    Session s = h.claim("ivr-1");
+    Session s = h.claim(ivrid);
     std::string got;
     h.core->handlers().on_notify = [&](const NotifyEvent& e) {
         got += "[" + e.type + ":" + std::to_string(e.eventts.value_or(0)) + "]";
     };
+    const auto dtmf = [&](const std::string& digit) {
+        return R"(["ivrapi_dtmf",{"ivrid":")" + ivrid + R"(","key":")" + key + R"(","mode":"idle","dtmf":")" + digit +
+               R"("}])";
+    };
     s.on_dtmf([&](const DtmfEvent& e) {
+        CHECK(e.ivrid == ivrid);
+        CHECK(e.key == key);
         got += e.dtmf;
         if (e.dtmf == "1") {
-            h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"2"}])");
-            h.receive(R"(["notify",{"class":"callevents","type":"sm_start","eventts":7,"data":{}}])");
-            h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"3"}])");
+            h.receive(dtmf("2"));
+            h.receive(R"(["notify",{"class":"callevents","type":"sm_start_of_a_long_name","eventts":7,"data":{}}])");
+            h.receive(dtmf("3"));
             got += "|";  // none of them ran inside this callback
         }
     });
     h.loop.run_ready();
-    h.receive(R"(["ivrapi_dtmf",{"ivrid":"ivr-1","key":"k","mode":"idle","dtmf":"1"}])");
-    CHECK(got == "1|2[sm_start:7]3");
+    h.receive(dtmf("1"));
+    CHECK(got == "1|2[sm_start_of_a_long_name:7]3");
 }
 
 TEST_CASE("Future::get on the loop thread returns would_deadlock instead of hanging") {

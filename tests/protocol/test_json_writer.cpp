@@ -3,6 +3,7 @@
 // (escapes, control bytes, DEL, UTF-8, invalid UTF-8, NUL) wherever it sits (value, key,
 // array item, nested), and append_string/append_json (the encoder's frames, Json::dump)
 // for every string and every Json value (integers, doubles, literals, nesting).
+#include "protocol/codec.hpp"
 #include "protocol/json_bridge.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -216,9 +217,61 @@ TEST_CASE("json writer: append_int and append_uint write the Writer's digits") {
           std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
         std::string out;
         append_int(out, v);
-        CHECK(out == std::to_string(v));
+        rapidjson::StringBuffer buffer;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+        w.Int64(v);
+        CHECK(out == std::string(buffer.GetString(), buffer.GetSize()));
     }
-    std::string out;
-    append_uint(out, std::numeric_limits<std::uint64_t>::max());
-    CHECK(out == std::to_string(std::numeric_limits<std::uint64_t>::max()));
+    for (const std::uint64_t v :
+         {std::uint64_t{0}, std::uint64_t{1} << 53, std::numeric_limits<std::uint64_t>::max()}) {
+        std::string out;
+        append_uint(out, v);
+        rapidjson::StringBuffer buffer;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+        w.Uint64(v);
+        CHECK(out == std::string(buffer.GetString(), buffer.GetSize()));
+    }
+}
+
+TEST_CASE("json writer: find_special_byte finds the first special byte at every length and position") {
+    // The reference: the plain byte loop. The SSE2 and 8-byte steps must agree with it for
+    // every tail length (0-40), every position of one byte and every byte value.
+    const auto reference = [](const char* p, const char* end, bool high_ok) {
+        for (; p != end; ++p) {
+            const auto c = static_cast<unsigned char>(*p);
+            if (c == '"' || c == '\\' || c < 0x20 || (c >= 0x80 && !high_ok)) return p;
+        }
+        return end;
+    };
+    for (std::size_t len = 0; len <= 40; ++len) {
+        std::vector<char> text(len, 'a');  // exactly `len` bytes: ASan sees any read past them
+        for (std::size_t at = 0; at < len; ++at) {
+            for (int b = 0; b < 256; ++b) {
+                text[at] = static_cast<char>(b);
+                const char* begin = text.data();
+                for (const bool high_ok : {false, true}) {
+                    REQUIRE(find_special_byte(begin, begin + len, high_ok) == reference(begin, begin + len, high_ok));
+                }
+            }
+            text[at] = 'a';
+        }
+        CHECK(find_special_byte(text.data(), text.data() + len, false) == text.data() + len);
+    }
+}
+
+TEST_CASE("json writer: request frames byte for byte") {
+    using ivrapi::Json;
+    CHECK(encode_connection_info(1) == R"(["connection_info",{"qid":1}])");
+    CHECK(encode_subscribe(2, "sub-1", {"ivrevents", "callevents"}, 3600) ==
+          R"(["subscribe",{"qid":2,"objects":"any","events":["ivrevents","callevents"],"expires":3600,"id":"sub-1"}])");
+    CHECK(encode_subscribe(3, "s", {}, 0) ==
+          R"(["subscribe",{"qid":3,"objects":"any","events":[],"expires":0,"id":"s"}])");
+    const Json play = Json::object({{"oType", 204}, {"file", "a\"b.wav"}, {"oId", 99}, {"stop", true}});
+    CHECK(
+        encode_component_apply(4, SessionRef{"k", "i-1"}, play, 7) ==
+        R"(["ivrapi_component_apply",{"qid":4,"key":"k","ivrid":"i-1","data":{"oType":204,"file":"a\"b.wav","stop":true,"oId":7}}])");
+    CHECK(encode_component_apply(5, SessionRef{"k", "i"}, Json::object(), -1) ==
+          R"(["ivrapi_component_apply",{"qid":5,"key":"k","ivrid":"i","data":{"oId":-1}}])");
+    CHECK(encode_request("x_custom", 6, Json::object({{"qid", 1}, {"n", 1.5}, {"l", Json::array({nullptr})}})) ==
+          R"(["x_custom",{"qid":6,"n":1.5,"l":[null]}])");
 }
