@@ -318,12 +318,6 @@ bool decode_dtmf_fast(std::string_view frame, const ParseLimits& limits, DtmfEve
     return true;
 }
 
-std::optional<DtmfEvent> decode_dtmf_fast(std::string_view frame, const ParseLimits& limits) {
-    std::optional<DtmfEvent> e(std::in_place);
-    if (!decode_dtmf_fast(frame, limits, *e)) e.reset();
-    return e;
-}
-
 bool decode_notify_fast(std::string_view frame, const ParseLimits& limits, NotifyEvent& out) {
     bool offer_or_end = false;
     if (decode_notify_plain(frame, limits, out, &offer_or_end)) {
@@ -341,12 +335,6 @@ bool decode_notify_fast(std::string_view frame, const ParseLimits& limits, Notif
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     out = std::move(e);
     return true;
-}
-
-std::optional<NotifyEvent> decode_notify_fast(std::string_view frame, const ParseLimits& limits) {
-    std::optional<NotifyEvent> e(std::in_place);
-    if (!decode_notify_fast(frame, limits, *e)) e.reset();
-    return e;
 }
 
 std::string_view reply_name_of(std::string_view frame) noexcept {

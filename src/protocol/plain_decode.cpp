@@ -92,12 +92,6 @@ bool decode_dtmf_plain(std::string_view frame, const ParseLimits& limits, DtmfEv
     return true;
 }
 
-std::optional<DtmfEvent> decode_dtmf_plain(std::string_view frame, const ParseLimits& limits) {
-    std::optional<DtmfEvent> e(std::in_place);
-    if (!decode_dtmf_plain(frame, limits, *e)) e.reset();
-    return e;
-}
-
 bool decode_notify_plain(std::string_view frame, const ParseLimits& limits, NotifyEvent& e, bool* offer_or_end) {
     constexpr char prefix[] = "[\"notify\",{";
     if (!starts_with(frame, prefix) || limits.max_depth < 2) return false;
@@ -131,12 +125,6 @@ bool decode_notify_plain(std::string_view frame, const ParseLimits& limits, Noti
     if (!has_data) e.data = Json::object();
     if (limits.keep_raw_events) e.raw.assign(frame.data(), frame.size());
     return true;
-}
-
-std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, const ParseLimits& limits, bool* offer_or_end) {
-    std::optional<NotifyEvent> e(std::in_place);
-    if (!decode_notify_plain(frame, limits, *e, offer_or_end)) e.reset();
-    return e;
 }
 
 std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits) {
