@@ -116,6 +116,11 @@ public:
         std::unique_lock<std::mutex> lock(m_);
         return cv_.wait_for(lock, timeout, [&] { return done_; });
     }
+    // For the next use; nobody may be setting it meanwhile.
+    void reset() {
+        std::lock_guard<std::mutex> lock(m_);
+        done_ = false;
+    }
 
 private:
     std::mutex m_;
@@ -290,112 +295,185 @@ long thread_waits_now() {
     return ru.ru_nvcsw;
 }
 
-// Counts events for a dispatch run; called on the client's event thread.
+// Counts the events of a dispatch run, chunk by chunk: expect() before each chunk is
+// asked for, tick() on the client's event thread for each event; the figures are the
+// sums over the chunks (each timed from its first event to its last).
 class EventClock {
 public:
-    explicit EventClock(std::size_t n) : n_(n) {}
-    // True for the n-th event.
-    bool tick() {
-        if (++count_ == 1) {
+    void expect(std::size_t n) {
+        n_ = n;
+        count_ = 0;
+        done_.reset();
+    }
+    void tick() {
+        const std::size_t c = count_.load(std::memory_order_relaxed) + 1;
+        count_.store(c, std::memory_order_relaxed);
+        if (c == 1) {
             first_ = Clock::now();
             cpu_first_ = thread_cpu_now();
             waits_first_ = thread_waits_now();
         }
-        if (count_ != n_) return false;
-        last_ = Clock::now();
-        cpu_last_ = thread_cpu_now();
-        waits_last_ = thread_waits_now();
-        return true;
+        if (c != n_) return;
+        wall_ += Clock::now() - first_;
+        cpu_ += thread_cpu_now() - cpu_first_;
+        waits_ += thread_waits_now() - waits_first_;
+        gaps_ += n_ - 1;
+        events_ += n_;
+        done_.set();
     }
-    std::size_t count() const { return count_; }
+    bool wait(std::chrono::milliseconds timeout) { return done_.wait(timeout); }
+    std::size_t count() const { return count_.load(std::memory_order_relaxed); }
+    // Over every finished chunk.
     Dispatch result() const {
-        const double gaps = static_cast<double>(n_ - 1);
-        return {gaps / std::chrono::duration<double>(last_ - first_).count(), count_,
-                std::chrono::duration<double, std::nano>(cpu_last_ - cpu_first_).count() / gaps,
-                1000.0 * static_cast<double>(waits_last_ - waits_first_) / gaps};
+        const double gaps = static_cast<double>(std::max<std::size_t>(gaps_, 1));
+        return {gaps / std::chrono::duration<double>(wall_).count(), events_,
+                std::chrono::duration<double, std::nano>(cpu_).count() / gaps,
+                1000.0 * static_cast<double>(waits_) / gaps};
     }
 
 private:
-    std::size_t n_;
-    std::size_t count_ = 0;
-    Clock::time_point first_, last_;
-    std::chrono::nanoseconds cpu_first_{}, cpu_last_{};
-    long waits_first_ = 0, waits_last_ = 0;
+    std::size_t n_ = 0;
+    std::atomic<std::size_t> count_{0};
+    Clock::time_point first_;
+    std::chrono::nanoseconds cpu_first_{};
+    long waits_first_ = 0;
+    Clock::duration wall_{};
+    std::chrono::nanoseconds cpu_{};
+    long waits_ = 0;
+    std::size_t gaps_ = 0, events_ = 0;
+    Latch done_;
 };
 
-Dispatch sdk_dispatch(const Config& cfg, const std::string& url, const std::string& kind) {
-    ivrapi::Client client(sdk_options(url, cfg.ca, "bench", false));
-    const std::size_t n = cfg.push_count;
-    std::size_t checksum = 0;
-    EventClock clock(n);
-    Latch all, claimed;
-    ivrapi::Session session;
-    auto on_event = [&](std::size_t v) {
-        checksum += v;
-        if (clock.tick()) all.set();
-    };
-    client.on_notify([&](const ivrapi::NotifyEvent& e) { on_event(e.type.size() == 8 ? 1 : 0); });
-    client.on_offer([&](ivrapi::Offer offer) {
-        offer.accept([&](ivrapi::Result<ivrapi::Session> s) {
-            if (s) {
-                session = *s;
-                session.on_dtmf([&](const ivrapi::DtmfEvent& e) { on_event(e.dtmf.size()); });
-            }
-            claimed.set();
+// The SDK's side of a dispatch run: connected (and for DTMF holding a claimed session)
+// from construction to finish(); each run() asks the bench server for a chunk of events.
+class SdkDispatch {
+public:
+    SdkDispatch(const Config& cfg, const std::string& url, std::string kind)
+        : client_(sdk_options(url, cfg.ca, "bench", false)), kind_(std::move(kind)) {
+        Latch claimed;
+        client_.on_notify([this](const ivrapi::NotifyEvent& e) { on_event(e.type.size() == 8 ? 1 : 0); });
+        client_.on_offer([this, &claimed](ivrapi::Offer offer) {
+            offer.accept([this, &claimed](ivrapi::Result<ivrapi::Session> s) {
+                if (s) {
+                    session_ = *s;
+                    session_.on_dtmf([this](const ivrapi::DtmfEvent& e) { on_event(e.dtmf.size()); });
+                }
+                claimed.set();
+            });
         });
-    });
-    client.start();
-    check(client.wait_ready(10s), "SDK dispatch: client not ready");
-    if (kind == "dtmf") {
-        // DTMF goes to a session: claim one from the bench server first.
-        auto r = client.request("bench_offer", ivrapi::Json::object({{"ivrid", "bench-1"}})).get();
-        check(r.ok(), "SDK dispatch: bench_offer failed");
-        check(claimed.wait(10s) && static_cast<bool>(session), "SDK dispatch: no session claimed");
+        client_.start();
+        check(client_.wait_ready(10s), "SDK dispatch: client not ready");
+        if (kind_ == "dtmf") {
+            // DTMF goes to a session: claim one from the bench server first.
+            auto r = client_.request("bench_offer", ivrapi::Json::object({{"ivrid", "bench-1"}})).get();
+            check(r.ok(), "SDK dispatch: bench_offer failed");
+            check(claimed.wait(10s) && static_cast<bool>(session_), "SDK dispatch: no session claimed");
+        }
     }
-    auto push =
-        client.request("bench_push", ivrapi::Json::object({{"count", n}, {"kind", kind}, {"ivrid", "bench-1"}}));
-    check(all.wait(std::chrono::milliseconds(60000 + n / 10)),
-          "SDK dispatch " + kind + ": " + std::to_string(clock.count()) + "/" + std::to_string(n) + " events arrived");
-    check(push.get().ok(), "SDK dispatch: bench_push failed");
-    client.stop();
-    check(checksum == n, "SDK dispatch: wrong event contents");
-    return clock.result();
-}
+    void run(std::size_t n) {
+        clock_.expect(n);
+        expected_ += n;
+        auto push = client_.request("bench_push",
+                                    ivrapi::Json::object({{"count", n}, {"kind", kind_}, {"ivrid", "bench-1"}}));
+        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)),
+              "SDK dispatch " + kind_ + ": " + std::to_string(clock_.count()) + "/" + std::to_string(n) +
+                  " events arrived");
+        check(push.get().ok(), "SDK dispatch: bench_push failed");
+    }
+    Dispatch finish() {
+        client_.stop();
+        check(checksum_ == expected_, "SDK dispatch: wrong event contents");
+        return clock_.result();
+    }
 
-Dispatch raw_dispatch(const Config& cfg, const std::string& url, const std::string& kind) {
-    const std::size_t n = cfg.push_count;
-    std::size_t checksum = 0;
-    EventClock clock(n);
-    Latch all;
-    const std::string request = "[\"bench_push\",{\"qid\":1,\"count\":" + std::to_string(n) + ",\"kind\":\"" + kind +
-                                "\",\"ivrid\":\"bench-1\"}]";
-    bench::RawClient client(
-        {url, "bench", cfg.ca}, [&](bench::RawClient& c) { c.send(request); },
-        [&](bench::RawClient&, std::string& payload) {
-            rapidjson::Document doc;
-            if (!parse_frame(doc, payload)) return;
-            const rapidjson::Value& body = doc[1];
-            std::size_t v = 0;
-            if (name_is(doc[0], "ivrapi_dtmf")) {
-                auto it = body.FindMember("dtmf");
-                if (it == body.MemberEnd() || !it->value.IsString()) return;
-                v = it->value.GetStringLength();
-            } else if (name_is(doc[0], "notify")) {
-                auto it = body.FindMember("type");
-                if (it == body.MemberEnd() || !it->value.IsString()) return;
-                v = it->value.GetStringLength() == 8 ? 1 : 0;  // "sm_start"
-            } else {
-                return;  // the bench_push reply
-            }
-            checksum += v;
-            if (clock.tick()) all.set();
-        });
-    client.start();
-    check(all.wait(std::chrono::milliseconds(60000 + n / 10)),
-          "raw dispatch " + kind + ": " + std::to_string(clock.count()) + "/" + std::to_string(n) + " events arrived");
-    client.stop();
-    check(checksum == n, "raw dispatch: wrong event contents");
-    return clock.result();
+private:
+    void on_event(std::size_t v) {
+        checksum_ += v;
+        clock_.tick();
+    }
+    ivrapi::Client client_;
+    std::string kind_;
+    ivrapi::Session session_;
+    EventClock clock_;
+    std::size_t checksum_ = 0, expected_ = 0;
+};
+
+// The raw client's side, the same way.
+class RawDispatch {
+public:
+    RawDispatch(const Config& cfg, const std::string& url, std::string kind)
+        : kind_(std::move(kind)),
+          client_({url, "bench", cfg.ca}, [this](bench::RawClient&) { opened_.set(); },
+                  [this](bench::RawClient&, std::string& payload) { on_frame(payload); }) {
+        client_.start();
+        check(opened_.wait(10s), "raw dispatch: not connected");
+    }
+    void run(std::size_t n) {
+        clock_.expect(n);
+        expected_ += n;
+        const std::string request = "[\"bench_push\",{\"qid\":1,\"count\":" + std::to_string(n) + ",\"kind\":\"" +
+                                    kind_ + "\",\"ivrid\":\"bench-1\"}]";
+        client_.post([this, request] { client_.send(request); });
+        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)),
+              "raw dispatch " + kind_ + ": " + std::to_string(clock_.count()) + "/" + std::to_string(n) +
+                  " events arrived");
+    }
+    Dispatch finish() {
+        client_.stop();
+        check(checksum_ == expected_, "raw dispatch: wrong event contents");
+        return clock_.result();
+    }
+
+private:
+    void on_frame(std::string& payload) {
+        rapidjson::Document doc;
+        if (!parse_frame(doc, payload)) return;
+        const rapidjson::Value& body = doc[1];
+        std::size_t v = 0;
+        if (name_is(doc[0], "ivrapi_dtmf")) {
+            auto it = body.FindMember("dtmf");
+            if (it == body.MemberEnd() || !it->value.IsString()) return;
+            v = it->value.GetStringLength();
+        } else if (name_is(doc[0], "notify")) {
+            auto it = body.FindMember("type");
+            if (it == body.MemberEnd() || !it->value.IsString()) return;
+            v = it->value.GetStringLength() == 8 ? 1 : 0;  // "sm_start"
+        } else {
+            return;  // the bench_push reply
+        }
+        checksum_ += v;
+        clock_.tick();
+    }
+    std::string kind_;
+    Latch opened_;
+    EventClock clock_;
+    std::size_t checksum_ = 0, expected_ = 0;
+    bench::RawClient client_;  // last: its thread stops before the members it calls
+};
+
+// One repetition: both clients connected to the same server, `total` events each, asked
+// for in chunks that alternate between them (ABBA), so that both meet the same phases
+// of the host's load: a whole run per side (~0.2 s) let one side meet a slow phase the
+// other missed, and moved the ratio by ±5-10 %.
+std::pair<Dispatch, Dispatch> dispatch_rep(const Config& cfg, const std::string& url, const std::string& kind,
+                                           std::size_t rep) {
+    SdkDispatch sdk(cfg, url, kind);
+    RawDispatch raw(cfg, url, kind);
+    const std::size_t total = cfg.push_count;
+    const std::size_t chunks = std::clamp<std::size_t>(total / 1000, 1, 10);
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t n = total / chunks + (c + 1 == chunks ? total % chunks : 0);
+        if ((rep + c) % 2 == 0) {
+            raw.run(n);
+            sdk.run(n);
+        } else {
+            sdk.run(n);
+            raw.run(n);
+        }
+    }
+    Dispatch r = raw.finish();
+    Dispatch s = sdk.finish();
+    return {s, r};
 }
 
 // ------------------------------------------------------------------ 2b: decode alone
@@ -1431,16 +1509,10 @@ int main(int argc, char** argv) {
                 if (skipped(kind)) continue;
                 std::vector<double> raws, sdks, raw_cpu, sdk_cpu;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
-                    // Which side runs first alternates: the second run of a pair met a
-                    // different machine state (the first one's frees, the server's queue).
-                    Dispatch a, b;
-                    if (r % 2 == 0) {
-                        a = raw_dispatch(cfg, server.url(), kind);
-                        b = sdk_dispatch(cfg, server.url(), kind);
-                    } else {
-                        b = sdk_dispatch(cfg, server.url(), kind);
-                        a = raw_dispatch(cfg, server.url(), kind);
-                    }
+                    // Which side runs first alternates by chunk and by repetition: the
+                    // second run of a pair meets a different machine state (the first
+                    // one's frees, the server's queue).
+                    const auto [b, a] = dispatch_rep(cfg, server.url(), kind, r);
                     check(a.events == cfg.push_count && b.events == cfg.push_count, "dispatch: wrong event count");
                     raws.push_back(a.per_s / 1000), sdks.push_back(b.per_s / 1000);
                     raw_cpu.push_back(a.cpu_ns_per_event), sdk_cpu.push_back(b.cpu_ns_per_event);

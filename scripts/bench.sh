@@ -52,11 +52,11 @@ if command -v valgrind >/dev/null && [ $# -eq 0 ]; then
       sdk="" raw=""
       for f in "$work"/callgrind.out.*-*; do
         total=$(callgrind_annotate "$f" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
-        # The SDK's I/O thread runs ClientCore; of the threads that run raw_dispatch's
+        # The SDK's I/O thread runs ClientCore; of the threads that run RawDispatch's
         # code (its handler, and main, which starts it) the raw client's is the busiest.
         if grep -q 'ClientCore::on_frame' "$f"; then
           sdk=$total
-        elif grep -q 'raw_dispatch' "$f" && [ "$total" -gt "${raw:-0}" ]; then
+        elif grep -q 'RawDispatch' "$f" && [ "$total" -gt "${raw:-0}" ]; then
           raw=$total
         fi
       done
