@@ -373,11 +373,11 @@ public:
     void run(std::size_t n) {
         clock_.expect(n);
         expected_ += n;
-        auto push = client_.request("bench_push",
-                                    ivrapi::Json::object({{"count", n}, {"kind", kind_}, {"ivrid", "bench-1"}}));
-        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)),
-              "SDK dispatch " + kind_ + ": " + std::to_string(clock_.count()) + "/" + std::to_string(n) +
-                  " events arrived");
+        auto push =
+            client_.request("bench_push", ivrapi::Json::object({{"count", n}, {"kind", kind_}, {"ivrid", "bench-1"}}));
+        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)), "SDK dispatch " + kind_ + ": " +
+                                                                          std::to_string(clock_.count()) + "/" +
+                                                                          std::to_string(n) + " events arrived");
         check(push.get().ok(), "SDK dispatch: bench_push failed");
     }
     Dispatch finish() {
@@ -403,8 +403,9 @@ class RawDispatch {
 public:
     RawDispatch(const Config& cfg, const std::string& url, std::string kind)
         : kind_(std::move(kind)),
-          client_({url, "bench", cfg.ca}, [this](bench::RawClient&) { opened_.set(); },
-                  [this](bench::RawClient&, std::string& payload) { on_frame(payload); }) {
+          client_(
+              {url, "bench", cfg.ca}, [this](bench::RawClient&) { opened_.set(); },
+              [this](bench::RawClient&, std::string& payload) { on_frame(payload); }) {
         client_.start();
         check(opened_.wait(10s), "raw dispatch: not connected");
     }
@@ -414,9 +415,9 @@ public:
         const std::string request = "[\"bench_push\",{\"qid\":1,\"count\":" + std::to_string(n) + ",\"kind\":\"" +
                                     kind_ + "\",\"ivrid\":\"bench-1\"}]";
         client_.post([this, request] { client_.send(request); });
-        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)),
-              "raw dispatch " + kind_ + ": " + std::to_string(clock_.count()) + "/" + std::to_string(n) +
-                  " events arrived");
+        check(clock_.wait(std::chrono::milliseconds(60000 + n / 10)), "raw dispatch " + kind_ + ": " +
+                                                                          std::to_string(clock_.count()) + "/" +
+                                                                          std::to_string(n) + " events arrived");
     }
     Dispatch finish() {
         client_.stop();
@@ -1447,6 +1448,9 @@ int main(int argc, char** argv) {
         for (bool tls : {false, true}) {
             if (!want("rt")) break;
             const char* scheme = tls ? "wss" : "ws";
+            // --case ws|wss (or a dispatch case of that scheme) runs that scheme alone.
+            const std::string& only = cfg.dispatch_case;
+            if (!only.empty() && only != scheme && only.rfind(std::string(scheme) + "-", 0) != 0) continue;
             bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
             std::vector<double> raw50, raw99, sdk50, sdk99;
             for (std::size_t r = 0; r < cfg.reps; ++r) {
@@ -1580,8 +1584,9 @@ int main(int argc, char** argv) {
                 rows.push_back({b, "offer → accepted max ms, offers clear of a machine stall", show(clear, 2),
                                 show(spread_of(rclear), 2), "", "≤ 2 ms",
                                 met(clear.median <= 2.0 && share.median >= 90)});
-                rows.push_back({b, "offers clear of a machine stall (wait overlapped no window of a probe late > 0.5 ms) %",
-                                show(share, 1), show(spread_of(rshare), 1), "", "", ""});
+                rows.push_back(
+                    {b, "offers clear of a machine stall (wait overlapped no window of a probe late > 0.5 ms) %",
+                     show(share, 1), show(spread_of(rshare), 1), "", "", ""});
             }
         }
         // 4: scale

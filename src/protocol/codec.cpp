@@ -525,6 +525,13 @@ Result<Inbound> decode_notify_frame(std::string_view frame, const ParseLimits& l
     return r;
 }
 
+// The same for replies (every request's answer: the round trip's path).
+Result<Inbound> decode_reply_frame(std::string_view frame, std::string_view name, const ParseLimits& limits) {
+    Result<Inbound> r(std::in_place, std::in_place_type<Reply>);
+    if (!decode_reply_fast(frame, name, limits, std::get<Reply>(*r))) r = decode_general(frame, limits);
+    return r;
+}
+
 }  // namespace
 
 Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
@@ -537,7 +544,8 @@ Result<Inbound> decode(std::string_view frame, const ParseLimits& limits) {
         // Each looks at the frame's first bytes before parsing anything.
         if (starts_with(frame, "[\"ivrapi_dtmf\",")) return decode_dtmf_frame(frame, limits);
         if (starts_with(frame, "[\"notify\",")) return decode_notify_frame(frame, limits);
-        if (auto reply = decode_reply_fast(frame, limits)) return Inbound(std::move(*reply));
+        if (const std::string_view name = reply_name_of(frame); !name.empty())
+            return decode_reply_frame(frame, name, limits);
         if (auto stopped = decode_stopped_plain(frame, limits)) {
             ++decode_paths().plain;
             return Inbound(std::move(*stopped));

@@ -350,11 +350,11 @@ std::string_view reply_name_of(std::string_view frame) noexcept {
     return name;
 }
 
-std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
-    if (reply_name_of(frame).empty()) return std::nullopt;
-    if (auto plain = decode_reply_plain(frame, limits)) {
+bool decode_reply_fast(std::string_view frame, std::string_view name, const ParseLimits& limits, Reply& out) {
+    if (name.empty()) return false;
+    if (decode_reply_plain(frame, name, limits, out)) {
         ++decode_paths().plain;
-        return plain;
+        return true;
     }
     // The fields' DOM is small (qid and result in a success): no heap, as in decode().
     thread_local char value_buffer[2048];
@@ -367,9 +367,10 @@ std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits
     bool parsed = false;
     auto generate = [&](FrameDocument&) { return parsed = parse_sax(frame, limits, h) && h.done; };
     fields.Populate(generate);
-    if (!parsed) return std::nullopt;
+    if (!parsed) return false;
     ++decode_paths().sax;
-    return decode_reply(h.name, fields, body.take(), frame);
+    out = decode_reply(h.name, fields, body.take(), frame);
+    return true;
 }
 
 }  // namespace ivrapi::protocol

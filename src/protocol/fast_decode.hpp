@@ -37,8 +37,8 @@ bool decode_dtmf_plain(std::string_view frame, const ParseLimits& limits, DtmfEv
 bool decode_notify_plain(std::string_view frame, const ParseLimits& limits, NotifyEvent& out,
                          bool* offer_or_end = nullptr);
 
-// The optional forms of the four readers above (tests use them): a fresh event, kept when
-// `read` took the frame.
+// The optional forms of the readers (tests use them): a fresh event, kept when `read`
+// took the frame.
 template <typename Event, typename Read>
 std::optional<Event> read_event(Read&& read) {
     std::optional<Event> e(std::in_place);
@@ -59,13 +59,27 @@ inline std::optional<NotifyEvent> decode_notify_plain(std::string_view frame, co
     return read_event<NotifyEvent>([&](NotifyEvent& e) { return decode_notify_plain(frame, limits, e, offer_or_end); });
 }
 
+// "<request>_result" when the frame begins `["<request>_result",{` with the name free of
+// escapes (decoded, it is the same text); otherwise empty.
+std::string_view reply_name_of(std::string_view frame) noexcept;
+
 // `["<request>_result",{...}]` (a name without escapes) with no repeated key in the body:
-// its Reply, success or failure; otherwise nullopt.
-std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits);
+// its Reply, success or failure, read into `out` (true); otherwise false, with `out` partly
+// written. `name`: reply_name_of(frame), which the caller has at hand.
+bool decode_reply_fast(std::string_view frame, std::string_view name, const ParseLimits& limits, Reply& out);
 
 // Its first stage: a plain reply that succeeds, its qid an integer or a string of digits
-// (a failure, with its reason to find, is the SAX pass's); otherwise nullopt.
-std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits);
+// (a failure, with its reason to find, is the SAX pass's), into `out`; otherwise false,
+// with `out` partly written.
+bool decode_reply_plain(std::string_view frame, std::string_view name, const ParseLimits& limits, Reply& out);
+
+// Their optional forms (tests use them).
+inline std::optional<Reply> decode_reply_fast(std::string_view frame, const ParseLimits& limits) {
+    return read_event<Reply>([&](Reply& r) { return decode_reply_fast(frame, reply_name_of(frame), limits, r); });
+}
+inline std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits) {
+    return read_event<Reply>([&](Reply& r) { return decode_reply_plain(frame, reply_name_of(frame), limits, r); });
+}
 
 // `["ivrapi_component_stopped",{...}]` when plain (no SAX stage: the general path reads
 // the rest): its event; otherwise nullopt.
@@ -81,9 +95,5 @@ std::optional<OfferOrEnd> decode_offer_plain(std::string_view frame, const Parse
 // JSON text that is one plain value (and whitespace), its Json; otherwise nullopt (not
 // plain, or not JSON: the caller parses it in full).
 std::optional<Json> parse_plain_value(std::string_view text, const ParseLimits& limits);
-
-// "<request>_result" when the frame begins `["<request>_result",{` with the name free of
-// escapes (decoded, it is the same text); otherwise empty.
-std::string_view reply_name_of(std::string_view frame) noexcept;
 
 }  // namespace ivrapi::protocol

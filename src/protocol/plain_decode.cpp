@@ -268,37 +268,46 @@ std::optional<ComponentStopped> decode_stopped_plain(std::string_view frame, con
     return e;
 }
 
-std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimits& limits) {
-    const std::string_view name = reply_name_of(frame);
+bool decode_reply_plain(std::string_view frame, std::string_view name, const ParseLimits& limits, Reply& r) {
     // The name's bytes are checked as a string's would be (it has no quote or backslash).
     if (name.empty() || limits.max_depth < 2 ||
         find_special_byte(name.data(), name.data() + name.size(), !limits.validate_utf8) != name.data() + name.size()) {
-        return std::nullopt;
+        return false;
     }
     PlainScanner in(frame.substr(name.size() + 5), limits.validate_utf8);  // after `["<name>",{`
-    Json body;
+    Json& body = r.body;
     if (!in.object_body(body, 2, plain_max_depth(limits), nested_scratch()) || !in.consume(']') || !in.at_end()) {
-        return std::nullopt;
+        return false;
     }
-    Reply r;
-    r.request.assign(name.substr(0, name.size() - 7));  // strip "_result"
-    if (const Json* qid = body.find("qid")) {
+    // The members it reads, found in one pass (a body has no repeated key here).
+    const Json* qid = nullptr;
+    const Json* result = nullptr;
+    using namespace std::string_view_literals;
+    for (const auto& [name_of_member, value] : body.as_object()) {
+        const std::string_view key = name_of_member;  // compared as views: sizes first, inline
+        if (key == "qid"sv) {
+            qid = &value;
+        } else if (key == "result"sv) {
+            result = &value;
+        } else if ((key == "error"sv || key == "errorcode"sv || key == "error_code"sv) && raises_error(value)) {
+            return false;
+        }
+    }
+    if (qid) {
         if (qid->is_integer() && qid->as_int() >= 0) {
             r.qid = qid_of_unsigned(static_cast<std::uint64_t>(qid->as_int()));
         } else if (qid->is_string()) {
             const std::string& digits = qid->as_string();
             r.qid = qid_of_string(digits, '"' + digits + '"');  // no escapes: its JSON text
-            if (r.qid.state != QidField::State::valid) return std::nullopt;
+            if (r.qid.state != QidField::State::valid) return false;
         } else {
-            return std::nullopt;
+            return false;
         }
     }
-    for (const char* field : {"error", "errorcode", "error_code"}) {
-        if (const Json* v = body.find(field); v && raises_error(*v)) return std::nullopt;
-    }
+    r.request.assign(name.substr(0, name.size() - 7));  // strip "_result"
     ResultShape shape = ResultShape::absent;
     bool flag = false;
-    if (const Json* result = body.find("result")) {
+    if (result) {
         switch (result->type()) {
             case Json::Type::null: break;
             case Json::Type::string: shape = ResultShape::string, r.value = result->as_string(); break;
@@ -306,13 +315,12 @@ std::optional<Reply> decode_reply_plain(std::string_view frame, const ParseLimit
                 shape = ResultShape::boolean, flag = result->as_bool(), r.value = flag ? "true" : "false";
                 break;
             case Json::Type::integer: shape = ResultShape::other, r.value = std::to_string(result->as_int()); break;
-            default: return std::nullopt;  // a container: its text is the general path's to write
+            default: return false;  // a container: its text is the general path's to write
         }
     }
-    if (!reply_result_failure(r.request, shape, r.value, flag).empty()) return std::nullopt;
+    if (!reply_result_failure(r.request, shape, r.value, flag).empty()) return false;
     r.success = true;
-    r.body = std::move(body);
-    return r;
+    return true;
 }
 
 }  // namespace ivrapi::protocol
