@@ -337,7 +337,32 @@ void ClientCore::finish_stop() {
 
 // ---------------------------------------------------------------- requests
 
-void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, RequestTable::Done done) {
+namespace {
+
+// A generic request's frame, built from the caller's name and body, which it refers to:
+// owned() copies them, for a request that waits for the link.
+struct RequestFrame {
+    std::string_view name;
+    const Json& body;
+    std::string operator()(protocol::Qid q) const { return protocol::encode_request(name, q, body); }
+    RequestTable::FrameFor owned() const {
+        return [n = std::string(name), b = body](protocol::Qid q) { return protocol::encode_request(n, q, b); };
+    }
+};
+
+template <typename MakeFrame>
+RequestTable::FrameFor owned_frame(const MakeFrame& frame_for) {
+    if constexpr (std::is_same_v<MakeFrame, RequestFrame>) {
+        return frame_for.owned();
+    } else {
+        return RequestTable::FrameFor(frame_for);
+    }
+}
+
+}  // namespace
+
+template <typename MakeFrame>
+void ClientCore::sessionless_request(std::string_view name, const MakeFrame& frame_for, RequestTable::Done done) {
     if (stopped_) {
         done(0, Error(Errc::stopped, "the client was stopped"));
         return;
@@ -352,10 +377,10 @@ void ClientCore::sessionless_request(std::string_view name, RequestTable::FrameF
             return;
         }
         // (Re)connecting: hold it until the link is up (bounded by its timeout).
-        requests_.hold(name, std::move(frame_for), options_.request_timeout, std::move(done));
+        requests_.hold(name, owned_frame(frame_for), options_.request_timeout, std::move(done));
         return;
     }
-    if (requests_.try_send(name, frame_for, options_.request_timeout, done) == 0) {
+    if (requests_.try_send(name, RequestTable::FrameRef(frame_for), options_.request_timeout, done) == 0) {
         done(0, Error(Errc::not_connected, std::string(name) + " not sent: the link is closing"));
     }
 }
@@ -677,12 +702,13 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
         deliver<Json>(std::move(done), Error(Errc::invalid_argument, "request needs a name and an object body"));
         return;
     }
-    sessionless_request(
-        name, [name, body](protocol::Qid q) { return protocol::encode_request(name, q, body); },
-        [this, done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) mutable {
-            if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
-            else deliver<Json>(std::move(done), std::move(r->body));
-        });
+    sessionless_request(name, RequestFrame{name, body},
+                        [this, done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) mutable {
+                            if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
+                            else
+                                deliver_last<Json>(std::move(done),
+                                                   std::move(r->body));  // success: only from complete(), its last act
+                        });
 }
 
 void ClientCore::set_dtmf_handler(const std::shared_ptr<SessionState>& s, std::function<void(const DtmfEvent&)> h) {

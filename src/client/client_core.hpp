@@ -109,6 +109,14 @@ private:
         if (!done) return;
         deliveries_.push([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
     }
+    // deliver() as the last thing the core does in its entry (DeliveryQueue::push_last):
+    // nothing queued, `done` runs at once, without a closure.
+    template <typename T>
+    void deliver_last(Callback<T>&& done, Result<T>&& r) {
+        if (!done) return;
+        deliveries_.push_last([](Callback<T>& d, Result<T>& result) { d(std::move(result)); }, std::move(done),
+                              std::move(r));
+    }
     void set_state(ConnectionState s, const Error& reason = {});
 
     // ---- link
@@ -124,8 +132,11 @@ private:
     // ---- requests of the core
     // Sends, or holds until the link is up (sessionless only) — `done` always runs once.
     // `done` is the table's own completion type: no wrapper per request (the qid is 0 when
-    // the request failed before it was sent).
-    void sessionless_request(std::string_view name, RequestTable::FrameFor frame_for, RequestTable::Done done);
+    // the request failed before it was sent). `frame_for(qid)` builds the frame; it is
+    // copied into an owning FrameFor only when the request is held (defined, and used,
+    // in client_core.cpp).
+    template <typename MakeFrame>
+    void sessionless_request(std::string_view name, const MakeFrame& frame_for, RequestTable::Done done);
     // A request of a controlled session, tracked in s->requests. `done` always runs once.
     void session_request(const std::shared_ptr<SessionState>& s, std::string_view name,
                          RequestTable::FrameRef frame_for, std::chrono::milliseconds timeout, ReplyHandler done);

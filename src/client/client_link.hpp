@@ -45,6 +45,12 @@ struct ClientLink {
         fn(*c);
         return true;
     }
+    // The core when the calling thread runs the loop (an operation may run there and then,
+    // as run_or_post would); null otherwise or when the client is gone.
+    ClientCore* core_here() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return loop && current_loop() == static_cast<const void*>(loop) ? core : nullptr;
+    }
     const void* loop_id() {
         std::lock_guard<std::mutex> lock(mutex);
         return loop;
@@ -76,6 +82,11 @@ void start_op(const OpTarget& target, Op op, Callback<T> done) {
     if (!done) done = [](Result<T>) {};
     if (!target.link) {
         done(target.missing);
+        return;
+    }
+    // On the loop's own thread (a callback chaining its next request): no closure to post.
+    if (ClientCore* core = target.link->core_here()) {
+        op(*core, std::move(done));
         return;
     }
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));

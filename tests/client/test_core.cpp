@@ -600,13 +600,17 @@ TEST_CASE("sessionless requests made while connecting are sent once the link is 
     h.core->start();
     h.loop.run_ready();
     Got<Json> early, late;
-    h.link->post([&](detail::ClientCore& c) { c.request("connection_info", Json::object(), early.cb()); });
+    // The name and body are the caller's temporaries: the held request keeps its own copy.
+    h.link->post([&](detail::ClientCore& c) {
+        c.request(std::string("connection_info"), Json::object({{"probe", "held-body"}}), early.cb());
+    });
     h.loop.advance(1000ms);
     CHECK(h.transport.sent.empty());
     h.transport.open();
     h.loop.run_ready();
     CHECK(h.count("connection_info") == 2);  // the core's own and ours
-    h.answer("connection_info");             // answers ours (the last one)
+    CHECK(h.transport.sent.back().find(R"("probe":"held-body")") != std::string::npos);
+    h.answer("connection_info");  // answers ours (the last one)
     REQUIRE(early.value);
     CHECK(early.value->ok());
 
