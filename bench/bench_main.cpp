@@ -1454,8 +1454,15 @@ int main(int argc, char** argv) {
             bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
             std::vector<double> raw50, raw99, sdk50, sdk99;
             for (std::size_t r = 0; r < cfg.reps; ++r) {
-                const Rtt a = raw_round_trip(cfg, server.url());
-                const Rtt b = sdk_round_trip(cfg, server.url());
+                // Which side runs first alternates (as in every bench with pairs).
+                Rtt a, b;
+                if (r % 2 == 0) {
+                    a = raw_round_trip(cfg, server.url());
+                    b = sdk_round_trip(cfg, server.url());
+                } else {
+                    b = sdk_round_trip(cfg, server.url());
+                    a = raw_round_trip(cfg, server.url());
+                }
                 const std::size_t expect = cfg.rt_warmup + cfg.rt_count;
                 check(a.exchanged == expect && b.exchanged == expect, "round trip: wrong message count");
                 raw50.push_back(a.p50), raw99.push_back(a.p99), sdk50.push_back(b.p50), sdk99.push_back(b.p99);
@@ -1618,8 +1625,14 @@ int main(int argc, char** argv) {
             bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
             std::vector<double> r50, r99, s50, s99;
             for (std::size_t r = 0; r < cfg.reps; ++r) {
-                const Reaction a = raw_reaction(cfg, server);
-                const Reaction b = sdk_reaction(cfg, server);
+                Reaction a, b;
+                if (r % 2 == 0) {
+                    a = raw_reaction(cfg, server);
+                    b = sdk_reaction(cfg, server);
+                } else {
+                    b = sdk_reaction(cfg, server);
+                    a = raw_reaction(cfg, server);
+                }
                 r50.push_back(a.p50), r99.push_back(a.p99), s50.push_back(b.p50), s99.push_back(b.p99);
                 rep_line(std::string(scheme) + " reaction median µs", r, fmt(b.p50), fmt(a.p50));
             }
