@@ -95,7 +95,8 @@ struct Config {
     std::string report;
     std::string machine;
     std::string only;           // run one bench: rt, dispatch, claim, scale, react, cpu
-    std::string dispatch_case;  // with --only dispatch: one of ws-dtmf, ws-notify, wss-dtmf, wss-notify
+    std::string dispatch_case;  // --case: a dispatch case (ws-dtmf, ws-notify, wss-dtmf, wss-notify), or for
+                                // the round trip a scheme (ws, wss; a dispatch case names its scheme too)
     std::string args;           // the command line, for the report
     std::string cert = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.pem";
     std::string key = std::string(IVRAPI_BENCH_CERT_DIR) + "/server.key";
@@ -272,7 +273,8 @@ struct Dispatch {
     double per_s = 0;
     std::size_t events = 0;
     // CPU time (user + sys) of the thread that runs the event callbacks (the SDK's I/O
-    // thread, the raw client's thread) between the first and the last event, per event.
+    // thread, the raw client's thread) from the first to the last event of each chunk,
+    // summed over the chunks, per event.
     // Events/s is bound by the bench server (it spends about twice the client's CPU per
     // frame); this is what the client itself pays, whatever the server's pace.
     double cpu_ns_per_event = 0;
@@ -349,16 +351,15 @@ private:
 class SdkDispatch {
 public:
     SdkDispatch(const Config& cfg, const std::string& url, std::string kind)
-        : client_(sdk_options(url, cfg.ca, "bench", false)), kind_(std::move(kind)) {
-        Latch claimed;
+        : kind_(std::move(kind)), client_(sdk_options(url, cfg.ca, "bench", false)) {
         client_.on_notify([this](const ivrapi::NotifyEvent& e) { on_event(e.type.size() == 8 ? 1 : 0); });
-        client_.on_offer([this, &claimed](ivrapi::Offer offer) {
-            offer.accept([this, &claimed](ivrapi::Result<ivrapi::Session> s) {
+        client_.on_offer([this](ivrapi::Offer offer) {
+            offer.accept([this](ivrapi::Result<ivrapi::Session> s) {
                 if (s) {
                     session_ = *s;
                     session_.on_dtmf([this](const ivrapi::DtmfEvent& e) { on_event(e.dtmf.size()); });
                 }
-                claimed.set();
+                claimed_.set();
             });
         });
         client_.start();
@@ -367,7 +368,7 @@ public:
             // DTMF goes to a session: claim one from the bench server first.
             auto r = client_.request("bench_offer", ivrapi::Json::object({{"ivrid", "bench-1"}})).get();
             check(r.ok(), "SDK dispatch: bench_offer failed");
-            check(claimed.wait(10s) && static_cast<bool>(session_), "SDK dispatch: no session claimed");
+            check(claimed_.wait(10s) && static_cast<bool>(session_), "SDK dispatch: no session claimed");
         }
     }
     void run(std::size_t n) {
@@ -391,11 +392,12 @@ private:
         checksum_ += v;
         clock_.tick();
     }
-    ivrapi::Client client_;
     std::string kind_;
+    Latch claimed_;
     ivrapi::Session session_;
     EventClock clock_;
     std::size_t checksum_ = 0, expected_ = 0;
+    ivrapi::Client client_;  // last: destroyed first, its thread stops before the members it calls
 };
 
 // The raw client's side, the same way.
@@ -1409,7 +1411,7 @@ int main(int argc, char** argv) {
         else {
             std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
                          "[--server-cpu N] [--scale N] [--push N] [--reps N] "
-                         "[--only rt|decode|dispatch|claim|scale|react|cpu] [--case ws|wss-dtmf|notify]\n";
+                         "[--only rt|decode|dispatch|claim|scale|react|cpu] [--case ws|wss[-dtmf|-notify]]\n";
             return 2;
         }
     }

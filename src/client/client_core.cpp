@@ -913,8 +913,8 @@ void ClientCore::on_dtmf(DtmfEvent&& e) {
     }
     if (s->on_dtmf) {
         // `s` keeps the session's state alive while its callback runs. Its handler itself
-        // stays: what a callback asks of the session is posted (run_or_post), never ends
-        // the session (and clears on_dtmf) inside the call.
+        // stays: what a callback asks of the session becomes a request (run at once on
+        // this thread), and none ends the session (or clears on_dtmf) inside the call.
         deliveries_.push_last(
             [](const std::shared_ptr<SessionState>& st, const DtmfEvent& ev) {
                 if (st->on_dtmf) st->on_dtmf(ev);

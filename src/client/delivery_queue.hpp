@@ -27,10 +27,11 @@ public:
     // For a call that is the LAST thing an entry does (its state change is complete):
     // when this is the only entry and nothing waits before it, `fn(args...)` runs now
     // (guarded), exactly where the drain would have run it, on the caller's arguments as
-    // they are: no closure is built and nothing is moved (the DTMF/notify hot path).
-    // Otherwise a closure that owns the arguments (moved in) is queued behind the others.
-    // `fn` takes them by const reference (it sees the caller's objects or the copies) and
-    // they must be copyable (the queue holds std::function).
+    // they are: no closure is built and nothing is copied (the DTMF/notify and reply hot
+    // paths). Otherwise a closure that owns the arguments (moved in) is queued behind the
+    // others. `fn` takes them by reference (it sees the caller's objects or the closure's
+    // copies, and may move from them) and they must be copyable (the queue holds
+    // std::function).
     template <typename Fn, typename... Args>
     void push_last(Fn&& fn, Args&&... args) {
         if (depth_ == 1 && queue_.empty() && !draining_) {

@@ -2,7 +2,9 @@
 // and requests held until the link is usable. Every deadline sits behind ONE loop timer
 // (a min-heap, entries of answered requests dropped lazily): arming and cancelling an
 // Asio timer per request was the largest part of the SDK's round-trip overhead. Knows nothing of sessions: its
-// completions go to the core (never to user code), which decides what they mean.
+// completions go to the core, which decides what they mean; a completion may reach user
+// code at once (a generic request's success, through DeliveryQueue::push_last), so the
+// table touches nothing after calling one.
 #pragma once
 
 #include "protocol/codec.hpp"
