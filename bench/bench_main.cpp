@@ -77,6 +77,20 @@ double us_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::micro>(b - a).count();
 }
 
+// Runs the raw side and the SDK side of pair `turn`, raw first on even turns: the second
+// run of a pair meets a different machine state (the first one's frees, the server's
+// queue), so which side goes first alternates.
+template <typename Raw, typename Sdk>
+void in_turn(std::size_t turn, Raw&& raw, Sdk&& sdk) {
+    if (turn % 2 == 0) {
+        raw();
+        sdk();
+    } else {
+        sdk();
+        raw();
+    }
+}
+
 struct Config {
     bool smoke = false;
     int client_cpu = 0;
@@ -466,13 +480,8 @@ std::pair<Dispatch, Dispatch> dispatch_rep(const Config& cfg, const std::string&
     const std::size_t chunks = std::clamp<std::size_t>(total / 1000, 1, 10);
     for (std::size_t c = 0; c < chunks; ++c) {
         const std::size_t n = total / chunks + (c + 1 == chunks ? total % chunks : 0);
-        if ((rep + c) % 2 == 0) {
-            raw.run(n);
-            sdk.run(n);
-        } else {
-            sdk.run(n);
-            raw.run(n);
-        }
+        in_turn(
+            rep + c, [&] { raw.run(n); }, [&] { sdk.run(n); });
     }
     Dispatch r = raw.finish();
     Dispatch s = sdk.finish();
@@ -1456,15 +1465,9 @@ int main(int argc, char** argv) {
             bench::BenchServer server(tls, cfg.cert, cfg.key, cfg.server_cpu);
             std::vector<double> raw50, raw99, sdk50, sdk99;
             for (std::size_t r = 0; r < cfg.reps; ++r) {
-                // Which side runs first alternates (as in every bench with pairs).
                 Rtt a, b;
-                if (r % 2 == 0) {
-                    a = raw_round_trip(cfg, server.url());
-                    b = sdk_round_trip(cfg, server.url());
-                } else {
-                    b = sdk_round_trip(cfg, server.url());
-                    a = raw_round_trip(cfg, server.url());
-                }
+                in_turn(
+                    r, [&] { a = raw_round_trip(cfg, server.url()); }, [&] { b = sdk_round_trip(cfg, server.url()); });
                 const std::size_t expect = cfg.rt_warmup + cfg.rt_count;
                 check(a.exchanged == expect && b.exchanged == expect, "round trip: wrong message count");
                 raw50.push_back(a.p50), raw99.push_back(a.p99), sdk50.push_back(b.p50), sdk99.push_back(b.p99);
@@ -1522,9 +1525,6 @@ int main(int argc, char** argv) {
                 if (skipped(kind)) continue;
                 std::vector<double> raws, sdks, raw_cpu, sdk_cpu;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
-                    // Which side runs first alternates by chunk and by repetition: the
-                    // second run of a pair meets a different machine state (the first
-                    // one's frees, the server's queue).
                     const auto [b, a] = dispatch_rep(cfg, server.url(), kind, r);
                     check(a.events == cfg.push_count && b.events == cfg.push_count, "dispatch: wrong event count");
                     raws.push_back(a.per_s / 1000), sdks.push_back(b.per_s / 1000);
@@ -1628,13 +1628,8 @@ int main(int argc, char** argv) {
             std::vector<double> r50, r99, s50, s99;
             for (std::size_t r = 0; r < cfg.reps; ++r) {
                 Reaction a, b;
-                if (r % 2 == 0) {
-                    a = raw_reaction(cfg, server);
-                    b = sdk_reaction(cfg, server);
-                } else {
-                    b = sdk_reaction(cfg, server);
-                    a = raw_reaction(cfg, server);
-                }
+                in_turn(
+                    r, [&] { a = raw_reaction(cfg, server); }, [&] { b = sdk_reaction(cfg, server); });
                 r50.push_back(a.p50), r99.push_back(a.p99), s50.push_back(b.p50), s99.push_back(b.p99);
                 rep_line(std::string(scheme) + " reaction median µs", r, fmt(b.p50), fmt(a.p50));
             }

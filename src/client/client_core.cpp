@@ -704,10 +704,9 @@ void ClientCore::request(const std::string& name, const Json& body, Callback<Jso
     }
     sessionless_request(name, RequestFrame{name, body},
                         [this, done = std::move(done)](protocol::Qid, Result<protocol::Reply>&& r) mutable {
+                            // A success comes only from RequestTable::complete(), as its last act.
                             if (auto e = failure_of(r)) deliver<Json>(std::move(done), *e);
-                            else
-                                deliver_last<Json>(std::move(done),
-                                                   std::move(r->body));  // success: only from complete(), its last act
+                            else deliver_last<Json>(std::move(done), std::move(r->body));
                         });
 }
 

@@ -26,27 +26,12 @@ struct ClientLink {
         ClientCore* c = core;
         return loop->post([c, fn = std::move(fn)]() mutable { fn(*c); });
     }
-    // Runs fn(core) at once when called on the loop's own thread (from a handler or a
-    // completion: the core is between entries or delivering, where it may be entered
-    // again), else posts it. A bot reacting in its handlers saves a post and a loop turn
-    // per operation. Only for operations: they never end a session synchronously, so
-    // they cannot reset the handler that is running them.
-    template <typename Fn>
-    bool run_or_post(Fn fn) {
-        ClientCore* c = nullptr;
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (!loop) return false;
-            if (current_loop() != static_cast<const void*>(loop)) {
-                return loop->post([c = core, fn = std::move(fn)]() mutable { fn(*c); });
-            }
-            c = core;
-        }
-        fn(*c);
-        return true;
-    }
-    // The core when the calling thread runs the loop (an operation may run there and then,
-    // as run_or_post would); null otherwise or when the client is gone.
+    // The core when called on the loop's own thread (from a handler or a completion: the
+    // core is between entries or delivering, where it may be entered again), so that an
+    // operation runs there and then; null elsewhere (post it) or when the client is gone.
+    // A bot reacting in its handlers saves a post and a loop turn per operation. Only for
+    // operations: they never end a session synchronously, so they cannot reset the
+    // handler that is running them.
     ClientCore* core_here() {
         std::lock_guard<std::mutex> lock(mutex);
         return loop && current_loop() == static_cast<const void*>(loop) ? core : nullptr;
@@ -84,13 +69,13 @@ void start_op(const OpTarget& target, Op op, Callback<T> done) {
         done(target.missing);
         return;
     }
-    // On the loop's own thread (a callback chaining its next request): no closure to post.
     if (ClientCore* core = target.link->core_here()) {
         op(*core, std::move(done));
         return;
     }
+    // Shared: when the client is gone the closure is dropped unrun, and `done` still fails.
     auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-    if (!target.link->run_or_post(
+    if (!target.link->post(
             [op = std::move(op), shared_done](ClientCore& core) mutable { op(core, std::move(*shared_done)); })) {
         (*shared_done)(client_gone());
     }
