@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -142,10 +143,10 @@ private:
     // encryption). The client is then the slower side of the dispatch benches, which is
     // what they measure; built per send, the frames cost the server about twice what they
     // cost a client, and events/s measured the server.
-    void push(Hdl hdl, const std::string& frame, std::uint64_t count) {
+    MessagePtr prepared(Hdl hdl, const std::string& frame) {
         std::error_code ec;
         auto con = endpoint_.get_con_from_hdl(hdl, ec);
-        if (ec) return;
+        if (ec) return nullptr;
         MessagePtr msg = con->get_message(websocketpp::frame::opcode::text, frame.size());
         std::string header(1, static_cast<char>(0x81));  // FIN + text; a server does not mask
         if (frame.size() < 126) {
@@ -155,12 +156,39 @@ private:
             header += static_cast<char>((frame.size() >> 8) & 0xff);
             header += static_cast<char>(frame.size() & 0xff);
         } else {
-            return;  // the bench's frames are ~150 bytes
+            return nullptr;  // the bench's frames are ~150 bytes
         }
         msg->set_header(header);
         msg->set_payload(frame);
         msg->set_prepared(true);
-        for (std::uint64_t i = 0; i < count; ++i) endpoint_.send(hdl, msg, ec);
+        return msg;
+    }
+    void push(Hdl hdl, const std::string& frame, std::uint64_t count) {
+        MessagePtr msg = prepared(hdl, frame);
+        std::error_code ec;
+        for (std::uint64_t i = 0; msg && i < count; ++i) endpoint_.send(hdl, msg, ec);
+    }
+
+    // The same frames paced: `burst` of them every `interval` (deadlines from the start,
+    // so a late tick does not lower the rate). Both clients then read the same batches,
+    // whatever their speed; flat out, a faster client reads smaller ones, more often.
+    void pace(Hdl hdl, const std::string& frame, std::uint64_t count, std::uint64_t burst,
+              std::chrono::microseconds interval) {
+        MessagePtr msg = prepared(hdl, frame);
+        if (!msg || burst == 0) return;
+        pace_timer_ = std::make_unique<asio::steady_timer>(endpoint_.get_io_service());
+        pace_tick(hdl, msg, count, burst, interval, std::chrono::steady_clock::now());
+    }
+    void pace_tick(Hdl hdl, MessagePtr msg, std::uint64_t left, std::uint64_t burst, std::chrono::microseconds interval,
+                   std::chrono::steady_clock::time_point due) {
+        std::error_code ec;
+        const std::uint64_t n = std::min(left, burst);
+        for (std::uint64_t i = 0; i < n; ++i) endpoint_.send(hdl, msg, ec);
+        if ((left -= n) == 0 || ec) return;
+        pace_timer_->expires_at(due + interval);
+        pace_timer_->async_wait([this, hdl, msg, left, burst, interval, due](const asio::error_code& error) {
+            if (!error) pace_tick(hdl, msg, left, burst, interval, due + interval);
+        });
     }
 
     void on_message(Hdl hdl, const std::string& payload) {
@@ -225,7 +253,14 @@ private:
                           ivrid + "\",\"sm_id\":\"0b7c9d6e-5a4f-4e3b-9c2d-1a0f8e7d6c5b\"}}]"
                     : "[\"ivrapi_dtmf\",{\"key\":\"k-" + ivrid + "\",\"ivrid\":\"" + ivrid +
                           "\",\"mode\":\"component\",\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
-            push(hdl, frame, count);
+            const auto burst = body.FindMember("burst");
+            const auto every = body.FindMember("interval_us");
+            if (burst != body.MemberEnd() && burst->value.IsUint64() && every != body.MemberEnd() &&
+                every->value.IsUint64()) {
+                pace(hdl, frame, count, burst->value.GetUint64(), std::chrono::microseconds(every->value.GetUint64()));
+            } else {
+                push(hdl, frame, count);
+            }
         }
     }
 
@@ -239,6 +274,7 @@ private:
     }
 
     Endpoint endpoint_;
+    std::unique_ptr<asio::steady_timer> pace_timer_;
     std::thread thread_;
     std::uint16_t port_ = 0;
 };
