@@ -19,7 +19,10 @@
 //
 //   ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] [--server-cpu N]
 //                [--reps N] [--scale N] [--push N] [--only rt|decode|dispatch|claim|scale|react|cpu]
+//                [--case ws|wss[-dtmf|-notify]] [--flat-only]
 //
+// --flat-only: the dispatch bench's flat-out run only (what bench.sh counts instructions
+// of), not its paced run.
 // --smoke: tiny counts; checks every bench ran and exchanged the expected number of
 // messages (exit 1 otherwise), no timing checks. Used by CTest (bench_smoke).
 #include "wspp_bench.hpp"
@@ -100,6 +103,7 @@ struct Config {
     std::size_t reps = 5;
     std::size_t rt_warmup = 2000, rt_count = 20000;
     std::size_t push_count = 200000;
+    bool paced_dispatch = true;  // --flat-only: the dispatch bench without its paced run
     std::size_t decode_count = 500000;                             // 2b: frames decoded per repetition
     std::size_t claim_count = 5000, claim_rate = 1000;             // the 1,000/s run
     std::size_t fast_claim_count = 10000, fast_claim_rate = 5000;  // the 5,000/s run
@@ -1448,9 +1452,10 @@ int main(int argc, char** argv) {
         else if (a == "--push") cfg.push_count = std::stoul(value());
         else if (a == "--case") cfg.dispatch_case = value();
         else if (a == "--reps") cfg.reps = std::stoul(value());
+        else if (a == "--flat-only") cfg.paced_dispatch = false;
         else {
             std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
-                         "[--server-cpu N] [--scale N] [--push N] [--reps N] "
+                         "[--server-cpu N] [--scale N] [--push N] [--reps N] [--flat-only] "
                          "[--only rt|decode|dispatch|claim|scale|react|cpu] [--case ws|wss[-dtmf|-notify]]\n";
             return 2;
         }
@@ -1560,6 +1565,7 @@ int main(int argc, char** argv) {
                 // drains the socket sooner and reads smaller batches, more often (more
                 // kernel time per event); paced, both read the same batches.
                 for (const bool paced : {false, true}) {
+                    if (paced && !cfg.paced_dispatch) continue;
                     const Pacing pacing = paced ? Pacing{20, 200} : Pacing{};
                     const std::size_t total = paced ? std::max<std::size_t>(cfg.push_count / 2, 1) : cfg.push_count;
                     const std::string label = std::string(scheme) + " dispatch " + kind + (paced ? " paced" : "");
@@ -1737,7 +1743,9 @@ int main(int argc, char** argv) {
            << "- Counts: round trip " << fmt_int(static_cast<double>(cfg.rt_count)) << " (after "
            << fmt_int(static_cast<double>(cfg.rt_warmup)) << " warm-up); decode alone "
            << fmt_int(static_cast<double>(cfg.decode_count)) << " per frame; dispatch "
-           << fmt_int(static_cast<double>(cfg.push_count)) << " frames of ~150 bytes; claim "
+           << fmt_int(static_cast<double>(cfg.push_count)) << " frames of ~150 bytes flat out and "
+           << fmt_int(static_cast<double>(std::max<std::size_t>(cfg.push_count / 2, 1)))
+           << " paced (bursts of 20 every 200 µs); claim "
            << fmt_int(static_cast<double>(cfg.claim_count)) << " calls at "
            << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s and "
            << fmt_int(static_cast<double>(cfg.fast_claim_count)) << " at "

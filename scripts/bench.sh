@@ -40,7 +40,7 @@ if command -v valgrind >/dev/null && [ $# -eq 0 ]; then
   count() {
     rm -f "$work"/callgrind.out.*
     (cd "$work" && valgrind --tool=callgrind --separate-threads=yes \
-      "$build/bench/ivrapi_bench" --only dispatch --case "$1" --reps 1 --push "$2" >/dev/null 2>&1)
+      "$build/bench/ivrapi_bench" --only dispatch --case "$1" --reps 1 --push "$2" --flat-only >/dev/null 2>&1)
     local sdk="" raw="" f total
     for f in "$work"/callgrind.out.*-*; do
       total=$(callgrind_annotate "$f" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
@@ -57,7 +57,7 @@ if command -v valgrind >/dev/null && [ $# -eq 0 ]; then
   {
     echo "### Instructions per event on the client thread (callgrind)"
     echo
-    echo "\`valgrind --tool=callgrind --separate-threads=yes ivrapi_bench --only dispatch --case CASE --reps 1 --push N\`"
+    echo "\`valgrind --tool=callgrind --separate-threads=yes ivrapi_bench --only dispatch --case CASE --reps 1 --push N --flat-only\`"
     echo "for N = $events and $((2 * events)): the instructions of the thread that runs the event callbacks (the"
     echo "SDK's I/O thread, the raw client's thread), the difference of the two runs divided by the"
     echo "$events events between them: what one more event costs, without connecting and the"
