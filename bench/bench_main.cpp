@@ -103,9 +103,9 @@ struct Config {
     std::size_t reps = 5;
     std::size_t rt_warmup = 2000, rt_count = 20000;
     std::size_t push_count = 200000;
-    bool paced_dispatch = true;  // --flat-only: the dispatch bench without its paced run
-    std::size_t decode_count = 500000;                             // 2b: frames decoded per repetition
-    std::size_t claim_count = 5000, claim_rate = 1000;             // the 1,000/s run
+    bool paced_dispatch = true;                         // --flat-only: the dispatch bench without its paced run
+    std::size_t decode_count = 500000;                  // 2b: frames decoded per repetition
+    std::size_t claim_count = 5000, claim_rate = 1000;  // the 1,000/s run
     std::size_t fast_claim_count = 10000, fast_claim_rate = 5000;  // the 5,000/s run
     std::size_t scale_count = 100000;
     std::size_t react_warmup = 200, react_count = 2000;
@@ -578,16 +578,27 @@ struct StallWindow {
     Clock::time_point from, to;
 };
 
+// What one client's claims came to, over the chunks of a repetition.
+struct ClaimTally {
+    std::vector<Wait> waits;
+    std::size_t claimed = 0, failed = 0;
+    std::size_t offered = 0;
+    double pacing_s = 0;  // the pacer's time, summed over the chunks
+    double active_s = 0;  // each chunk from its first offer to its last answer, summed
+};
+
 // Fills the figures of a finished claim run (SDK and raw alike).
 // The maximum apart from the machine's stalls is the client's (and the mock's) own worst
 // case: an offer whose wait overlapped a window in which a CPU was not given to a thread
 // that was due cannot tell a slow client from a host that did not run it.
-void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_point first, Clock::time_point last,
-               const std::vector<Wait>& waits, std::vector<StallWindow> stalls) {
-    c.claimed = claimed;
-    c.failed = failed;
-    c.claimed_per_s =
-        static_cast<double>(claimed) / std::max(1e-9, std::chrono::duration<double>(last - first).count());
+Claim summarize(const ClaimTally& t, double stall_us, std::vector<StallWindow> stalls) {
+    Claim c;
+    const std::vector<Wait>& waits = t.waits;
+    c.claimed = t.claimed;
+    c.failed = t.failed;
+    c.stall_us = stall_us;
+    c.offered_per_s = static_cast<double>(t.offered) / std::max(1e-9, t.pacing_s);
+    c.claimed_per_s = static_cast<double>(t.claimed) / std::max(1e-9, t.active_s);
     std::vector<double> lat, clear;
     lat.reserve(waits.size());
     std::sort(stalls.begin(), stalls.end(), [](const StallWindow& a, const StallWindow& b) { return a.from < b.from; });
@@ -603,6 +614,7 @@ void summarize(Claim& c, std::size_t claimed, std::size_t failed, Clock::time_po
     c.max_us = percentile(lat, 1.0);
     c.clear_max_us = clear.empty() ? 0 : percentile(clear, 1.0);
     c.clear_share = lat.empty() ? 0 : static_cast<double>(clear.size()) / static_cast<double>(lat.size());
+    return c;
 }
 
 // The machine's own stalls while a claim run goes on: one thread per CPU sleeps in 1 ms
@@ -693,101 +705,169 @@ std::unique_ptr<ivrapi::mock::Server> make_mock(const Config& cfg, std::chrono::
     return server;
 }
 
-Claim sdk_claim(const Config& cfg, std::size_t n, std::size_t rate) {
-    auto server = make_mock(cfg, 1000ms);
-    ivrapi::Client client(sdk_options(server->url(), cfg.ca, server->options().token, true));
-    std::vector<Wait> waits;
-    waits.reserve(n);
-    std::size_t claimed = 0, failed = 0;
-    Clock::time_point first, last;
-    Latch all;
-    client.on_offer([&](ivrapi::Offer offer) {
-        const auto arrived = Clock::now();
-        if (claimed + failed == 0 && waits.empty()) first = arrived;
-        offer.accept([&, arrived](ivrapi::Result<ivrapi::Session> s) {
-            const auto t = Clock::now();
-            if (s) {
-                ++claimed;
-                waits.push_back({arrived, t});
-            } else {
-                ++failed;
-            }
-            if (claimed + failed == n) {
-                last = t;
-                all.set();
-            }
+// Timing of one chunk of claims, on the client's thread; run() reads it after the chunk.
+class ClaimChunk {
+public:
+    // Before the chunk's calls start: `total` answers so far and after it.
+    void expect(std::size_t total) {
+        started_.store(false, std::memory_order_relaxed);
+        expected_.store(total, std::memory_order_relaxed);
+        done_.reset();
+    }
+    void offered(Clock::time_point at) {
+        if (!started_.exchange(true, std::memory_order_relaxed)) first_ = at;
+    }
+    void answered(std::size_t so_far, Clock::time_point at) {
+        if (so_far != expected_.load(std::memory_order_relaxed)) return;
+        last_ = at;
+        done_.set();
+    }
+    bool wait(std::chrono::milliseconds timeout) { return done_.wait(timeout); }
+    double seconds() const { return std::chrono::duration<double>(last_ - first_).count(); }
+
+private:
+    std::atomic<bool> started_{false};
+    std::atomic<std::size_t> expected_{0};
+    Clock::time_point first_, last_;
+    Latch done_;
+};
+
+// The SDK's side of a claim run: its own mock and client, connected from construction to
+// finish(); each run() starts `n` calls at `rate` and waits until every offer is answered.
+class SdkClaimer {
+public:
+    explicit SdkClaimer(const Config& cfg)
+        : cfg_(cfg),
+          server_(make_mock(cfg, 1000ms)),
+          client_(sdk_options(server_->url(), cfg.ca, server_->options().token, true)) {
+        client_.on_offer([this](ivrapi::Offer offer) {
+            const auto arrived = Clock::now();
+            chunk_.offered(arrived);
+            offer.accept([this, arrived](ivrapi::Result<ivrapi::Session> s) {
+                const auto t = Clock::now();
+                if (s) {
+                    ++tally_.claimed;
+                    tally_.waits.push_back({arrived, t});
+                } else {
+                    ++tally_.failed;
+                }
+                chunk_.answered(tally_.claimed + tally_.failed, t);
+            });
         });
-    });
-    client.start();
-    check(client.wait_ready(10s), "SDK claim: client not ready");
-    Claim c;
-    StallProbe probe({cfg.client_cpu, cfg.server_cpu});
-    c.offered_per_s = pace_calls(cfg, *server, n, rate);
-    check(all.wait(60s),
-          "SDK claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
-    c.stall_us = probe.stop();
-    client.stop();
-    summarize(c, claimed, failed, first, last, waits, probe.windows());
-    return c;
-}
+        client_.start();
+        check(client_.wait_ready(10s), "SDK claim: client not ready");
+    }
+    void run(std::size_t n, std::size_t rate) {
+        tally_.offered += n;
+        chunk_.expect(tally_.offered);
+        tally_.pacing_s += static_cast<double>(n) / pace_calls(cfg_, *server_, n, rate);
+        check(chunk_.wait(60s), "SDK claim: offers of a chunk not all answered");
+        tally_.active_s += chunk_.seconds();
+    }
+    ClaimTally finish() {
+        client_.stop();
+        return std::move(tally_);
+    }
+
+private:
+    const Config& cfg_;
+    std::unique_ptr<ivrapi::mock::Server> server_;
+    ClaimTally tally_;
+    ClaimChunk chunk_;
+    ivrapi::Client client_;  // last: destroyed first, its thread stops before the members it calls
+};
 
 // The same claim loop written directly on websocketpp + RapidJSON.
-Claim raw_claim(const Config& cfg, std::size_t n, std::size_t rate) {
-    auto server = make_mock(cfg, 1000ms);
-    std::vector<Wait> waits;
-    waits.reserve(n);
-    std::unordered_map<std::uint64_t, Clock::time_point> in_flight;
-    std::uint64_t next_qid = 1;
-    std::size_t claimed = 0, failed = 0, offers = 0;
-    Clock::time_point first, last;
-    Latch ready, all;
-    std::string frame;
-    bench::RawClient client(
-        {server->url(), server->options().token, cfg.ca}, [&](bench::RawClient& c) { c.send(kRawSubscribe); },
-        [&](bench::RawClient& c, std::string& payload) {
-            rapidjson::Document doc;
-            if (!parse_frame(doc, payload)) return;
-            const rapidjson::Value& body = doc[1];
-            if (name_is(doc[0], "notify")) {
-                const rapidjson::Value* data = api_start_data(body);
-                if (data == nullptr) return;
-                const auto arrived = Clock::now();
-                if (offers++ == 0) first = arrived;
-                const std::uint64_t q = next_qid++;
-                frame = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(*data, "key") +
-                        "\",\"ivrid\":\"" + str_of(*data, "ivrid") + "\"}]";
-                in_flight.emplace(q, arrived);
-                c.send(frame);
-            } else if (name_is(doc[0], "ivrapi_accept_result")) {
-                const auto t = Clock::now();
-                auto it = in_flight.find(qid_of(body));
-                if (it == in_flight.end()) return;
-                if (str_of(body, "result") == "ok") {
-                    ++claimed;
-                    waits.push_back({it->second, t});
-                } else {
-                    ++failed;
-                }
-                in_flight.erase(it);
-                if (claimed + failed == n) {
-                    last = t;
-                    all.set();
-                }
-            } else if (name_is(doc[0], "subscribe_result")) {
-                ready.set();
+class RawClaimer {
+public:
+    explicit RawClaimer(const Config& cfg)
+        : cfg_(cfg),
+          server_(make_mock(cfg, 1000ms)),
+          client_(
+              {server_->url(), server_->options().token, cfg.ca}, [](bench::RawClient& c) { c.send(kRawSubscribe); },
+              [this](bench::RawClient& c, std::string& payload) { on_frame(c, payload); }) {
+        client_.start();
+        check(ready_.wait(10s), "raw claim: not subscribed");
+    }
+    void run(std::size_t n, std::size_t rate) {
+        tally_.offered += n;
+        chunk_.expect(tally_.offered);
+        tally_.pacing_s += static_cast<double>(n) / pace_calls(cfg_, *server_, n, rate);
+        check(chunk_.wait(60s), "raw claim: offers of a chunk not all answered");
+        tally_.active_s += chunk_.seconds();
+    }
+    ClaimTally finish() {
+        client_.stop();
+        return std::move(tally_);
+    }
+
+private:
+    void on_frame(bench::RawClient& c, std::string& payload) {
+        rapidjson::Document doc;
+        if (!parse_frame(doc, payload)) return;
+        const rapidjson::Value& body = doc[1];
+        if (name_is(doc[0], "notify")) {
+            const rapidjson::Value* data = api_start_data(body);
+            if (data == nullptr) return;
+            const auto arrived = Clock::now();
+            chunk_.offered(arrived);
+            const std::uint64_t q = next_qid_++;
+            frame_ = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(*data, "key") +
+                     "\",\"ivrid\":\"" + str_of(*data, "ivrid") + "\"}]";
+            in_flight_.emplace(q, arrived);
+            c.send(frame_);
+        } else if (name_is(doc[0], "ivrapi_accept_result")) {
+            const auto t = Clock::now();
+            auto it = in_flight_.find(qid_of(body));
+            if (it == in_flight_.end()) return;
+            if (str_of(body, "result") == "ok") {
+                ++tally_.claimed;
+                tally_.waits.push_back({it->second, t});
+            } else {
+                ++tally_.failed;
             }
-        });
-    client.start();
-    check(ready.wait(10s), "raw claim: not subscribed");
-    Claim c;
+            in_flight_.erase(it);
+            chunk_.answered(tally_.claimed + tally_.failed, t);
+        } else if (name_is(doc[0], "subscribe_result")) {
+            ready_.set();
+        }
+    }
+    const Config& cfg_;
+    std::unique_ptr<ivrapi::mock::Server> server_;
+    ClaimTally tally_;
+    ClaimChunk chunk_;
+    std::unordered_map<std::uint64_t, Clock::time_point> in_flight_;
+    std::uint64_t next_qid_ = 1;
+    std::string frame_;
+    Latch ready_;
+    bench::RawClient client_;  // last: its thread stops before the members it calls
+};
+
+// The mock alone: a raw client claiming `n` calls started as fast as the pacer can.
+Claim mock_capacity(const Config& cfg, std::size_t n) {
+    RawClaimer raw(cfg);
     StallProbe probe({cfg.client_cpu, cfg.server_cpu});
-    c.offered_per_s = pace_calls(cfg, *server, n, rate);
-    check(all.wait(60s),
-          "raw claim: " + std::to_string(claimed + failed) + "/" + std::to_string(n) + " offers answered");
-    c.stall_us = probe.stop();
-    client.stop();
-    summarize(c, claimed, failed, first, last, waits, probe.windows());
-    return c;
+    raw.run(n, 0);
+    const double stall = probe.stop();
+    return summarize(raw.finish(), stall, probe.windows());
+}
+
+// One repetition: each client with its own mock, `n` calls each at `rate`, in 10 chunks
+// that alternate between them (ABBA), so that both meet the same phases of the host's
+// load (a whole run per side, 2-5 s, let one side meet a slow phase the other missed: the
+// p99 ratio's spread was 0.5-2.2). One stall probe runs through both.
+std::pair<Claim, Claim> claim_rep(const Config& cfg, std::size_t n, std::size_t rate, std::size_t rep) {
+    SdkClaimer sdk(cfg);
+    RawClaimer raw(cfg);
+    const std::size_t chunks = std::clamp<std::size_t>(n / 100, 1, 10);
+    StallProbe probe({cfg.client_cpu, cfg.server_cpu});
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t k = n / chunks + (c + 1 == chunks ? n % chunks : 0);
+        in_turn(
+            rep + c, [&] { raw.run(k, rate); }, [&] { sdk.run(k, rate); });
+    }
+    const double stall = probe.stop();
+    return {summarize(sdk.finish(), stall, probe.windows()), summarize(raw.finish(), stall, probe.windows())};
 }
 
 // ------------------------------------------------------------------ 4: scale
@@ -1603,7 +1683,7 @@ int main(int argc, char** argv) {
             {
                 std::vector<double> offered, claimed;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
-                    const Claim m = raw_claim(cfg, cfg.fast_claim_count, 0);
+                    const Claim m = mock_capacity(cfg, cfg.fast_claim_count);
                     check(m.claimed == cfg.fast_claim_count, "mock capacity: claims lost");
                     offered.push_back(m.offered_per_s), claimed.push_back(m.claimed_per_s);
                     std::cerr << "mock capacity rep " << (r + 1) << ": offered " << fmt_int(m.offered_per_s)
@@ -1619,8 +1699,7 @@ int main(int argc, char** argv) {
                 std::vector<double> rp50, rp99, rmax, rrate, sp50, sp99, smax, srate, rstall, sstall;
                 std::vector<double> rclear, sclear, rshare, sshare;
                 for (std::size_t r = 0; r < cfg.reps; ++r) {
-                    const Claim raw = raw_claim(cfg, count, rate);
-                    const Claim sdk = sdk_claim(cfg, count, rate);
+                    const auto [sdk, raw] = claim_rep(cfg, count, rate, r);
                     check(raw.claimed == count && sdk.claimed == count,
                           "claim: SDK claimed " + std::to_string(sdk.claimed) + ", raw " + std::to_string(raw.claimed) +
                               " of " + std::to_string(count));
@@ -1745,9 +1824,8 @@ int main(int argc, char** argv) {
            << fmt_int(static_cast<double>(cfg.decode_count)) << " per frame; dispatch "
            << fmt_int(static_cast<double>(cfg.push_count)) << " frames of ~150 bytes flat out and "
            << fmt_int(static_cast<double>(std::max<std::size_t>(cfg.push_count / 2, 1)))
-           << " paced (bursts of 20 every 200 µs); claim "
-           << fmt_int(static_cast<double>(cfg.claim_count)) << " calls at "
-           << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s and "
+           << " paced (bursts of 20 every 200 µs); claim " << fmt_int(static_cast<double>(cfg.claim_count))
+           << " calls at " << fmt_int(static_cast<double>(cfg.claim_rate)) << "/s and "
            << fmt_int(static_cast<double>(cfg.fast_claim_count)) << " at "
            << fmt_int(static_cast<double>(cfg.fast_claim_rate)) << "/s; scale "
            << fmt_int(static_cast<double>(cfg.scale_count)) << " sessions; reaction "
