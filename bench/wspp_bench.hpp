@@ -27,7 +27,9 @@ bool pin_this_thread(int cpu);
 //   connection_info                 -> a ~150-byte connection_info_result
 //   bench_offer {"ivrid"}           -> reply, then an ivrevents.api_start notify for ivrid
 //   bench_push {"count","kind","ivrid"} -> reply, then `count` frames of `kind`
-//                                      ("dtmf": ivrapi_dtmf, "notify": a callevents notify)
+//                                      ("dtmf": ivrapi_dtmf, "notify": a callevents notify);
+//                                      with "burst" and "interval_us", `burst` frames every
+//                                      `interval_us` µs instead of all at once
 //   bench_react {"count","ivrid"}   -> reply, then an ivrapi_dtmf; each ivrapi_component_apply
 //                                      that follows is answered (reply, then its
 //                                      ivrapi_component_stopped) and the next ivrapi_dtmf sent,
