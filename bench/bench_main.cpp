@@ -705,75 +705,72 @@ std::unique_ptr<ivrapi::mock::Server> make_mock(const Config& cfg, std::chrono::
     return server;
 }
 
-// Timing of one chunk of claims, on the client's thread; run() reads it after the chunk.
-class ClaimChunk {
+// One client's side of a claim run, whichever the client: its own mock, its tally, and
+// the chunks it is asked for. The client reports each offer and each answer from its
+// thread; run() starts a chunk's calls and waits until every offer of it is answered.
+class ClaimSide {
 public:
-    // Before the chunk's calls start: `total` answers so far and after it.
-    void expect(std::size_t total) {
-        started_.store(false, std::memory_order_relaxed);
-        expected_.store(total, std::memory_order_relaxed);
-        done_.reset();
-    }
+    ClaimSide(const Config& cfg, std::string who) : cfg_(cfg), who_(std::move(who)), server_(make_mock(cfg, 1000ms)) {}
+    ivrapi::mock::Server& server() { return *server_; }
+
+    // Client thread.
     void offered(Clock::time_point at) {
         if (!started_.exchange(true, std::memory_order_relaxed)) first_ = at;
     }
-    void answered(std::size_t so_far, Clock::time_point at) {
-        if (so_far != expected_.load(std::memory_order_relaxed)) return;
+    void answered(bool claimed, Clock::time_point offered_at, Clock::time_point at) {
+        if (claimed) {
+            ++tally_.claimed;
+            tally_.waits.push_back({offered_at, at});
+        } else {
+            ++tally_.failed;
+        }
+        if (tally_.claimed + tally_.failed != expected_.load(std::memory_order_relaxed)) return;
         last_ = at;
         done_.set();
     }
-    bool wait(std::chrono::milliseconds timeout) { return done_.wait(timeout); }
-    double seconds() const { return std::chrono::duration<double>(last_ - first_).count(); }
+
+    void run(std::size_t n, std::size_t rate) {
+        tally_.offered += n;
+        started_.store(false, std::memory_order_relaxed);
+        expected_.store(tally_.offered, std::memory_order_relaxed);
+        done_.reset();
+        tally_.pacing_s += static_cast<double>(n) / pace_calls(cfg_, *server_, n, rate);
+        check(done_.wait(60s), who_ + " claim: offers of a chunk not all answered");
+        tally_.active_s += std::chrono::duration<double>(last_ - first_).count();
+    }
+    ClaimTally take() { return std::move(tally_); }
 
 private:
+    const Config& cfg_;
+    std::string who_;
+    std::unique_ptr<ivrapi::mock::Server> server_;
+    ClaimTally tally_;
     std::atomic<bool> started_{false};
     std::atomic<std::size_t> expected_{0};
     Clock::time_point first_, last_;
     Latch done_;
 };
 
-// The SDK's side of a claim run: its own mock and client, connected from construction to
-// finish(); each run() starts `n` calls at `rate` and waits until every offer is answered.
+// The SDK's claim loop: connected from construction to finish().
 class SdkClaimer {
 public:
     explicit SdkClaimer(const Config& cfg)
-        : cfg_(cfg),
-          server_(make_mock(cfg, 1000ms)),
-          client_(sdk_options(server_->url(), cfg.ca, server_->options().token, true)) {
+        : side_(cfg, "SDK"), client_(sdk_options(side_.server().url(), cfg.ca, side_.server().options().token, true)) {
         client_.on_offer([this](ivrapi::Offer offer) {
             const auto arrived = Clock::now();
-            chunk_.offered(arrived);
+            side_.offered(arrived);
             offer.accept([this, arrived](ivrapi::Result<ivrapi::Session> s) {
-                const auto t = Clock::now();
-                if (s) {
-                    ++tally_.claimed;
-                    tally_.waits.push_back({arrived, t});
-                } else {
-                    ++tally_.failed;
-                }
-                chunk_.answered(tally_.claimed + tally_.failed, t);
+                side_.answered(static_cast<bool>(s), arrived, Clock::now());
             });
         });
         client_.start();
         check(client_.wait_ready(10s), "SDK claim: client not ready");
     }
-    void run(std::size_t n, std::size_t rate) {
-        tally_.offered += n;
-        chunk_.expect(tally_.offered);
-        tally_.pacing_s += static_cast<double>(n) / pace_calls(cfg_, *server_, n, rate);
-        check(chunk_.wait(60s), "SDK claim: offers of a chunk not all answered");
-        tally_.active_s += chunk_.seconds();
-    }
-    ClaimTally finish() {
-        client_.stop();
-        return std::move(tally_);
-    }
+    ClaimSide& side() { return side_; }
+    void stop() { client_.stop(); }
 
 private:
-    const Config& cfg_;
-    std::unique_ptr<ivrapi::mock::Server> server_;
-    ClaimTally tally_;
-    ClaimChunk chunk_;
+    ClaimSide side_;
     ivrapi::Client client_;  // last: destroyed first, its thread stops before the members it calls
 };
 
@@ -781,25 +778,16 @@ private:
 class RawClaimer {
 public:
     explicit RawClaimer(const Config& cfg)
-        : cfg_(cfg),
-          server_(make_mock(cfg, 1000ms)),
+        : side_(cfg, "raw"),
           client_(
-              {server_->url(), server_->options().token, cfg.ca}, [](bench::RawClient& c) { c.send(kRawSubscribe); },
+              {side_.server().url(), side_.server().options().token, cfg.ca},
+              [](bench::RawClient& c) { c.send(kRawSubscribe); },
               [this](bench::RawClient& c, std::string& payload) { on_frame(c, payload); }) {
         client_.start();
         check(ready_.wait(10s), "raw claim: not subscribed");
     }
-    void run(std::size_t n, std::size_t rate) {
-        tally_.offered += n;
-        chunk_.expect(tally_.offered);
-        tally_.pacing_s += static_cast<double>(n) / pace_calls(cfg_, *server_, n, rate);
-        check(chunk_.wait(60s), "raw claim: offers of a chunk not all answered");
-        tally_.active_s += chunk_.seconds();
-    }
-    ClaimTally finish() {
-        client_.stop();
-        return std::move(tally_);
-    }
+    ClaimSide& side() { return side_; }
+    void stop() { client_.stop(); }
 
 private:
     void on_frame(bench::RawClient& c, std::string& payload) {
@@ -810,7 +798,7 @@ private:
             const rapidjson::Value* data = api_start_data(body);
             if (data == nullptr) return;
             const auto arrived = Clock::now();
-            chunk_.offered(arrived);
+            side_.offered(arrived);
             const std::uint64_t q = next_qid_++;
             frame_ = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(*data, "key") +
                      "\",\"ivrid\":\"" + str_of(*data, "ivrid") + "\"}]";
@@ -820,22 +808,14 @@ private:
             const auto t = Clock::now();
             auto it = in_flight_.find(qid_of(body));
             if (it == in_flight_.end()) return;
-            if (str_of(body, "result") == "ok") {
-                ++tally_.claimed;
-                tally_.waits.push_back({it->second, t});
-            } else {
-                ++tally_.failed;
-            }
+            const Clock::time_point arrived = it->second;
             in_flight_.erase(it);
-            chunk_.answered(tally_.claimed + tally_.failed, t);
+            side_.answered(str_of(body, "result") == "ok", arrived, t);
         } else if (name_is(doc[0], "subscribe_result")) {
             ready_.set();
         }
     }
-    const Config& cfg_;
-    std::unique_ptr<ivrapi::mock::Server> server_;
-    ClaimTally tally_;
-    ClaimChunk chunk_;
+    ClaimSide side_;
     std::unordered_map<std::uint64_t, Clock::time_point> in_flight_;
     std::uint64_t next_qid_ = 1;
     std::string frame_;
@@ -847,9 +827,10 @@ private:
 Claim mock_capacity(const Config& cfg, std::size_t n) {
     RawClaimer raw(cfg);
     StallProbe probe({cfg.client_cpu, cfg.server_cpu});
-    raw.run(n, 0);
+    raw.side().run(n, 0);
     const double stall = probe.stop();
-    return summarize(raw.finish(), stall, probe.windows());
+    raw.stop();
+    return summarize(raw.side().take(), stall, probe.windows());
 }
 
 // One repetition: each client with its own mock, `n` calls each at `rate`, in 10 chunks
@@ -864,10 +845,12 @@ std::pair<Claim, Claim> claim_rep(const Config& cfg, std::size_t n, std::size_t 
     for (std::size_t c = 0; c < chunks; ++c) {
         const std::size_t k = n / chunks + (c + 1 == chunks ? n % chunks : 0);
         in_turn(
-            rep + c, [&] { raw.run(k, rate); }, [&] { sdk.run(k, rate); });
+            rep + c, [&] { raw.side().run(k, rate); }, [&] { sdk.side().run(k, rate); });
     }
     const double stall = probe.stop();
-    return {summarize(sdk.finish(), stall, probe.windows()), summarize(raw.finish(), stall, probe.windows())};
+    sdk.stop();
+    raw.stop();
+    return {summarize(sdk.side().take(), stall, probe.windows()), summarize(raw.side().take(), stall, probe.windows())};
 }
 
 // ------------------------------------------------------------------ 4: scale
