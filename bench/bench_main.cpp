@@ -19,10 +19,12 @@
 //
 //   ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] [--server-cpu N]
 //                [--reps N] [--scale N] [--push N] [--only rt|decode|dispatch|claim|scale|react|cpu]
-//                [--case ws|wss[-dtmf|-notify]] [--flat-only]
+//                [--case ws|wss[-dtmf|-notify]] [--flat-only] [--sdk-extra-ns N]
 //
 // --flat-only: the dispatch bench's flat-out run only (what bench.sh counts instructions
 // of), not its paced run.
+// --sdk-extra-ns N: the SDK's dispatch callback busy-waits N ns per event, a control for
+// what the dispatch figures measure (bench/notes.md, "The flat-out dispatch ratio").
 // --smoke: tiny counts; checks every bench ran and exchanged the expected number of
 // messages (exit 1 otherwise), no timing checks. Used by CTest (bench_smoke).
 #include "wspp_bench.hpp"
@@ -104,6 +106,7 @@ struct Config {
     std::size_t rt_warmup = 2000, rt_count = 20000;
     std::size_t push_count = 200000;
     bool paced_dispatch = true;                         // --flat-only: the dispatch bench without its paced run
+    std::chrono::nanoseconds sdk_extra{0};              // --sdk-extra-ns: work added to the SDK's callback
     std::size_t decode_count = 500000;                  // 2b: frames decoded per repetition
     std::size_t claim_count = 5000, claim_rate = 1000;  // the 1,000/s run
     std::size_t fast_claim_count = 10000, fast_claim_rate = 5000;  // the 5,000/s run
@@ -394,7 +397,10 @@ struct Pacing {
 class SdkDispatch {
 public:
     SdkDispatch(const Config& cfg, const std::string& url, std::string kind, Pacing pacing)
-        : kind_(std::move(kind)), pacing_(pacing), client_(sdk_options(url, cfg.ca, "bench", false)) {
+        : kind_(std::move(kind)),
+          pacing_(pacing),
+          extra_(cfg.sdk_extra),
+          client_(sdk_options(url, cfg.ca, "bench", false)) {
         client_.on_notify([this](const ivrapi::NotifyEvent& e) { on_event(e.type.size() == 8 ? 1 : 0); });
         client_.on_offer([this](ivrapi::Offer offer) {
             offer.accept([this](ivrapi::Result<ivrapi::Session> s) {
@@ -436,11 +442,16 @@ public:
 
 private:
     void on_event(std::size_t v) {
+        if (extra_.count() > 0) {
+            const auto until = Clock::now() + extra_;  // steady_clock reads without a system call
+            while (Clock::now() < until) {}
+        }
         checksum_ += v;
         clock_.tick();
     }
     std::string kind_;
     Pacing pacing_;
+    std::chrono::nanoseconds extra_;
     Latch claimed_;
     ivrapi::Session session_;
     EventClock clock_;
@@ -1516,9 +1527,10 @@ int main(int argc, char** argv) {
         else if (a == "--case") cfg.dispatch_case = value();
         else if (a == "--reps") cfg.reps = std::stoul(value());
         else if (a == "--flat-only") cfg.paced_dispatch = false;
+        else if (a == "--sdk-extra-ns") cfg.sdk_extra = std::chrono::nanoseconds(std::stol(value()));
         else {
             std::cerr << "usage: ivrapi_bench [--smoke] [--report FILE] [--machine TEXT] [--client-cpu N] "
-                         "[--server-cpu N] [--scale N] [--push N] [--reps N] [--flat-only] "
+                         "[--server-cpu N] [--scale N] [--push N] [--reps N] [--flat-only] [--sdk-extra-ns N] "
                          "[--only rt|decode|dispatch|claim|scale|react|cpu] [--case ws|wss[-dtmf|-notify]]\n";
             return 2;
         }
