@@ -96,6 +96,18 @@ void in_turn(std::size_t turn, Raw&& raw, Sdk&& sdk) {
     }
 }
 
+// `total` in `chunks` (at least one; the last takes the remainder), each run by both sides
+// in_turn(), so that across chunks the order goes raw-SDK, SDK-raw, ... (ABBA).
+template <typename Raw, typename Sdk>
+void in_chunks(std::size_t total, std::size_t chunks, std::size_t rep, Raw&& raw, Sdk&& sdk) {
+    chunks = std::max<std::size_t>(chunks, 1);
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t n = total / chunks + (c + 1 == chunks ? total % chunks : 0);
+        in_turn(
+            rep + c, [&] { raw(n); }, [&] { sdk(n); });
+    }
+}
+
 struct Config {
     bool smoke = false;
     int client_cpu = 0;
@@ -195,11 +207,22 @@ std::string str_of(const rapidjson::Value& obj, const char* name) {
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-// The data of an api_start notify (body of a "notify" frame), or null for any other.
-const rapidjson::Value* api_start_data(const rapidjson::Value& body) {
+// The data of an api_start notify (a frame parse_frame() took), or null for any other frame.
+const rapidjson::Value* api_start_data(const rapidjson::Document& doc) {
+    if (!name_is(doc[0], "notify")) return nullptr;
+    const rapidjson::Value& body = doc[1];
     auto d = body.FindMember("data");
     if (str_of(body, "type") != "api_start" || d == body.MemberEnd() || !d->value.IsObject()) return nullptr;
     return &d->value;
+}
+
+// A raw client's request about a session, [name, {qid, key, ivrid}], written into `frame`
+// (the caller's buffer, reused from frame to frame as a raw client would).
+const std::string& session_request_frame(std::string& frame, std::string_view name, std::uint64_t qid,
+                                         std::string_view key, std::string_view ivrid) {
+    frame.assign("[\"").append(name).append("\",{\"qid\":").append(std::to_string(qid)).append(",\"key\":\"");
+    frame.append(key).append("\",\"ivrid\":\"").append(ivrid).append("\"}]");
+    return frame;
 }
 
 std::uint64_t qid_of(const rapidjson::Value& body) {
@@ -313,18 +336,16 @@ std::chrono::nanoseconds thread_cpu_now() {
     return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
-// Voluntary context switches of the calling thread so far.
-long thread_waits_now() {
+// What getrusage says of the calling thread so far: its voluntary context switches
+// (times it blocked) and its system CPU time.
+struct ThreadUsage {
+    long waits = 0;
+    std::chrono::nanoseconds sys{};
+};
+ThreadUsage thread_usage_now() {
     rusage ru{};
     getrusage(RUSAGE_THREAD, &ru);
-    return ru.ru_nvcsw;
-}
-
-// System CPU time of the calling thread so far.
-std::chrono::nanoseconds thread_sys_now() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return std::chrono::seconds(ru.ru_stime.tv_sec) + std::chrono::microseconds(ru.ru_stime.tv_usec);
+    return {ru.ru_nvcsw, std::chrono::seconds(ru.ru_stime.tv_sec) + std::chrono::microseconds(ru.ru_stime.tv_usec)};
 }
 
 // Counts the events of a dispatch run, chunk by chunk: expect() before each chunk is
@@ -343,14 +364,14 @@ public:
         if (c == 1) {
             first_ = Clock::now();
             cpu_first_ = thread_cpu_now();
-            waits_first_ = thread_waits_now();
-            sys_first_ = thread_sys_now();
+            usage_first_ = thread_usage_now();
         }
         if (c != n_) return;
         wall_ += Clock::now() - first_;
         cpu_ += thread_cpu_now() - cpu_first_;
-        waits_ += thread_waits_now() - waits_first_;
-        sys_ += thread_sys_now() - sys_first_;
+        const ThreadUsage usage = thread_usage_now();
+        waits_ += usage.waits - usage_first_.waits;
+        sys_ += usage.sys - usage_first_.sys;
         gaps_ += n_ - 1;
         events_ += n_;
         done_.set();
@@ -371,8 +392,8 @@ private:
     std::atomic<std::size_t> count_{0};
     Clock::time_point first_;
     std::chrono::nanoseconds cpu_first_{};
-    long waits_first_ = 0;
-    std::chrono::nanoseconds sys_first_{}, sys_{};
+    ThreadUsage usage_first_;
+    std::chrono::nanoseconds sys_{};
     Clock::duration wall_{};
     std::chrono::nanoseconds cpu_{};
     long waits_ = 0;
@@ -523,12 +544,9 @@ std::pair<Dispatch, Dispatch> dispatch_rep(const Config& cfg, const std::string&
                                            std::size_t rep, std::size_t total, Pacing pacing = {}) {
     SdkDispatch sdk(cfg, url, kind, pacing);
     RawDispatch raw(cfg, url, kind, pacing);
-    const std::size_t chunks = std::clamp<std::size_t>(total / 1000, 1, 10);
-    for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t n = total / chunks + (c + 1 == chunks ? total % chunks : 0);
-        in_turn(
-            rep + c, [&] { raw.run(n); }, [&] { sdk.run(n); });
-    }
+    in_chunks(
+        total, std::clamp<std::size_t>(total / 1000, 1, 10), rep, [&](std::size_t n) { raw.run(n); },
+        [&](std::size_t n) { sdk.run(n); });
     Dispatch r = raw.finish();
     Dispatch s = sdk.finish();
     return {s, r};
@@ -742,6 +760,7 @@ public:
 
     void run(std::size_t n, std::size_t rate) {
         tally_.offered += n;
+        tally_.waits.reserve(tally_.offered);  // no reallocation in the client's callbacks
         started_.store(false, std::memory_order_relaxed);
         expected_.store(tally_.offered, std::memory_order_relaxed);
         done_.reset();
@@ -762,7 +781,7 @@ private:
     Latch done_;
 };
 
-// The SDK's claim loop: connected from construction to finish().
+// The SDK's claim loop: connected from construction to stop().
 class SdkClaimer {
 public:
     explicit SdkClaimer(const Config& cfg)
@@ -805,16 +824,12 @@ private:
         rapidjson::Document doc;
         if (!parse_frame(doc, payload)) return;
         const rapidjson::Value& body = doc[1];
-        if (name_is(doc[0], "notify")) {
-            const rapidjson::Value* data = api_start_data(body);
-            if (data == nullptr) return;
+        if (const rapidjson::Value* data = api_start_data(doc)) {
             const auto arrived = Clock::now();
             side_.offered(arrived);
             const std::uint64_t q = next_qid_++;
-            frame_ = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + str_of(*data, "key") +
-                     "\",\"ivrid\":\"" + str_of(*data, "ivrid") + "\"}]";
+            c.send(session_request_frame(frame_, "ivrapi_accept", q, str_of(*data, "key"), str_of(*data, "ivrid")));
             in_flight_.emplace(q, arrived);
-            c.send(frame_);
         } else if (name_is(doc[0], "ivrapi_accept_result")) {
             const auto t = Clock::now();
             auto it = in_flight_.find(qid_of(body));
@@ -851,13 +866,10 @@ Claim mock_capacity(const Config& cfg, std::size_t n) {
 std::pair<Claim, Claim> claim_rep(const Config& cfg, std::size_t n, std::size_t rate, std::size_t rep) {
     SdkClaimer sdk(cfg);
     RawClaimer raw(cfg);
-    const std::size_t chunks = std::clamp<std::size_t>(n / 100, 1, 10);
     StallProbe probe({cfg.client_cpu, cfg.server_cpu});
-    for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t k = n / chunks + (c + 1 == chunks ? n % chunks : 0);
-        in_turn(
-            rep + c, [&] { raw.side().run(k, rate); }, [&] { sdk.side().run(k, rate); });
-    }
+    in_chunks(
+        n, std::clamp<std::size_t>(n / 100, 1, 10), rep, [&](std::size_t k) { raw.side().run(k, rate); },
+        [&](std::size_t k) { sdk.side().run(k, rate); });
     const double stall = probe.stop();
     sdk.stop();
     raw.stop();
@@ -1025,15 +1037,11 @@ Scale run_scale(const Config& cfg, bool sdk) {
                     rapidjson::Document doc;
                     if (!parse_frame(doc, payload)) return;
                     const rapidjson::Value& body = doc[1];
-                    if (name_is(doc[0], "notify")) {
-                        const rapidjson::Value* data = api_start_data(body);
-                        if (data == nullptr) return;
+                    if (const rapidjson::Value* data = api_start_data(doc)) {
                         const std::uint64_t q = next_qid++;
                         std::string ivrid = str_of(*data, "ivrid");
                         std::string key = str_of(*data, "key");
-                        frame = "[\"ivrapi_accept\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + key +
-                                "\",\"ivrid\":\"" + ivrid + "\"}]";
-                        c.send(frame);
+                        c.send(session_request_frame(frame, "ivrapi_accept", q, key, ivrid));
                         accepting.emplace(q, ivrid);
                         sessions.emplace(std::move(ivrid), std::move(key));
                     } else if (name_is(doc[0], "ivrapi_accept_result")) {
@@ -1297,9 +1305,7 @@ CpuPerCall run_cpu_per_call(const Config& cfg, CpuStyle style) {
             request = [&](bench::RawClient& c, const char* name, const std::string& ivrid, const Call& call) {
                 const std::uint64_t q = next++;
                 by_request.emplace(q, ivrid);
-                frame = std::string("[\"") + name + "\",{\"qid\":" + std::to_string(q) + ",\"key\":\"" + call.key +
-                        "\",\"ivrid\":\"" + ivrid + "\"}]";
-                c.send(frame);
+                c.send(session_request_frame(frame, name, q, call.key, ivrid));
             };
             raw = std::make_unique<bench::RawClient>(
                 bench::RawClient::Options{mock.url, "test-token", cfg.ca},
@@ -1308,9 +1314,7 @@ CpuPerCall run_cpu_per_call(const Config& cfg, CpuStyle style) {
                     rapidjson::Document doc;
                     if (!parse_frame(doc, payload)) return;
                     const rapidjson::Value& body = doc[1];
-                    if (name_is(doc[0], "notify")) {
-                        const rapidjson::Value* data = api_start_data(body);
-                        if (data == nullptr) return;
+                    if (const rapidjson::Value* data = api_start_data(doc)) {
                         std::string ivrid = str_of(*data, "ivrid");
                         auto& call = calls[ivrid];
                         call.key = str_of(*data, "key");

@@ -175,7 +175,7 @@ private:
     void pace(Hdl hdl, const std::string& frame, std::uint64_t count, std::uint64_t burst,
               std::chrono::microseconds interval) {
         MessagePtr msg = prepared(hdl, frame);
-        if (!msg || burst == 0) return;
+        if (!msg) return;
         pace_timer_ = std::make_unique<asio::steady_timer>(endpoint_.get_io_service());
         pace_tick(hdl, msg, count, burst, interval, std::chrono::steady_clock::now());
     }
@@ -255,8 +255,8 @@ private:
                           "\",\"mode\":\"component\",\"oId\":1,\"dtmf\":\"5\",\"callid\":\"c1@127.0.0.1-0000\"}]";
             const auto burst = body.FindMember("burst");
             const auto every = body.FindMember("interval_us");
-            if (burst != body.MemberEnd() && burst->value.IsUint64() && every != body.MemberEnd() &&
-                every->value.IsUint64()) {
+            if (burst != body.MemberEnd() && burst->value.IsUint64() && burst->value.GetUint64() > 0 &&
+                every != body.MemberEnd() && every->value.IsUint64()) {
                 pace(hdl, frame, count, burst->value.GetUint64(), std::chrono::microseconds(every->value.GetUint64()));
             } else {
                 push(hdl, frame, count);
